@@ -1,0 +1,1 @@
+"""qpart bench package."""

@@ -1,0 +1,1 @@
+"""qpart hls package."""
