@@ -1,0 +1,42 @@
+# qpart: quantized Particle Transformer -> hls4ml firmware. Every target installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+DATA_DIR ?= build/data
+JETS_PER_CLASS ?= 1000
+CLASSES ?= all
+SEED ?= 42
+WORKERS ?= 2
+
+export PYTHONHASHSEED := 0
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: setup data test lint bench demo clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
+		--classes $(CLASSES) --seed $(SEED) --workers $(WORKERS)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+lint: setup
+	$(VENV)/bin/ruff check data model hls bench tests
+
+bench: setup
+	$(PY) -m bench.data_bench --out build/bench/data.json
+
+demo: data
+
+clean:
+	rm -rf build
