@@ -1,0 +1,361 @@
+"""Local JetClass-format generator: Pythia8 (pythia8mc) + FastJet, written with uproot.
+
+Why: the real JetClass release is large and not reachable from every machine; this writes files
+with the same tree, branches and file names (data/schema.py) so the rest of the project reads
+either without change.  Physics choices are in data/processes.py (processes, forced decays),
+data/jets.py (jet definition, substructure, impact-parameter model) and data/truth.py (the
+"resonance and all visible decay products within Delta R < 0.8 of the jet axis" rule).
+
+Layout: <out>/{train,val,test}/<Stem>_<k:03d>.root, Stem from schema.FILE_STEMS.  Work is cut
+into (class, chunk) tasks of at most JETS_PER_CHUNK jets; chunk k becomes file k of each split,
+its jets divided in consecutive blocks (80/10/10 by default), so jets of one event stay together.
+Each task seeds Pythia from (seed, class index, chunk index) only, so the files do not depend on
+the number of workers.  Files hold one TTree "tree": part_* jagged float32 (plus the counter
+branch "npart" that uproot writes for jagged data), jet_* float32, label_* one-hot bool.
+"""
+
+import argparse
+import math
+import multiprocessing
+import os
+import queue
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import uproot
+from tqdm import tqdm
+
+from data import jets as J
+from data import truth
+from data.processes import COMMON, PROCESSES
+from data.schema import CLASS_NAMES, FILE_STEMS, LABEL_BRANCHES, TREE
+
+JETS_PER_CHUNK = 1000
+SPLITS = ("train", "val", "test")
+QCD_JETS_PER_EVENT = 2       # the two leading jets passing the cuts
+MIN_BATCH, MAX_BATCH = 10, 100
+MAX_EVENTS_PER_JET = 100     # give up below 1% jets per event...
+MIN_EVENTS_BEFORE_GIVING_UP = 2000   # ...but only after this many events
+PYTHIA_SEED_MAX = 900_000_000        # Pythia accepts seeds 1..900000000
+
+_PART = "part"
+
+
+@dataclass(frozen=True)
+class Task:
+    cls: str
+    chunk: int
+    n_jets: int
+    seed: int
+    out_dir: str
+    split: tuple
+
+
+# ----------------------------------------------------------------------------- Pythia
+
+def task_seeds(seed, cls, chunk, n):
+    """Pythia seeds for a (class, chunk): a function of (seed, class index, chunk) only."""
+    ss = np.random.SeedSequence([seed, CLASS_NAMES.index(cls), chunk])
+    return [int(s) % PYTHIA_SEED_MAX + 1 for s in ss.generate_state(n, dtype=np.uint64)]
+
+
+def make_pythia(settings, seed):
+    from pythia8mc import Pythia   # imported here: the pythia8mc module is only needed in workers
+    pythia = Pythia("", False)
+    for s in tuple(settings) + ("Random:setSeed = on", f"Random:seed = {seed}"):
+        if not pythia.readString(s):
+            raise RuntimeError(f"Pythia rejected setting {s!r}")
+    if not pythia.init():
+        raise RuntimeError("Pythia initialisation failed for settings: " + "; ".join(settings))
+    return pythia
+
+
+class ChargeTable:
+    """Electric charge by PDG id, looked up in Pythia's particle data once per id."""
+
+    def __init__(self, pythia):
+        self._data, self._cache = pythia.particleData, {}
+
+    def __call__(self, pid):
+        uniq, inv = np.unique(pid, return_inverse=True)
+        for u in uniq.tolist():
+            if u not in self._cache:
+                self._cache[u] = float(self._data.charge(u))
+        return np.array([self._cache[u] for u in uniq.tolist()])[inv]
+
+
+# ----------------------------------------------------------------------------- selection
+
+def _flat(x, dtype):
+    return ak.to_numpy(ak.flatten(x)).astype(dtype)
+
+
+def select_jets(events, cls, charge_of):
+    """JetClass features of the jets of class cls in a batch of Pythia events (None if none)."""
+    proc = PROCESSES[cls]
+    prt = events.prt
+    n_prt = ak.to_numpy(ak.num(prt))
+    rec = {k: _flat(v, np.int64) for k, v in
+           (("pid", prt.id), ("status", prt.status), ("d1", prt.daughter1), ("d2", prt.daughter2))}
+    for k, f in (("px", "px"), ("py", "py"), ("pz", "pz"), ("e", "e")):
+        rec[k] = _flat(prt.p[f], np.float64)
+    vtx = prt.vProd
+    for k, f in (("x", "px"), ("y", "py"), ("z", "pz")):
+        rec[k] = _flat(ak.fill_none(vtx[f], 0.0), np.float64)
+
+    visible = (rec["status"] > 0) & ~np.isin(np.abs(rec["pid"]), truth.NEUTRINOS)
+    vis_idx = np.nonzero(visible)[0]
+    n_vis = np.bincount(np.repeat(np.arange(len(n_prt)), n_prt)[visible], minlength=len(n_prt))
+    (jpx, jpy, jpz, _), n_jets, n_const, const_idx = J.cluster(
+        rec["px"][vis_idx], rec["py"][vis_idx], rec["pz"][vis_idx], rec["e"][vis_idx], n_vis)
+
+    jpt, jeta, jphi = J.pt_eta_phi(jpx, jpy, jpz)
+    prt_start = np.r_[0, np.cumsum(n_prt)[:-1]]
+    vis_start = np.r_[0, np.cumsum(n_vis)[:-1]]
+    jet_start = np.r_[0, np.cumsum(n_jets)[:-1]]
+    const_start = np.r_[0, np.cumsum(n_const)[:-1]]
+
+    chosen = []   # flat visible-particle indices of each selected jet's constituents
+    for ev in np.nonzero(n_jets)[0]:
+        js = np.arange(jet_start[ev], jet_start[ev] + n_jets[ev])
+        js = js[np.argsort(-jpt[js], kind="stable")]
+        js = js[np.abs(jeta[js]) < J.JET_ABS_ETA_MAX]
+        if not len(js):
+            continue
+        if proc.resonance is None:
+            keep = js[:QCD_JETS_PER_EVENT]
+        else:
+            sl = slice(prt_start[ev], prt_start[ev] + n_prt[ev])
+            record = truth.EventRecord(rec["pid"][sl], rec["d1"][sl], rec["d2"][sl],
+                                       rec["px"][sl], rec["py"][sl], rec["pz"][sl])
+            keep = js[truth.contained_jets(record, proc.resonance, proc.n_visible,
+                                           jeta[js], jphi[js], J.JET_R)]
+        for j in keep:
+            local = const_idx[const_start[j]:const_start[j] + n_const[j]]
+            chosen.append(vis_idx[vis_start[ev] + local])
+    if not chosen:
+        return None
+    idx = np.concatenate(chosen)
+    parts = {k: rec[k][idx] for k in ("px", "py", "pz", "e", "pid", "x", "y", "z")}
+    parts["charge"] = charge_of(parts["pid"])
+    return J.jet_features(parts, [len(c) for c in chosen])
+
+
+# ----------------------------------------------------------------------------- one task
+
+_report = None   # progress callback of this process: report(cls, n_jets)
+
+
+def _next_batch_size(remaining, jets, events):
+    eff = jets / events if jets else 0.2
+    return int(min(MAX_BATCH, max(MIN_BATCH, math.ceil(1.2 * remaining / max(eff, 0.01)))))
+
+
+def generate_jets(cls, n_jets, seeds, report=None):
+    """Exactly n_jets jets of class cls (concatenated feature dict) and the events used."""
+    proc = PROCESSES[cls]
+    pythias = [make_pythia(COMMON + proc.settings + tuple(v), s)
+               for v, s in zip(proc.variants, seeds)]
+    charge_of = ChargeTable(pythias[0])
+    batches, have, events, turn = [], 0, 0, 0
+    while have < n_jets:
+        if events >= max(MIN_EVENTS_BEFORE_GIVING_UP, MAX_EVENTS_PER_JET * n_jets):
+            raise RuntimeError(
+                f"{cls}: only {have} of {n_jets} jets after {events} Pythia events "
+                f"({100 * have / events:.2f}% per event, below {100 / MAX_EVENTS_PER_JET:g}%); "
+                "check the process settings in data/processes.py")
+        size = _next_batch_size(n_jets - have, have, events)
+        batch = pythias[turn % len(pythias)].nextBatch(size)
+        events, turn = events + size, turn + 1
+        got = select_jets(batch, cls, charge_of) if len(batch) else None
+        if got is None:
+            continue
+        take = min(len(got["part"]), n_jets - have)
+        batches.append({k: v[:take] for k, v in got.items()})
+        have += take
+        if report:
+            report(cls, take)
+    out = {k: (ak.concatenate([b[k] for b in batches]) if k == _PART
+               else np.concatenate([b[k] for b in batches])) for k in batches[0]}
+    return out, events
+
+
+def split_sizes(n, split):
+    """Jets per split for n jets: rounded consecutive blocks summing to n."""
+    edges = np.round(np.cumsum((0,) + tuple(split)) / sum(split) * n).astype(int)
+    return np.diff(edges)
+
+
+def write_tree(path, data, cls):
+    """Write one JetClass tree atomically: a hidden temp file renamed when complete."""
+    n = len(data["jet_pt"])
+    branches = dict(data)
+    for label in LABEL_BRANCHES:
+        branches[label] = np.full(n, label == f"label_{cls}", dtype=np.bool_)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with uproot.recreate(tmp) as f:
+            tree = f.mktree(TREE, {k: (v.type.content if k == _PART else v.dtype)
+                                   for k, v in branches.items()})
+            tree.extend(branches)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return str(path)
+
+
+def run_task(task):
+    """Generate one (class, chunk) and write its train/val/test files."""
+    seeds = task_seeds(task.seed, task.cls, task.chunk, len(PROCESSES[task.cls].variants))
+    t0 = time.perf_counter()
+    data, events = generate_jets(task.cls, task.n_jets, seeds, _report)
+    files, start = [], 0
+    for name, size in zip(SPLITS, split_sizes(task.n_jets, task.split)):
+        if size:
+            part = {k: v[start:start + size] for k, v in data.items()}
+            path = Path(task.out_dir) / name / f"{FILE_STEMS[task.cls]}_{task.chunk:03d}.root"
+            files.append(write_tree(path, part, task.cls))
+        start += size
+    return {"cls": task.cls, "chunk": task.chunk, "jets": task.n_jets, "events": events,
+            "files": files, "seconds": time.perf_counter() - t0}
+
+
+# ----------------------------------------------------------------------------- driver
+
+def _init_worker(q):
+    global _report
+    J.silence_fastjet_banner()
+    _report = lambda cls, n: q.put((cls, n))   # noqa: E731
+
+
+def _check_classes(classes):
+    if classes is None:
+        return list(CLASS_NAMES)
+    if isinstance(classes, str):
+        classes = [c for c in classes.split(",") if c]
+    bad = [c for c in classes if c not in CLASS_NAMES]
+    if bad or not classes:
+        raise ValueError(f"unknown class name(s) {bad}; valid: {', '.join(CLASS_NAMES)}")
+    return list(dict.fromkeys(classes))
+
+
+def make_tasks(out_dir, jets_per_class, classes, seed, split):
+    tasks = []
+    for cls in classes:
+        for chunk in range(math.ceil(jets_per_class / JETS_PER_CHUNK)):
+            n = min(JETS_PER_CHUNK, jets_per_class - chunk * JETS_PER_CHUNK)
+            tasks.append(Task(cls, chunk, n, seed, str(out_dir), tuple(split)))
+    # Lepton classes have the lowest yields: start them first so the pool's tail is short.
+    slow = {"Tbl": 0, "Hqql": 1}
+    return sorted(tasks, key=lambda t: (slow.get(t.cls, 2), t.chunk))
+
+
+def _run_all(tasks, workers, bar):
+    per_class = {}
+
+    def progress(cls, n):
+        per_class[cls] = per_class.get(cls, 0) + n
+        bar.update(n)
+        bar.set_postfix_str(" ".join(f"{c}:{k}" for c, k in per_class.items()), refresh=False)
+
+    if workers == 1:
+        global _report
+        J.silence_fastjet_banner()
+        _report = progress
+        try:
+            return [run_task(t) for t in tasks]
+        finally:
+            _report = None
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(q,)) as pool:
+        pending = [pool.apply_async(run_task, (t,)) for t in tasks]
+        while not all(r.ready() for r in pending):
+            for r in pending:
+                if r.ready() and not r.successful():
+                    r.get()   # re-raise the worker's error
+            try:
+                progress(*q.get(timeout=0.2))
+            except queue.Empty:
+                pass
+        results = [r.get() for r in pending]
+        while True:
+            try:
+                progress(*q.get(timeout=0.05))
+            except queue.Empty:
+                break
+    return results
+
+
+def _describe(files):
+    """Compact listing such as 'train/HToBB_000-001 ...' of the files written."""
+    groups = {}
+    for f in map(Path, files):
+        stem, k = f.stem.rsplit("_", 1)
+        groups.setdefault((f.parent.name, stem), []).append(k)
+    return " ".join(f"{split}/{stem}_{ks[0]}" + (f"-{ks[-1]}" if len(ks) > 1 else "")
+                    for (split, stem), ks in sorted(groups.items()))
+
+
+def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split=(0.8, 0.1, 0.1)):
+    """Generate jets_per_class jets of each class into out_dir; returns a summary dict.
+
+    Files of the same name in out_dir are overwritten; other files are left alone.
+    """
+    classes = _check_classes(classes)
+    if int(jets_per_class) < 1:
+        raise ValueError("jets_per_class must be >= 1")
+    if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
+        raise ValueError(f"split must be three non-negative fractions, got {split}")
+    out_dir = Path(out_dir)
+    for name in SPLITS:
+        (out_dir / name).mkdir(parents=True, exist_ok=True)
+    before = {p for p in out_dir.glob("*/*.root")}
+    tasks = make_tasks(out_dir, int(jets_per_class), classes, int(seed), split)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+
+    t0 = time.perf_counter()
+    with tqdm(total=len(classes) * int(jets_per_class), unit="jet", file=sys.stderr,
+              desc="generate", dynamic_ncols=True) as bar:
+        results = _run_all(tasks, workers, bar)
+    seconds = time.perf_counter() - t0
+
+    results.sort(key=lambda r: (classes.index(r["cls"]), r["chunk"]))
+    files = [f for r in results for f in r["files"]]
+    jets = {c: sum(r["jets"] for r in results if r["cls"] == c) for c in classes}
+    events = {c: sum(r["events"] for r in results if r["cls"] == c) for c in classes}
+    total = sum(jets.values())
+    others = before - {Path(f) for f in files}
+    print(f"wrote {len(files)} files to {out_dir}: {_describe(files)}"
+          + (f"; {len(others)} other .root files there left untouched" if others else ""),
+          file=sys.stderr)
+    print(f"generated {total} jets ({', '.join(f'{c} {n}' for c, n in jets.items())}) in "
+          f"{seconds:.1f} s, {total / seconds:.1f} jets/s, {workers} worker(s)", file=sys.stderr)
+    return {"out_dir": str(out_dir), "jets": jets, "events": events, "files": files,
+            "seconds": seconds, "jets_per_second": total / seconds, "workers": workers,
+            "seed": int(seed), "tasks": results}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--jets-per-class", type=int, required=True)
+    ap.add_argument("--classes", default=None,
+                    help=f"comma-separated subset of {','.join(CLASS_NAMES)} (default: all)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    args = ap.parse_args(argv)
+    try:
+        generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers)
+    except ValueError as e:
+        ap.error(str(e))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""ParT's layers as Keras layers whose forward pass is the firmware's fixed-point arithmetic.
+
+Every layer has a float mode (`quantized=False`: the float twin, and the full-size reference)
+and a fixed-point mode. In fixed-point mode:
+- weights and biases go through QKeras `quantized_bits(bits, integer, alpha=1)`, which is
+  ap_fixed<bits, integer+1, AP_RND_CONV, AP_SAT>;
+- every sum of products is exact (float64 holds it), and each named intermediate is cast to
+  its `Fx` type with that type's rounding and overflow, exactly as the C++ in hls/nnet_utils;
+- softmax and layer normalisation use lookup tables built once, here (model.tables), and
+  written into the firmware unchanged;
+- gradients are straight-through: casts pass the gradient, table lookups take the gradient of
+  the float operation they approximate.
+
+Tensors are float64 inside (the layers' dtype): the values are fixed-point numbers, held exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+from qkeras import quantized_bits
+
+from model import tables
+from model.fixed import Fx, as_fx, quantize
+
+DTYPE = "float64"
+NEG_INF = -1e9
+
+
+def weight_fx(bits: int, integer: int) -> Fx:
+    """The ap_fixed type of QKeras quantized_bits(bits, integer, alpha=1)."""
+    return Fx(bits, integer + 1, True, "AP_RND_CONV", "AP_SAT")
+
+
+def _qbits(bits, integer):
+    return quantized_bits(bits, integer, keep_negative=True, alpha=1)
+
+
+def _fx_str(t):
+    return None if t is None else str(t)
+
+
+def attention_shift(key_dim: int) -> int:
+    """Logits are scaled by 2**-shift, the power of two nearest 1/sqrt(key_dim): a shift in
+    hardware, and the same scale in the float twin."""
+    return int(round(math.log2(math.sqrt(key_dim))))
+
+
+class _FxLayer(tf.keras.layers.Layer):
+    """Shared plumbing: float64 dtype, weight quantizers, config round trip of types."""
+
+    _TYPE_ARGS: tuple = ()
+
+    def __init__(self, quantized=True, weight_bits=8, weight_integer=0, bias_bits=12,
+                 bias_integer=3, **kwargs):
+        kwargs.setdefault("dtype", DTYPE)
+        super().__init__(**kwargs)
+        self.quantized = bool(quantized)
+        self.weight_bits, self.weight_integer = int(weight_bits), int(weight_integer)
+        self.bias_bits, self.bias_integer = int(bias_bits), int(bias_integer)
+        self._wq = _qbits(self.weight_bits, self.weight_integer)
+        self._bq = _qbits(self.bias_bits, self.bias_integer)
+
+    @property
+    def weight_t(self) -> Fx:
+        return weight_fx(self.weight_bits, self.weight_integer)
+
+    @property
+    def bias_t(self) -> Fx:
+        return weight_fx(self.bias_bits, self.bias_integer)
+
+    def qw(self, w):
+        """Quantized kernel (straight-through inside QKeras)."""
+        return tf.cast(self._wq(w), DTYPE) if self.quantized else w
+
+    def qb(self, b):
+        return tf.cast(self._bq(b), DTYPE) if self.quantized else b
+
+    def q(self, x, t):
+        return quantize(x, t) if self.quantized else x
+
+    def get_config(self):
+        cfg = super().get_config()
+        cfg.update(quantized=self.quantized, weight_bits=self.weight_bits,
+                   weight_integer=self.weight_integer, bias_bits=self.bias_bits,
+                   bias_integer=self.bias_integer)
+        for name in self._TYPE_ARGS:
+            cfg[name] = _fx_str(getattr(self, name))
+        return cfg
+
+
+class FxQuant(_FxLayer):
+    """Casts an input to the firmware's input type (the C++ testbench does the same cast)."""
+
+    _TYPE_ARGS = ("result_t",)
+
+    def __init__(self, result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.result_t = as_fx(result_t)
+
+    def call(self, x):
+        return self.q(tf.cast(x, DTYPE), self.result_t)
+
+
+class FxDense(_FxLayer):
+    """Dense over the last axis of any-rank input (per particle / per pair), optional ReLU.
+
+    y = relu?(cast_result(x . W + b)); the sum is exact.
+    """
+
+    _TYPE_ARGS = ("result_t",)
+
+    def __init__(self, units, activation="linear", result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        if activation not in ("linear", "relu"):
+            raise ValueError(f"{self.name}: activation must be 'linear' or 'relu'")
+        self.units, self.activation = int(units), activation
+        self.result_t = as_fx(result_t)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight("kernel", (int(input_shape[-1]), self.units),
+                                      initializer="glorot_uniform")
+        self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, x):
+        y = tf.tensordot(x, self.qw(self.kernel), axes=[[-1], [0]]) + self.qb(self.bias)
+        y = self.q(y, self.result_t)
+        return tf.nn.relu(y) if self.activation == "relu" else y
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation}
+
+
+class FxAdd(_FxLayer):
+    """Residual sum a + b, cast to `result_t`."""
+
+    _TYPE_ARGS = ("result_t",)
+
+    def __init__(self, result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.result_t = as_fx(result_t)
+
+    def call(self, inputs):
+        a, b = inputs
+        return self.q(a + b, self.result_t)
+
+
+class LayerNormFx:
+    """Layer normalisation over the last axis, the firmware's way.
+
+    mean and variance are exact (the dimension is a power of two, so /dim is a shift); the
+    variance indexes a 1/sqrt table (truncation to `table_size` bins over [0, 2**var_range));
+    y = cast_result((x - mean) * rsqrt * gamma + beta). A plain helper rather than a layer, so
+    the attention layers can own their pre-norm's weights.
+    """
+
+    def __init__(self, owner: _FxLayer, dim, table_size, var_range, rsqrt_t, result_t,
+                 prefix="norm", eps=1e-5):
+        self.owner, self.dim = owner, int(dim)
+        if owner.quantized and (self.dim & (self.dim - 1)):
+            raise ValueError(f"{owner.name}: fixed-point layer norm needs a power-of-two "
+                             f"dimension, got {self.dim}")
+        self.table = tables.RsqrtTable(int(table_size), int(var_range), as_fx(rsqrt_t))
+        self.result_t = as_fx(result_t)
+        self.eps = eps
+        self.gamma = owner.add_weight(f"{prefix}_gamma", (self.dim,), initializer="ones")
+        self.beta = owner.add_weight(f"{prefix}_beta", (self.dim,), initializer="zeros")
+
+    def __call__(self, x):
+        o = self.owner
+        gamma, beta = o.qw(self.gamma), o.qb(self.beta)
+        mean = tf.reduce_mean(x, axis=-1, keepdims=True)
+        d = x - mean
+        var = tf.reduce_mean(tf.square(d), axis=-1, keepdims=True)
+        y_float = d * tf.math.rsqrt(var + self.eps) * gamma + beta
+        if not o.quantized:
+            return y_float
+        rsqrt = self.table.lookup(var)
+        y = quantize(d * rsqrt * gamma + beta, self.result_t, ste=False)
+        return y_float + tf.stop_gradient(y - y_float)
+
+
+class FxLayerNorm(_FxLayer):
+    """Layer normalisation as a layer (before the feed-forward network and the classifier)."""
+
+    _TYPE_ARGS = ("rsqrt_t", "result_t")
+
+    def __init__(self, table_size=1024, var_range=4, rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
+                 result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.table_size, self.var_range = int(table_size), int(var_range)
+        self.rsqrt_t, self.result_t = as_fx(rsqrt_t), as_fx(result_t)
+
+    def build(self, input_shape):
+        self.norm = LayerNormFx(self, input_shape[-1], self.table_size, self.var_range,
+                                self.rsqrt_t, self.result_t)
+        super().build(input_shape)
+
+    def call(self, x):
+        return self.norm(x)
+
+    def get_config(self):
+        return {**super().get_config(), "table_size": self.table_size,
+                "var_range": self.var_range}
+
+
+class PairEmbed(_FxLayer):
+    """Pointwise dense stack over the pair features -> one attention bias per head.
+
+    (B, N, N, 4) -> (B, H, N, N). Hidden layers use ReLU; the last is linear. Pair features
+    are symmetric, so is the output (the firmware computes only i <= j).
+    """
+
+    _TYPE_ARGS = ("hidden_t", "result_t")
+
+    def __init__(self, dims=(8,), num_heads=2, hidden_t=None, result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.dims, self.num_heads = [int(d) for d in dims], int(num_heads)
+        self.hidden_t, self.result_t = as_fx(hidden_t), as_fx(result_t)
+
+    def build(self, input_shape):
+        # Separate attributes, not lists: Keras' saving tracks list members twice.
+        n_in = int(input_shape[-1])
+        for i, n_out in enumerate(self.dims + [self.num_heads]):
+            setattr(self, f"kernel_{i}", self.add_weight(f"kernel_{i}", (n_in, n_out),
+                                                         initializer="glorot_uniform"))
+            setattr(self, f"bias_{i}", self.add_weight(f"bias_{i}", (n_out,), initializer="zeros"))
+            n_in = n_out
+        super().build(input_shape)
+
+    @property
+    def stack(self):
+        """[(kernel, bias), ...] from the pair features to the heads."""
+        return [(getattr(self, f"kernel_{i}"), getattr(self, f"bias_{i}"))
+                for i in range(len(self.dims) + 1)]
+
+    def call(self, x):
+        last = len(self.dims)
+        for i, (w, b) in enumerate(self.stack):
+            x = tf.tensordot(x, self.qw(w), axes=[[-1], [0]]) + self.qb(b)
+            if i < last:
+                x = tf.nn.relu(self.q(x, self.hidden_t))
+            else:
+                x = self.q(x, self.result_t)
+        return tf.transpose(x, (0, 3, 1, 2))
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims, "num_heads": self.num_heads}
+
+
+class _Attention(_FxLayer):
+    """Multi-head attention with an optional additive bias per head and a key padding mask.
+
+    Fixed-point path per head and query:
+      q, k, v  = cast_qkv(x . W + b)
+      logit_j  = cast_logit(q . k_j * 2**-shift + bias_j)
+      e_j      = exp_table[trunc(max_unmasked(logit) - logit_j)]   (0 for a masked key)
+      a_j      = cast_attn(e_j * inv_table[trunc(sum_j e_j)])
+      ctx      = cast_ctx(sum_j a_j v_j);   out = cast_result(concat_heads(ctx) . Wo + bo)
+    """
+
+    _TYPE_ARGS = ("norm_rsqrt_t", "norm_t", "qkv_t", "logit_t", "exp_t", "inv_t", "attn_t",
+                  "ctx_t", "result_t")
+
+    def __init__(self, num_heads=2, norm_table_size=1024, norm_var_range=4,
+                 norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>", norm_t=None, qkv_t=None,
+                 logit_t=None, exp_table_size=1024, exp_range=3,
+                 exp_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>", inv_table_size=1024,
+                 inv_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>", attn_t=None, ctx_t=None,
+                 result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = int(num_heads)
+        self.norm_table_size, self.norm_var_range = int(norm_table_size), int(norm_var_range)
+        self.exp_table_size, self.exp_range = int(exp_table_size), int(exp_range)
+        self.inv_table_size = int(inv_table_size)
+        for name in self._TYPE_ARGS:
+            setattr(self, name, as_fx(locals()[name]))
+
+    def _build_common(self, dim, n_keys):
+        if dim % self.num_heads:
+            raise ValueError(f"{self.name}: dimension {dim} is not divisible by "
+                             f"{self.num_heads} heads")
+        self.dim, self.key_dim = dim, dim // self.num_heads
+        self.shift = attention_shift(self.key_dim)
+        self.n_keys = n_keys
+        self.norm = LayerNormFx(self, dim, self.norm_table_size, self.norm_var_range,
+                                self.norm_rsqrt_t, self.norm_t)
+        self.wq, self.wk, self.wv, self.wo = (
+            self.add_weight(f"w{c}", (dim, dim), initializer="glorot_uniform") for c in "qkvo")
+        self.bq, self.bk, self.bv, self.bo = (
+            self.add_weight(f"b{c}", (dim,), initializer="zeros") for c in "qkvo")
+        self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
+        self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
+
+    def _heads(self, x, w, b):
+        """(B, T, E) -> cast (B, H, T, d)."""
+        y = self.q(tf.tensordot(x, self.qw(w), axes=[[-1], [0]]) + self.qb(b), self.qkv_t)
+        shape = tf.shape(y)
+        y = tf.reshape(y, (shape[0], shape[1], self.num_heads, self.key_dim))
+        return tf.transpose(y, (0, 2, 1, 3))
+
+    def _attend(self, xq, xkv, mask, bias=None):
+        q, k, v = self._heads(xq, self.wq, self.bq), self._heads(xkv, self.wk, self.bk), \
+            self._heads(xkv, self.wv, self.bv)
+        logits = tf.einsum("bhqd,bhkd->bhqk", q, k) * (2.0 ** -self.shift)
+        if bias is not None:
+            logits = logits + bias
+        logits = self.q(logits, self.logit_t)
+        keep = mask[:, None, None, :] > 0
+        p_float = tf.nn.softmax(tf.where(keep, logits, NEG_INF), axis=-1)
+        p_float = tf.where(keep, p_float, 0.0)
+        if self.quantized:
+            p = self._softmax_fx(logits, keep)
+            p = p_float + tf.stop_gradient(p - p_float)
+        else:
+            p = p_float
+        ctx = self.q(tf.einsum("bhqk,bhkd->bhqd", p, v), self.ctx_t)
+        shape = tf.shape(ctx)
+        ctx = tf.reshape(tf.transpose(ctx, (0, 2, 1, 3)), (shape[0], shape[2], self.dim))
+        out = tf.tensordot(ctx, self.qw(self.wo), axes=[[-1], [0]]) + self.qb(self.bo)
+        return self.q(out, self.result_t)
+
+    def _softmax_fx(self, logits, keep):
+        lowest = tf.constant(self.logit_t.min, DTYPE)
+        top = tf.reduce_max(tf.where(keep, logits, lowest), axis=-1, keepdims=True)
+        e = tf.where(keep, self.exp_table.lookup(top - logits), 0.0)
+        total = tf.reduce_sum(e, axis=-1, keepdims=True)
+        return quantize(e * self.inv_table.lookup(total), self.attn_t, ste=False)
+
+    def get_config(self):
+        return {**super().get_config(), "num_heads": self.num_heads,
+                "norm_table_size": self.norm_table_size, "norm_var_range": self.norm_var_range,
+                "exp_table_size": self.exp_table_size, "exp_range": self.exp_range,
+                "inv_table_size": self.inv_table_size}
+
+
+class ParticleAttention(_Attention):
+    """Pre-norm particle self-attention with the pair-interaction bias: (x, bias, mask) -> out.
+
+    x (B, N, E), bias (B, H, N, N), mask (B, N). Padded particles are masked as keys; their own
+    rows are computed but never read by a real particle or the class token.
+    """
+
+    def build(self, input_shape):
+        x_shape = input_shape[0]
+        self._build_common(int(x_shape[-1]), int(x_shape[1]))
+        super().build(input_shape)
+
+    def call(self, inputs):
+        x, bias, mask = inputs
+        h = self.norm(x)
+        return self._attend(h, h, tf.cast(mask, DTYPE), bias)
+
+
+class ClassAttention(_Attention):
+    """Class-token attention (CaiT / ParT): (cls, x, mask) -> out for the token, (B, 1, E).
+
+    Query: the normalised class token; keys and values: the normalised token followed by the
+    normalised particles, padded particles masked.
+    """
+
+    def build(self, input_shape):
+        x_shape = input_shape[1]
+        self._build_common(int(x_shape[-1]), int(x_shape[1]) + 1)
+        super().build(input_shape)
+
+    def call(self, inputs):
+        cls, x, mask = inputs
+        hc, hx = self.norm(cls), self.norm(x)
+        mask = tf.cast(mask, DTYPE)
+        keys = tf.concat([hc, hx], axis=1)
+        mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)
+        return self._attend(hc, keys, mask)
+
+
+class ClassToken(_FxLayer):
+    """The learned class token, (B, N, E) -> (B, 1, E); the input only sets the batch size."""
+
+    _TYPE_ARGS = ("result_t",)
+
+    def __init__(self, result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.result_t = as_fx(result_t)
+
+    def build(self, input_shape):
+        self.token = self.add_weight("token", (1, 1, int(input_shape[-1])),
+                                     initializer=tf.keras.initializers.TruncatedNormal(0.0, 0.02))
+        super().build(input_shape)
+
+    def call(self, x):
+        token = self.q(self.token, self.result_t)
+        return tf.tile(token, (tf.shape(x)[0], 1, 1))
+
+
+CUSTOM_OBJECTS = {cls.__name__: cls for cls in (
+    FxQuant, FxDense, FxAdd, FxLayerNorm, PairEmbed, ParticleAttention, ClassAttention,
+    ClassToken)}
