@@ -24,7 +24,8 @@ from qkeras import quantized_bits
 from model import tables
 from model.fixed import Fx, as_fx, quantize
 
-DTYPE = "float64"
+DTYPE = "float64"        # fixed-point values held exactly
+FLOAT_DTYPE = "float32"  # the float twin and the full-size reference: speed over exactness
 NEG_INF = -1e9
 
 
@@ -54,7 +55,7 @@ class _FxLayer(tf.keras.layers.Layer):
 
     def __init__(self, quantized=True, weight_bits=8, weight_integer=0, bias_bits=12,
                  bias_integer=3, **kwargs):
-        kwargs.setdefault("dtype", DTYPE)
+        kwargs.setdefault("dtype", DTYPE if quantized else FLOAT_DTYPE)
         super().__init__(**kwargs)
         self.quantized = bool(quantized)
         self.weight_bits, self.weight_integer = int(weight_bits), int(weight_integer)
@@ -72,10 +73,10 @@ class _FxLayer(tf.keras.layers.Layer):
 
     def qw(self, w):
         """Quantized kernel (straight-through inside QKeras)."""
-        return tf.cast(self._wq(w), DTYPE) if self.quantized else w
+        return tf.cast(self._wq(w), self.dtype) if self.quantized else w
 
     def qb(self, b):
-        return tf.cast(self._bq(b), DTYPE) if self.quantized else b
+        return tf.cast(self._bq(b), self.dtype) if self.quantized else b
 
     def q(self, x, t):
         return quantize(x, t) if self.quantized else x
@@ -100,7 +101,7 @@ class FxQuant(_FxLayer):
         self.result_t = as_fx(result_t)
 
     def call(self, x):
-        return self.q(tf.cast(x, DTYPE), self.result_t)
+        return self.q(tf.cast(x, self.dtype), self.result_t)
 
 
 class FxDense(_FxLayer):
@@ -162,7 +163,8 @@ class LayerNormFx:
         if owner.quantized and (self.dim & (self.dim - 1)):
             raise ValueError(f"{owner.name}: fixed-point layer norm needs a power-of-two "
                              f"dimension, got {self.dim}")
-        self.table = tables.RsqrtTable(int(table_size), int(var_range), as_fx(rsqrt_t))
+        self.table = (tables.RsqrtTable(int(table_size), int(var_range), as_fx(rsqrt_t))
+                      if owner.quantized else None)
         self.result_t = as_fx(result_t)
         self.eps = eps
         self.gamma = owner.add_weight(f"{prefix}_gamma", (self.dim,), initializer="ones")
@@ -170,7 +172,8 @@ class LayerNormFx:
 
     def __call__(self, x):
         o = self.owner
-        gamma, beta = o.qw(self.gamma), o.qb(self.beta)
+        # gamma takes the bias quantizer: it sits near 1, which an ap_fixed<8,1> cannot hold.
+        gamma, beta = o.qb(self.gamma), o.qb(self.beta)
         mean = tf.reduce_mean(x, axis=-1, keepdims=True)
         d = x - mean
         var = tf.reduce_mean(tf.square(d), axis=-1, keepdims=True)
@@ -291,8 +294,9 @@ class _Attention(_FxLayer):
             self.add_weight(f"w{c}", (dim, dim), initializer="glorot_uniform") for c in "qkvo")
         self.bq, self.bk, self.bv, self.bo = (
             self.add_weight(f"b{c}", (dim,), initializer="zeros") for c in "qkvo")
-        self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
-        self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
+        if self.quantized:
+            self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
+            self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
 
     def _heads(self, x, w, b):
         """(B, T, E) -> cast (B, H, T, d)."""
@@ -323,7 +327,7 @@ class _Attention(_FxLayer):
         return self.q(out, self.result_t)
 
     def _softmax_fx(self, logits, keep):
-        lowest = tf.constant(self.logit_t.min, DTYPE)
+        lowest = tf.constant(self.logit_t.min, self.dtype)
         top = tf.reduce_max(tf.where(keep, logits, lowest), axis=-1, keepdims=True)
         e = tf.where(keep, self.exp_table.lookup(top - logits), 0.0)
         total = tf.reduce_sum(e, axis=-1, keepdims=True)
@@ -351,7 +355,7 @@ class ParticleAttention(_Attention):
     def call(self, inputs):
         x, bias, mask = inputs
         h = self.norm(x)
-        return self._attend(h, h, tf.cast(mask, DTYPE), bias)
+        return self._attend(h, h, tf.cast(mask, self.dtype), bias)
 
 
 class ClassAttention(_Attention):
@@ -369,7 +373,7 @@ class ClassAttention(_Attention):
     def call(self, inputs):
         cls, x, mask = inputs
         hc, hx = self.norm(cls), self.norm(x)
-        mask = tf.cast(mask, DTYPE)
+        mask = tf.cast(mask, self.dtype)
         keys = tf.concat([hc, hx], axis=1)
         mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)
         return self._attend(hc, keys, mask)

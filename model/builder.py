@@ -1,0 +1,225 @@
+"""Builds ParT from a model config (model/configs/<name>.yml) and reports its cost.
+
+The same builder makes the full-size float reference and the FPGA-sized quantized models:
+    particles -> FxQuant -> particle embedding (FxDense + ReLU)*
+    pairs     -> FxQuant -> PairEmbed -> one attention bias per head
+    num_blocks x [ h += ParticleAttention(h, bias, mask); h += FFN(LayerNorm(h)) ]
+    cls = ClassToken
+    num_cls_blocks x [ cls += ClassAttention(cls, h, mask); cls += FFN(LayerNorm(cls)) ]
+    logits = FxDense(LayerNorm(cls))
+as weaver-core's ParticleTransformer, with ReLU for GELU, pre-norm blocks, a power-of-two
+attention scale and no dropout (firmware-friendly choices; see docs/model.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from data import features as F
+from data.reader import load_label_scheme
+from data.yamlconfig import REQUIRED, ConfigError, load, read_yaml, validate
+from model.fixed import FxError, as_fx
+
+CONFIG_DIR = Path(__file__).parent / "configs"
+
+SCHEMA = {
+    "data": ({
+        "features": (str, REQUIRED),
+        "n_particles": (int, REQUIRED),
+        "label_scheme": (str, "jetclass"),
+    }, REQUIRED),
+    "model": ({
+        "embed_dims": (list, REQUIRED),
+        "pair_embed_dims": (list, REQUIRED),
+        "num_heads": (int, REQUIRED),
+        "num_blocks": (int, REQUIRED),
+        "num_cls_blocks": (int, REQUIRED),
+        "ffn_dim": (int, REQUIRED),
+        "quantized": (bool, True),
+    }, REQUIRED),
+    "quantization": ({
+        "weight_bits": (int, 8),
+        "weight_integer": (int, 0),
+        "bias_bits": (int, 12),
+        "bias_integer": (int, 3),
+        "input_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+        "pair_input_t": (str, "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
+        "act_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
+        "pair_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+        "logit_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
+        "attn_t": (str, "ap_ufixed<16,1,AP_RND_CONV,AP_SAT>"),
+        "exp_table_size": (int, 1024),
+        "exp_range": (int, 3),
+        "exp_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
+        "inv_table_size": (int, 1024),
+        "inv_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
+        "norm_table_size": (int, 1024),
+        "norm_var_range": (int, 4),
+        "rsqrt_t": (str, "ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"),
+    }, {}),
+    "training": ({
+        "epochs": (int, 20),
+        "batch_size": (int, 256),
+        "learning_rate": (float, 3e-3),
+        "weight_decay": (float, 1e-4),
+        "patience": (int, 4),
+        "max_jets_per_file": ((int, type(None)), None),
+        "seed": (int, 42),
+    }, {}),
+}
+
+_TYPE_KEYS = [k for k in SCHEMA["quantization"][0] if k.endswith("_t")]
+
+
+def config_path(name_or_path) -> Path:
+    """A model name (model/configs/<name>.yml) or a path to a YAML file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yml", ".yaml"):
+        return path
+    return CONFIG_DIR / f"{name_or_path}.yml"
+
+
+def load_config(name_or_path) -> dict:
+    """Read and validate a model config; every error names the file and the key."""
+    path = config_path(name_or_path)
+    if not path.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yml"))
+        raise ConfigError(f"{path}: no such model config (known models: {', '.join(known)})")
+    cfg = validate(read_yaml(path), SCHEMA, str(path))
+    where = str(path)
+    if cfg["data"]["features"] not in F.FEATURE_SETS:
+        raise ConfigError(f"{where}: data.features must be one of {sorted(F.FEATURE_SETS)}, "
+                          f"got {cfg['data']['features']!r}")
+    for key in ("embed_dims", "pair_embed_dims"):
+        dims = cfg["model"][key]
+        if not dims or not all(isinstance(d, int) and d > 0 for d in dims):
+            raise ConfigError(f"{where}: model.{key} must be a non-empty list of positive ints")
+    m = cfg["model"]
+    if m["embed_dims"][-1] % m["num_heads"]:
+        raise ConfigError(f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
+                          f"by model.num_heads={m['num_heads']}")
+    for key in _TYPE_KEYS:
+        try:
+            as_fx(cfg["quantization"][key])
+        except FxError as err:
+            raise ConfigError(f"{where}: quantization.{key}: {err}") from None
+    cfg["name"] = path.stem
+    cfg["path"] = str(path)
+    return cfg
+
+
+def architecture_hash(cfg: dict, quantized: bool) -> str:
+    """A fingerprint of everything that shapes the weights and the arithmetic: a checkpoint is
+    only ever reused by a model with the same fingerprint."""
+    key = {k: cfg[k] for k in ("data", "model")}
+    key["quantized"] = bool(quantized)
+    if quantized:
+        key["quantization"] = cfg["quantization"]
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def num_classes(cfg: dict) -> int:
+    return len(load_label_scheme(cfg["data"]["label_scheme"]).names)
+
+
+def build_model(cfg: dict, quantized: bool | None = None):
+    """The Keras model of a config; `quantized=False` builds its float twin."""
+    import tensorflow as tf
+
+    from model import layers as L
+
+    quantized = cfg["model"]["quantized"] if quantized is None else quantized
+    m, q = cfg["model"], cfg["quantization"]
+    n, nf = cfg["data"]["n_particles"], len(F.feature_names(cfg["data"]["features"]))
+
+    def t(key):
+        return q[key] if quantized else None
+
+    common = dict(quantized=quantized, weight_bits=q["weight_bits"],
+                  weight_integer=q["weight_integer"], bias_bits=q["bias_bits"],
+                  bias_integer=q["bias_integer"])
+    attn = dict(common, num_heads=m["num_heads"], norm_table_size=q["norm_table_size"],
+                norm_var_range=q["norm_var_range"], norm_rsqrt_t=t("rsqrt_t"), norm_t=t("act_t"),
+                qkv_t=t("act_t"), logit_t=t("logit_t"), exp_table_size=q["exp_table_size"],
+                exp_range=q["exp_range"], exp_t=t("exp_t"), inv_table_size=q["inv_table_size"],
+                inv_t=t("inv_t"), attn_t=t("attn_t"), ctx_t=t("act_t"), result_t=t("act_t"))
+    norm = dict(common, table_size=q["norm_table_size"], var_range=q["norm_var_range"],
+                rsqrt_t=t("rsqrt_t"), result_t=t("act_t"))
+    act = t("act_t")
+
+    particles = tf.keras.Input((n, nf), name="particles")
+    pairs = tf.keras.Input((n, n, len(F.PAIR_FEATURES)), name="pairs")
+    mask = tf.keras.Input((n,), name="mask")
+
+    h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
+    for i, dim in enumerate(m["embed_dims"]):
+        h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
+    u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
+    u = L.PairEmbed(m["pair_embed_dims"], m["num_heads"], hidden_t=act, result_t=t("pair_t"),
+                    name="pair_embed", **common)(u)
+
+    def ffn(x, prefix):
+        y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x)
+        y = L.FxDense(m["ffn_dim"], "relu", result_t=act, name=f"{prefix}_fc1", **common)(y)
+        y = L.FxDense(x.shape[-1], result_t=act, name=f"{prefix}_fc2", **common)(y)
+        return L.FxAdd(result_t=act, name=f"{prefix}_add", **common)([x, y])
+
+    for b in range(m["num_blocks"]):
+        a = L.ParticleAttention(name=f"block{b}_attn", **attn)([h, u, mask])
+        h = L.FxAdd(result_t=act, name=f"block{b}_attn_add", **common)([h, a])
+        h = ffn(h, f"block{b}_ffn")
+
+    cls = L.ClassToken(result_t=act, name="cls_token", **common)(h)
+    for b in range(m["num_cls_blocks"]):
+        a = L.ClassAttention(name=f"cls{b}_attn", **attn)([cls, h, mask])
+        cls = L.FxAdd(result_t=act, name=f"cls{b}_attn_add", **common)([cls, a])
+        cls = ffn(cls, f"cls{b}_ffn")
+
+    cls = L.FxLayerNorm(name="head_norm", **norm)(cls)
+    logits = L.FxDense(num_classes(cfg), result_t=act, name="head", **common)(cls)
+    logits = tf.keras.layers.Flatten(name="logits", dtype=L.DTYPE if quantized else L.FLOAT_DTYPE)(
+        logits)
+    suffix = "" if quantized else "-float"
+    return tf.keras.Model([particles, pairs, mask], logits, name=f"{cfg['name']}{suffix}")
+
+
+def cost_report(model, cfg: dict) -> list[dict]:
+    """Parameters, multiply-accumulates and bit operations per layer.
+
+    BOPs = MACs x (weight bits x activation bits) for products with weights, and
+    (activation bits)^2 for activation x activation products (q.k and a.v), as in the QKeras
+    / HGQ literature. Float layers count 32 bits. The pair embedding counts the N(N+1)/2
+    distinct pairs that the firmware computes (the features are symmetric).
+    """
+    from model import layers as L
+    from model.fixed import as_fx
+
+    q = cfg["quantization"]
+    n = cfg["data"]["n_particles"]
+    rows = []
+    for layer in model.layers:
+        quant = getattr(layer, "quantized", False)
+        bw = q["weight_bits"] if quant else 32
+        ba = as_fx(q["act_t"]).width if quant else 32
+        macs_w = macs_a = 0
+        if isinstance(layer, L.FxDense):
+            tokens = 1
+            for d in layer.input_shape[1:-1]:
+                tokens *= d
+            macs_w = tokens * layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, L.PairEmbed):
+            pairs = n * (n + 1) // 2
+            macs_w = pairs * sum(int(k.shape[0] * k.shape[1]) for k, _ in layer.stack)
+        elif isinstance(layer, L._Attention):
+            e, nq = layer.dim, (n if isinstance(layer, L.ParticleAttention) else 1)
+            nk = layer.n_keys
+            macs_w = (nq + nk) * e * e * 2        # q, out projections; k, v projections
+            macs_a = 2 * nq * nk * e              # q.k and a.v over all heads
+        rows.append({
+            "layer": layer.name, "type": type(layer).__name__,
+            "params": int(layer.count_params()), "macs": int(macs_w + macs_a),
+            "bops": int(macs_w * bw * ba + macs_a * ba * ba),
+        })
+    return rows

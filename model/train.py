@@ -1,0 +1,219 @@
+"""`make train`: trains a ParT config on JetClass-format files and writes everything it learned.
+
+Output, in build/models/<name>[-float]/:
+  model.keras       best checkpoint (lowest validation loss)
+  config.json       the config and its architecture fingerprint (guards against reuse)
+  history.csv/json  per-epoch loss and accuracy
+  metrics.json      test-set accuracy, macro AUC, rejection at 50% signal efficiency vs QCD
+  *.png             loss/accuracy curves, ROC curves, confusion matrix
+  backup/           Keras' BackupAndRestore state while training: an interrupted run resumes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from data import features as F
+from data import pipeline, reader
+from model import builder, metrics, plots
+
+IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
+
+
+class TrainError(RuntimeError):
+    """A training run that cannot start: names the file or key at fault."""
+
+
+def model_dir(name: str, quantized: bool, root="build/models") -> Path:
+    return Path(root) / (name if quantized else f"{name}-float")
+
+
+def split_files(data_dir, split: str) -> list[str]:
+    pattern = Path(data_dir) / split / "*.root"
+    try:
+        return reader.resolve_files(str(pattern))
+    except reader.DataError as err:
+        raise TrainError(f"{err} (make data writes {data_dir}/train, val and test)") from None
+
+
+def check_checkpoint(out: Path, fingerprint: str):
+    """Refuse a directory whose checkpoint belongs to another architecture."""
+    cfg_file = out / "config.json"
+    if not cfg_file.exists():
+        return
+    try:
+        old = json.loads(cfg_file.read_text()).get("architecture")
+    except json.JSONDecodeError:
+        raise TrainError(f"{cfg_file}: not valid JSON; remove {out} to start afresh") from None
+    if old != fingerprint:
+        raise TrainError(
+            f"{out}/model.keras is a checkpoint of another architecture ({cfg_file}: "
+            f"architecture {old}, this config {fingerprint}); remove {out} or use another name")
+
+
+def load_trained(out: Path, cfg: dict | None = None):
+    """Load a trained model; with `cfg`, check it is that config's architecture."""
+    import tensorflow as tf
+
+    from model.layers import CUSTOM_OBJECTS
+
+    path = out / "model.keras"
+    if not path.exists():
+        raise TrainError(f"{path}: no trained model (run make train first)")
+    if cfg is not None:
+        saved = json.loads((out / "config.json").read_text())
+        check_checkpoint(out, builder.architecture_hash(cfg, saved["quantized"]))
+    try:
+        return tf.keras.models.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)
+    except Exception as err:
+        raise TrainError(f"{path}: cannot be loaded ({type(err).__name__}: {err})") from None
+
+
+def _read_split(files, cfg, scheme, max_per_file):
+    return reader.load_arrays(files, cfg["data"]["features"], cfg["data"]["n_particles"],
+                              scheme, max_per_file=max_per_file)
+
+
+def predict(model, arrays, batch_size=1024):
+    """Logits for arrays in memory (pair features computed per batch)."""
+    out = []
+    for inputs, _ in pipeline.batches(arrays, batch_size, shuffle=False):
+        out.append(model.predict_on_batch(list(inputs)))
+    return np.concatenate(out)
+
+
+def train(name: str, data_dir="build/data", quantized: bool | None = None, epochs=None,
+          max_jets_per_file=None, root="build/models", seed=None, verbose=2) -> dict:
+    import tensorflow as tf
+
+    cfg = builder.load_config(name)
+    quantized = cfg["model"]["quantized"] if quantized is None else bool(quantized)
+    tcfg = cfg["training"]
+    epochs = tcfg["epochs"] if epochs is None else int(epochs)
+    seed = tcfg["seed"] if seed is None else int(seed)
+    max_per_file = max_jets_per_file or tcfg["max_jets_per_file"]
+    out = model_dir(cfg["name"], quantized, root)
+    fingerprint = builder.architecture_hash(cfg, quantized)
+    check_checkpoint(out, fingerprint)
+
+    scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
+    files = {s: split_files(data_dir, s) for s in ("train", "val", "test")}
+    n_train = reader.check_files(files["train"], F.required_branches(
+        cfg["data"]["features"]) + scheme.label_branches)
+    tf.keras.utils.set_random_seed(seed)
+    t0 = time.time()
+    val = _read_split(files["val"], cfg, scheme, max_per_file)
+    bs = tcfg["batch_size"]
+    if max_per_file is None and n_train > IN_MEMORY_LIMIT:
+        train_ds = pipeline.streaming(files["train"], cfg["data"]["features"],
+                                      cfg["data"]["n_particles"], scheme, bs, seed=seed)
+        steps = None
+        print(f"[train] streaming {n_train} training jets from {len(files['train'])} files",
+              flush=True)
+    else:
+        train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
+        n_train = len(train_arrays["labels"])
+        train_ds = pipeline.in_memory(train_arrays, bs, shuffle=True, seed=seed)
+        steps = -(-n_train // bs)
+    val_ds = pipeline.in_memory(val, 1024, shuffle=False)
+    print(f"[train] {cfg['name']} ({'quantized' if quantized else 'float'}): "
+          f"{n_train} train / {len(val['labels'])} val jets read in {time.time() - t0:.1f}s",
+          flush=True)
+
+    model = builder.build_model(cfg, quantized)
+    decay_steps = max(1, epochs * (steps or max(1, n_train // bs)))
+    schedule = tf.keras.optimizers.schedules.CosineDecay(tcfg["learning_rate"], decay_steps,
+                                                         alpha=0.01)
+    model.compile(
+        optimizer=tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"]),
+        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"])
+    params = model.count_params()
+    cost = builder.cost_report(model, cfg)
+    print(f"[train] {params} parameters, {sum(r['bops'] for r in cost) / 1e6:.1f} MBOPs",
+          flush=True)
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(
+        {"name": cfg["name"], "config": cfg, "quantized": quantized,
+         "architecture": fingerprint, "seed": seed, "data_dir": str(data_dir)}, indent=1))
+    callbacks = [
+        tf.keras.callbacks.BackupAndRestore(str(out / "backup")),
+        tf.keras.callbacks.ModelCheckpoint(str(out / "model.keras"), monitor="val_loss",
+                                           save_best_only=True),
+        tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=tcfg["patience"],
+                                         restore_best_weights=True),
+        tf.keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+    ]
+    t1 = time.time()
+    hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
+                     callbacks=callbacks, verbose=verbose)
+    train_seconds = time.time() - t1
+    shutil.rmtree(out / "backup", ignore_errors=True)
+    history = _history(out, hist.history)
+
+    best = load_trained(out)
+    test = _read_split(files["test"], cfg, scheme, max_per_file)
+    logits = predict(best, test)
+    result = metrics.tagging_metrics(test["labels"], logits, scheme.names)
+    epochs_run = len(history["loss"])
+    result.update({
+        "model": cfg["name"], "quantized": quantized, "parameters": params,
+        "bops": int(sum(r["bops"] for r in cost)), "cost_per_layer": cost,
+        "n_train": int(n_train), "n_val": int(len(val["labels"])), "epochs_run": epochs_run,
+        "train_seconds": round(train_seconds, 1),
+        "train_jets_per_second": round(n_train * epochs_run / max(train_seconds, 1e-9), 1),
+        "class_names": list(scheme.names), "seed": seed, "data_dir": str(data_dir),
+    })
+    (out / "metrics.json").write_text(json.dumps(result, indent=1))
+    title = f"{cfg['name']} ({'quantized' if quantized else 'float'})"
+    plots.history_plot(history, out / "history.png", title)
+    plots.roc_plot(test["labels"], logits, scheme.names, out / "roc.png", title)
+    plots.confusion_plot(result["confusion"], scheme.names, out / "confusion.png", title)
+    print(f"[train] {title}: test accuracy {result['accuracy']:.4f}, macro AUC "
+          f"{result['macro_auc']:.4f} on {result['n_jets']} jets -> {out}", flush=True)
+    return result
+
+
+def _history(out: Path, fit_history: dict) -> dict:
+    """The whole history, resumed runs included (CSVLogger appends across restarts)."""
+    csv = out / "history.csv"
+    history = {k: list(map(float, v)) for k, v in fit_history.items()}
+    if csv.exists():
+        rows = np.genfromtxt(csv, delimiter=",", names=True)
+        rows = np.atleast_1d(rows)
+        history = {k: [float(x) for x in rows[k]] for k in rows.dtype.names if k != "epoch"}
+    (out / "history.json").write_text(json.dumps(history, indent=1))
+    return history
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
+    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--quant", type=int, choices=(0, 1), default=None,
+                   help="1: quantized (default for FPGA configs), 0: the float twin")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--max-jets-per-file", type=int, default=None)
+    p.add_argument("--out", default="build/models")
+    p.add_argument("--seed", type=int, default=None)
+    args = p.parse_args(argv)
+    quantized = None if args.quant is None else bool(args.quant)
+    try:
+        train(args.model, args.data_dir, quantized, args.epochs, args.max_jets_per_file,
+              args.out, args.seed)
+    except (TrainError, reader.DataError, builder.ConfigError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
