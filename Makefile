@@ -9,11 +9,14 @@ JETS_PER_CLASS ?= 1000
 CLASSES ?= all
 SEED ?= 42
 WORKERS ?= 2
+MODEL ?= part_tiny
+QUANT ?=
+EPOCHS ?=
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup data test lint bench demo clean
+.PHONY: setup data train test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +30,10 @@ data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
 		--classes $(CLASSES) --seed $(SEED) --workers $(WORKERS)
 
+train: setup
+	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
+		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS))
+
 test: setup
 	$(PY) -m pytest -q tests
 
@@ -37,6 +44,7 @@ bench: setup
 	$(PY) -m bench.data_bench --out build/bench/data.json
 
 demo: data
+	$(MAKE) train
 
 clean:
 	rm -rf build

@@ -1,1 +1,1 @@
-"""qpart bench package."""
+"""qpart benchmarks: measured figures written to build/bench/*.json (never timed tests)."""

@@ -10,11 +10,13 @@ Layout: <out>/{train,val,test}/<Stem>_<k:03d>.root, Stem from schema.FILE_STEMS.
 into (class, chunk) tasks of at most JETS_PER_CHUNK jets; chunk k becomes file k of each split,
 its jets divided in consecutive blocks (80/10/10 by default), so jets of one event stay together.
 Each task seeds Pythia from (seed, class index, chunk index) only, so the files do not depend on
-the number of workers.  Files hold one TTree "tree": part_* jagged float32 (plus the counter
+the number of workers.  Workers are spawned processes: a script that calls generate() with
+workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one TTree "tree": part_* jagged float32 (plus the counter
 branch "npart" that uproot writes for jagged data), jet_* float32, label_* one-hot bool.
 """
 
 import argparse
+import json
 import math
 import multiprocessing
 import os
@@ -94,19 +96,25 @@ def _flat(x, dtype):
     return ak.to_numpy(ak.flatten(x)).astype(dtype)
 
 
+def flatten_events(events):
+    """Flat numpy columns of a nextBatch() result and the number of particles per event.
+
+    Particles without a production vertex (vProd is None) are at the origin.
+    """
+    prt = events.prt
+    rec = {k: _flat(v, np.int64) for k, v in
+           (("pid", prt.id), ("status", prt.status), ("d1", prt.daughter1), ("d2", prt.daughter2))}
+    for k in ("px", "py", "pz", "e"):
+        rec[k] = _flat(prt.p[k], np.float64)
+    for k, f in (("x", "px"), ("y", "py"), ("z", "pz")):
+        rec[k] = _flat(ak.fill_none(prt.vProd[f], 0.0), np.float64)
+    return rec, ak.to_numpy(ak.num(prt))
+
+
 def select_jets(events, cls, charge_of):
     """JetClass features of the jets of class cls in a batch of Pythia events (None if none)."""
     proc = PROCESSES[cls]
-    prt = events.prt
-    n_prt = ak.to_numpy(ak.num(prt))
-    rec = {k: _flat(v, np.int64) for k, v in
-           (("pid", prt.id), ("status", prt.status), ("d1", prt.daughter1), ("d2", prt.daughter2))}
-    for k, f in (("px", "px"), ("py", "py"), ("pz", "pz"), ("e", "e")):
-        rec[k] = _flat(prt.p[f], np.float64)
-    vtx = prt.vProd
-    for k, f in (("x", "px"), ("y", "py"), ("z", "pz")):
-        rec[k] = _flat(ak.fill_none(vtx[f], 0.0), np.float64)
-
+    rec, n_prt = flatten_events(events)
     visible = (rec["status"] > 0) & ~np.isin(np.abs(rec["pid"]), truth.NEUTRINOS)
     vis_idx = np.nonzero(visible)[0]
     n_vis = np.bincount(np.repeat(np.arange(len(n_prt)), n_prt)[visible], minlength=len(n_prt))
@@ -235,7 +243,7 @@ def _init_worker(q):
 
 
 def _check_classes(classes):
-    if classes is None:
+    if classes is None or classes == "all":
         return list(CLASS_NAMES)
     if isinstance(classes, str):
         classes = [c for c in classes.split(",") if c]
@@ -337,9 +345,38 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
           file=sys.stderr)
     print(f"generated {total} jets ({', '.join(f'{c} {n}' for c, n in jets.items())}) in "
           f"{seconds:.1f} s, {total / seconds:.1f} jets/s, {workers} worker(s)", file=sys.stderr)
-    return {"out_dir": str(out_dir), "jets": jets, "events": events, "files": files,
-            "seconds": seconds, "jets_per_second": total / seconds, "workers": workers,
-            "seed": int(seed), "tasks": results}
+    summary = {"out_dir": str(out_dir), "jets": jets, "events": events, "files": files,
+               "seconds": seconds, "jets_per_second": total / seconds, "workers": workers,
+               "seed": int(seed), "tasks": results}
+    _manifest(out_dir).write_text(json.dumps(
+        {"request": _request(jets_per_class, classes, seed, split),
+         "files": [str(Path(f).relative_to(out_dir)) for f in files], "jets": jets}, indent=1))
+    return summary
+
+
+MANIFEST = "manifest.json"
+
+
+def _manifest(out_dir) -> Path:
+    return Path(out_dir) / MANIFEST
+
+
+def _request(jets_per_class, classes, seed, split):
+    return {"jets_per_class": int(jets_per_class), "classes": list(classes), "seed": int(seed),
+            "split": [float(x) for x in split]}
+
+
+def already_generated(out_dir, jets_per_class, classes=None, seed=42, split=(0.8, 0.1, 0.1)):
+    """True when out_dir holds exactly this request's files (its manifest says so and every
+    file is there): `make data` then has nothing to do."""
+    path = _manifest(out_dir)
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    want = _request(jets_per_class, _check_classes(classes), seed, split)
+    return manifest.get("request") == want and all(
+        (Path(out_dir) / f).is_file() for f in manifest.get("files", []))
 
 
 def main(argv=None):
@@ -350,8 +387,16 @@ def main(argv=None):
                     help=f"comma-separated subset of {','.join(CLASS_NAMES)} (default: all)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    ap.add_argument("--force", action="store_true",
+                    help="regenerate even if the directory already holds this sample")
     args = ap.parse_args(argv)
     try:
+        if not args.force and already_generated(args.out, args.jets_per_class, args.classes,
+                                                args.seed):
+            print(f"{args.out} already holds this sample ({MANIFEST} matches: "
+                  f"{args.jets_per_class} jets per class, seed {args.seed}); nothing to do "
+                  "(--force regenerates)", file=sys.stderr)
+            return
         generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers)
     except ValueError as e:
         ap.error(str(e))

@@ -9,7 +9,7 @@ shower recoil), so a cut a little below the 500 GeV jet threshold keeps the pT >
 efficient while the spectrum just above the threshold stays unbiased.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PT_HAT_MIN = 450.0  # GeV
 
@@ -49,7 +49,7 @@ class Process:
     """
 
     settings: tuple
-    variants: tuple = field(default=((),))
+    variants: tuple = ((),)
     resonance: int | None = None
     n_visible: int = 0
 

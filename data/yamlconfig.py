@@ -53,18 +53,22 @@ def validate(data: dict, schema: dict, where: str) -> dict:
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
             f"allowed: {', '.join(sorted(schema))}")
     out = {}
+
+    def inner(key):  # "file: section" then "file: section.sub"
+        return f"{where}.{key}" if ": " in where else f"{where}: {key}"
+
     for key, (types, default) in schema.items():
         if key not in data:
             if default is REQUIRED:
                 raise ConfigError(f"{where}: missing required key {key!r}")
             if isinstance(types, dict):
-                out[key] = validate(default or {}, types, f"{where}.{key}")
+                out[key] = validate(default or {}, types, inner(key))
             else:
                 out[key] = default
             continue
         value = data[key]
         if isinstance(types, dict):
-            out[key] = validate(value, types, f"{where}.{key}")
+            out[key] = validate(value, types, inner(key))
             continue
         allowed = types if isinstance(types, tuple) else (types,)
         if float in allowed and isinstance(value, int) and not isinstance(value, bool):

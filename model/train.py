@@ -90,7 +90,8 @@ def predict(model, arrays, batch_size=1024):
 
 
 def train(name: str, data_dir="build/data", quantized: bool | None = None, epochs=None,
-          max_jets_per_file=None, root="build/models", seed=None, verbose=2) -> dict:
+          max_jets_per_file=None, root="build/models", seed=None, verbose=2,
+          batch_size=None) -> dict:
     import tensorflow as tf
 
     cfg = builder.load_config(name)
@@ -110,25 +111,23 @@ def train(name: str, data_dir="build/data", quantized: bool | None = None, epoch
     tf.keras.utils.set_random_seed(seed)
     t0 = time.time()
     val = _read_split(files["val"], cfg, scheme, max_per_file)
-    bs = tcfg["batch_size"]
+    bs = tcfg["batch_size"] if batch_size is None else int(batch_size)
     if max_per_file is None and n_train > IN_MEMORY_LIMIT:
         train_ds = pipeline.streaming(files["train"], cfg["data"]["features"],
                                       cfg["data"]["n_particles"], scheme, bs, seed=seed)
-        steps = None
         print(f"[train] streaming {n_train} training jets from {len(files['train'])} files",
               flush=True)
     else:
         train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
         n_train = len(train_arrays["labels"])
         train_ds = pipeline.in_memory(train_arrays, bs, shuffle=True, seed=seed)
-        steps = -(-n_train // bs)
     val_ds = pipeline.in_memory(val, 1024, shuffle=False)
     print(f"[train] {cfg['name']} ({'quantized' if quantized else 'float'}): "
           f"{n_train} train / {len(val['labels'])} val jets read in {time.time() - t0:.1f}s",
           flush=True)
 
     model = builder.build_model(cfg, quantized)
-    decay_steps = max(1, epochs * (steps or max(1, n_train // bs)))
+    decay_steps = max(1, epochs * -(-n_train // bs))
     schedule = tf.keras.optimizers.schedules.CosineDecay(tcfg["learning_rate"], decay_steps,
                                                          alpha=0.01)
     model.compile(
@@ -153,8 +152,9 @@ def train(name: str, data_dir="build/data", quantized: bool | None = None, epoch
         tf.keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
     ]
     t1 = time.time()
-    hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, steps_per_epoch=steps,
-                     callbacks=callbacks, verbose=verbose)
+    # Each epoch iterates the dataset anew (a fresh, reshuffled generator pass).
+    hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
+                     verbose=verbose)
     train_seconds = time.time() - t1
     shutil.rmtree(out / "backup", ignore_errors=True)
     history = _history(out, hist.history)
@@ -204,11 +204,12 @@ def main(argv=None):
     p.add_argument("--max-jets-per-file", type=int, default=None)
     p.add_argument("--out", default="build/models")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
     args = p.parse_args(argv)
     quantized = None if args.quant is None else bool(args.quant)
     try:
         train(args.model, args.data_dir, quantized, args.epochs, args.max_jets_per_file,
-              args.out, args.seed)
+              args.out, args.seed, batch_size=args.batch_size)
     except (TrainError, reader.DataError, builder.ConfigError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

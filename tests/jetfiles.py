@@ -56,6 +56,8 @@ def random_jets(n_jets, rng, class_index=0, max_particles=40):
 
 def write_file(path, branches):
     """Write a dict of (jagged or flat) arrays as a TTree named like JetClass's."""
+    branches = {k: (v if isinstance(v, ak.Array) and v.ndim > 1 else np.asarray(v))
+                for k, v in branches.items()}
     with uproot.recreate(path) as f:
         types = {k: ("var * float32" if isinstance(v, ak.Array) else v.dtype)
                  for k, v in branches.items()}
