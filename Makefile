@@ -12,11 +12,14 @@ WORKERS ?= 2
 MODEL ?= part_tiny
 QUANT ?=
 EPOCHS ?=
+FW ?= vu13p
+N_JETS ?= 1000
+FORCE ?= 0
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup data train test lint bench demo clean
+.PHONY: setup data train hls-csim test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +37,10 @@ train: setup
 	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
 		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS))
 
+hls-csim: setup
+	$(PY) -m hls.csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \
+		--force $(FORCE)
+
 test: setup
 	$(PY) -m pytest -q tests
 
@@ -41,10 +48,12 @@ lint: setup
 	$(VENV)/bin/ruff check data model hls bench tests
 
 bench: setup
-	$(PY) -m bench.data_bench --out build/bench/data.json
+	$(PY) -m bench.data_bench --data-dir $(DATA_DIR) --out build/bench/data.json
+	$(PY) -m bench.train_bench --data-dir $(DATA_DIR) --out build/bench/train.json
 
 demo: data
 	$(MAKE) train
+	$(MAKE) hls-csim
 
 clean:
 	rm -rf build

@@ -1,0 +1,154 @@
+"""Firmware configs (firmware_configs/<name>.yml): one FPGA target each, validated on load.
+
+A firmware config names the backend, part, clock, io type and reuse factors, and may change
+the arithmetic of a trained model: `precision` overrides keys of the model config's
+`quantization` section for every layer (e.g. act_t, weight_bits, exp_table_size), `layers`
+overrides one layer's own arguments (e.g. block0_attn: {logit_t: ..., reuse_factor: 4}).
+Either way the Keras model is rebuilt with those types around the same trained weights, so the
+C simulation is still compared bit for bit with a Keras model that computes the same thing,
+and that model's accuracy is the firmware's accuracy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
+from model import builder
+from model.fixed import FxError, as_fx
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_configs"
+
+# Device capacities (Xilinx data sheets DS890/DS891): LUT, FF, DSP, BRAM_18K, URAM.
+PARTS = {
+    "xcvu13p-flga2577-2-e": dict(family="Virtex UltraScale+", LUT=1728000, FF=3456000,
+                                 DSP=12288, BRAM_18K=5376, URAM=1280),
+    "xcvu9p-flga2104-2-e": dict(family="Virtex UltraScale+", LUT=1182240, FF=2364480,
+                                DSP=6840, BRAM_18K=4320, URAM=960),
+    "xcu250-figd2104-2l-e": dict(family="Alveo U250 (Virtex UltraScale+)", LUT=1728000,
+                                 FF=3456000, DSP=12288, BRAM_18K=5376, URAM=1280),
+    "xczu9eg-ffvb1156-2-e": dict(family="Zynq UltraScale+", LUT=274080, FF=548160, DSP=2520,
+                                 BRAM_18K=1824, URAM=0),
+    "xcku15p-ffva1760-2-e": dict(family="Kintex UltraScale+", LUT=522720, FF=1045440,
+                                 DSP=1968, BRAM_18K=1968, URAM=128),
+}
+
+_RESOURCES = {k: (int, REQUIRED) for k in ("LUT", "FF", "DSP", "BRAM_18K", "URAM")}
+_RESOURCES["family"] = (str, "custom part")
+
+_LAYER_KEYS = ("reuse_factor",)
+
+SCHEMA = {
+    "description": (str, ""),
+    "backend": (str, REQUIRED),
+    "part": (str, REQUIRED),
+    "part_resources": ((dict, type(None)), None),
+    "clock_period": (float, REQUIRED),
+    "io_type": (str, "io_parallel"),
+    "strategy": (str, "Latency"),
+    "reuse_factor": (int, 1),
+    "precision": (dict, {}),
+    "layers": (dict, {}),
+    "scan": ((dict, type(None)), None),
+}
+
+
+def config_path(name_or_path) -> Path:
+    path = Path(name_or_path)
+    return path if path.suffix in (".yml", ".yaml") else CONFIG_DIR / f"{name_or_path}.yml"
+
+
+def load_firmware(name_or_path) -> dict:
+    """Read and validate a firmware config; errors name the file and the key."""
+    path = config_path(name_or_path)
+    if not path.is_file():
+        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yml"))
+        raise ConfigError(f"{path}: no such firmware config (known: {', '.join(known)})")
+    cfg = validate(read_yaml(path), SCHEMA, str(path))
+    where = str(path)
+    if cfg["backend"] not in ("Vivado", "Vitis"):
+        raise ConfigError(f"{where}: backend must be 'Vivado' or 'Vitis', got {cfg['backend']!r}")
+    if cfg["io_type"] != "io_parallel":
+        raise ConfigError(f"{where}: io_type {cfg['io_type']!r}: the qpart layers implement "
+                          "io_parallel only")
+    if cfg["strategy"] != "Latency":
+        raise ConfigError(f"{where}: strategy {cfg['strategy']!r}: the qpart layers implement the "
+                          "Latency strategy (trade area with reuse_factor)")
+    if cfg["clock_period"] <= 0 or cfg["reuse_factor"] < 1:
+        raise ConfigError(f"{where}: clock_period must be > 0 and reuse_factor >= 1")
+    part = cfg["part"].lower()
+    if cfg["part_resources"] is not None:
+        cfg["resources"] = validate(cfg["part_resources"], _RESOURCES, f"{where}: part_resources")
+    elif part in PARTS:
+        cfg["resources"] = dict(PARTS[part])
+    else:
+        raise ConfigError(f"{where}: unknown part {cfg['part']!r} (known: {', '.join(PARTS)}); "
+                          "give its capacities under part_resources: to use another part")
+    quant_schema = builder.SCHEMA["quantization"][0]
+    unknown = sorted(set(cfg["precision"]) - set(quant_schema))
+    if unknown:
+        raise ConfigError(f"{where}: precision: unknown key(s) {', '.join(map(repr, unknown))}; "
+                          f"allowed: the model quantization keys {', '.join(quant_schema)}")
+    for key, value in cfg["precision"].items():
+        _check_value(where, f"precision.{key}", key, value)
+    for layer, over in cfg["layers"].items():
+        if not isinstance(over, dict):
+            raise ConfigError(f"{where}: layers.{layer} must be a mapping")
+        for key, value in over.items():
+            _check_value(where, f"layers.{layer}.{key}", key, value)
+    cfg["name"], cfg["path"] = path.stem, str(path)
+    return cfg
+
+
+def _check_value(where, key_path, key, value):
+    if key.endswith("_t"):
+        try:
+            as_fx(value)
+        except FxError as err:
+            raise ConfigError(f"{where}: {key_path}: {err}") from None
+    elif not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{where}: {key_path} must be an int, got {value!r}")
+
+
+def firmware_model(keras_model, model_cfg: dict, fw: dict):
+    """The Keras model the firmware computes: the trained model, rebuilt with the firmware
+    config's precision and per-layer overrides (the same object when there are none)."""
+    import tensorflow as tf
+
+    from model.layers import CUSTOM_OBJECTS
+
+    if not fw["precision"] and not any(k != "reuse_factor" for o in fw["layers"].values()
+                                       for k in o):
+        _check_layer_names(keras_model, fw)
+        return keras_model
+    cfg = dict(model_cfg, quantization={**model_cfg["quantization"], **fw["precision"]})
+    rebuilt = builder.build_model(cfg, quantized=True)
+    _check_layer_names(rebuilt, fw)
+    arch = rebuilt.get_config()
+    for layer in arch["layers"]:
+        over = fw["layers"].get(layer["config"]["name"], {})
+        for key, value in over.items():
+            if key in _LAYER_KEYS:
+                continue
+            if key not in layer["config"]:
+                raise ConfigError(f"{fw['path']}: layers.{layer['config']['name']}.{key}: "
+                                  f"{layer['class_name']} has no argument {key!r}")
+            layer["config"][key] = value
+    model = tf.keras.Model.from_config(arch, custom_objects=CUSTOM_OBJECTS)
+    model.set_weights(keras_model.get_weights())
+    return model
+
+
+def _check_layer_names(keras_model, fw):
+    names = {layer.name for layer in keras_model.layers}
+    missing = sorted(set(fw["layers"]) - names)
+    if missing:
+        raise ConfigError(f"{fw['path']}: layers: {', '.join(missing)} not in model "
+                          f"{keras_model.name} (its layers: {', '.join(sorted(names))})")
+
+
+def reuse_overrides(fw: dict) -> dict:
+    """hls4ml config overrides for the reuse factors of the firmware config."""
+    layers = {name: {"ReuseFactor": o["reuse_factor"]} for name, o in fw["layers"].items()
+              if "reuse_factor" in o}
+    return {"Model": {"ReuseFactor": fw["reuse_factor"]}, "LayerName": layers}

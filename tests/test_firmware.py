@@ -1,0 +1,129 @@
+"""Firmware configs and the hls-csim driver's guards: every bad input gets a clear error."""
+
+import json
+
+import numpy as np
+import pytest
+
+from data.yamlconfig import ConfigError
+from hls import csim, firmware
+from model import builder
+from model.train import TrainError, load_trained
+
+GOOD = firmware.config_path("vu13p").read_text()
+
+
+def write(tmp_path, text, name="fw.yml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_shipped_configs_load():
+    for name in ("vu13p", "zcu102"):
+        fw = firmware.load_firmware(name)
+        assert fw["resources"]["DSP"] > 0 and fw["backend"] in ("Vivado", "Vitis")
+    assert firmware.load_firmware("vu13p")["part"] == "xcvu13p-flga2577-2-e"
+
+
+@pytest.mark.parametrize("edit,message", [
+    (("backend: Vitis", "backend: Quartus"), r"fw.yml: backend must be 'Vivado' or 'Vitis'"),
+    (("part: xcvu13p-flga2577-2-e", "part: xc7z999"), r"fw.yml: unknown part 'xc7z999'"),
+    (("reuse_factor: 1", "reuse_factor: 1\nreuse: 2"), r"fw.yml: unknown key\(s\) 'reuse'"),
+    (("clock_period: 5", "clock_period: fast"), r"fw.yml: key 'clock_period' must be float"),
+    (("io_type: io_parallel", "io_type: io_stream"), r"fw.yml: io_type 'io_stream'"),
+    (("precision: {}", "precision: {act_t: fixed<8>}"), r"fw.yml: precision.act_t: not a fixed"),
+    (("precision: {}", "precision: {act_width: 8}"), r"fw.yml: precision: unknown key\(s\) "
+                                                     r"'act_width'"),
+    (("layers: {}", "layers: {head: {reuse_factor: two}}"), r"fw.yml: layers.head.reuse_factor "
+                                                            r"must be an int"),
+])
+def test_bad_firmware_configs(tmp_path, edit, message):
+    old, new = edit
+    assert old in GOOD
+    with pytest.raises(ConfigError, match=message):
+        firmware.load_firmware(write(tmp_path, GOOD.replace(old, new)))
+
+
+def test_custom_part_needs_resources(tmp_path):
+    text = GOOD.replace("part: xcvu13p-flga2577-2-e", "part: xcmy-part\npart_resources: "
+                        "{LUT: 100, FF: 200, DSP: 3, BRAM_18K: 4, URAM: 0}")
+    fw = firmware.load_firmware(write(tmp_path, text))
+    assert fw["resources"]["DSP"] == 3
+    with pytest.raises(ConfigError, match=r"no such firmware config"):
+        firmware.load_firmware("no_such_board")
+
+
+def test_layer_overrides_rebuild_the_arithmetic(tmp_path):
+    cfg = builder.load_config("part_tiny")
+    model = builder.build_model(cfg)
+    text = GOOD.replace("layers: {}", "layers: {head: {result_t: 'ap_fixed<12,5,AP_RND_CONV,AP_SAT>',"
+                        " reuse_factor: 2}}").replace(
+        "precision: {}", "precision: {exp_table_size: 256}")
+    fw = firmware.load_firmware(write(tmp_path, text))
+    variant = firmware.firmware_model(model, cfg, fw)
+    assert variant.get_layer("head").result_t.width == 12
+    assert variant.get_layer("block0_attn").exp_table_size == 256
+    for a, b in zip(model.get_weights(), variant.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert firmware.reuse_overrides(fw)["LayerName"] == {"head": {"ReuseFactor": 2}}
+    bad = firmware.load_firmware(write(tmp_path, GOOD.replace(
+        "layers: {}", "layers: {block7_attn: {reuse_factor: 2}}"), "bad.yml"))
+    with pytest.raises(ConfigError, match=r"bad.yml: layers: block7_attn not in model"):
+        firmware.firmware_model(model, cfg, bad)
+    worse = firmware.load_firmware(write(tmp_path, GOOD.replace(
+        "layers: {}", "layers: {head: {logit_t: 'ap_fixed<8,3>'}}"), "worse.yml"))
+    with pytest.raises(ConfigError, match=r"worse.yml: layers.head.logit_t: FxDense has no "
+                                          r"argument 'logit_t'"):
+        firmware.firmware_model(model, cfg, worse)
+
+
+def test_output_directory_of_another_project_is_refused(tmp_path):
+    out = tmp_path / "prj"
+    me = {"model": "part_tiny", "firmware": "vu13p", "architecture": "a"}
+    csim.claim_output_dir(out, me, force=False)
+    (out / "firmware").mkdir()
+    csim.claim_output_dir(out, me, force=False)  # the same project: rebuilt in place
+    assert not (out / "firmware").exists()
+    other = dict(me, firmware="zcu102")
+    with pytest.raises(csim.CsimError, match=r"prj already holds project of part_tiny / vu13p.*"
+                                             r"FORCE=1"):
+        csim.claim_output_dir(out, other, force=False)
+    csim.claim_output_dir(out, other, force=True)
+    assert json.loads((out / csim.MARKER).read_text()) == other
+    stranger = tmp_path / "mine"
+    stranger.mkdir()
+    (stranger / "thesis.tex").write_text("precious")
+    with pytest.raises(csim.CsimError, match=r"mine already holds files that are not a qpart"):
+        csim.claim_output_dir(stranger, me, force=False)
+    assert (stranger / "thesis.tex").read_text() == "precious"
+
+
+def test_compiler_failure_shows_the_first_error(tmp_path):
+    (tmp_path / "firmware").mkdir()
+    (tmp_path / "firmware" / "myproject.cpp").write_text("int f() { return 0; }\n")
+    (tmp_path / "myproject_test.cpp").write_text(
+        "#include <cstdio>\nint main() {\n  undeclared_thing(3);\n  also_missing();\n}\n")
+    with pytest.raises(csim.CsimError) as err:
+        csim.build_testbench(tmp_path)
+    text = str(err.value)
+    assert "g++ failed" in text and "undeclared_thing" in text
+    assert len(text.splitlines()) < 12
+
+
+def test_model_file_that_does_not_load(tmp_path):
+    out = tmp_path / "part_tiny"
+    out.mkdir()
+    (out / "model.keras").write_bytes(b"not a zip archive")
+    with pytest.raises(TrainError, match=r"part_tiny/model.keras: cannot be loaded"):
+        load_trained(out)
+    with pytest.raises(TrainError, match=r"no_model/model.keras: no trained model"):
+        load_trained(tmp_path / "no_model")
+
+
+def test_snap_to_lsb_refuses_lossy_prints():
+    lsb = 2.0 ** -10
+    exact = np.array([[1.5 + 3 * lsb, -2.0]])
+    np.testing.assert_array_equal(csim.snap_to_lsb(exact + 1e-6, lsb, "x"), exact)
+    with pytest.raises(csim.CsimError, match="half an LSB"):
+        csim.snap_to_lsb(exact + 0.5 * lsb, lsb, "x")
