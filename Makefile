@@ -15,11 +15,13 @@ EPOCHS ?=
 FW ?= vu13p
 N_JETS ?= 1000
 FORCE ?= 0
+VSYNTH ?= 0
+COSIM ?= 0
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup data train hls-csim test lint bench demo clean
+.PHONY: setup data train hls-csim synth test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +42,9 @@ train: setup
 hls-csim: setup
 	$(PY) -m hls.csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \
 		--force $(FORCE)
+
+synth: setup
+	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
 test: setup
 	$(PY) -m pytest -q tests
