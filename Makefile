@@ -21,7 +21,7 @@ COSIM ?= 0
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup data train hls-csim synth test lint bench demo clean
+.PHONY: setup data train hls-csim synth report test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ hls-csim: setup
 synth: setup
 	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
+report: setup
+	$(PY) -m hls.dashboard --build build --out build/reports
+
 test: setup
 	$(PY) -m pytest -q tests
 
@@ -55,10 +58,13 @@ lint: setup
 bench: setup
 	$(PY) -m bench.data_bench --data-dir $(DATA_DIR) --out build/bench/data.json
 	$(PY) -m bench.train_bench --data-dir $(DATA_DIR) --out build/bench/train.json
+	$(PY) -m bench.csim_bench --data-dir $(DATA_DIR) --models-root build/bench/models \
+		--out build/bench/csim.json
 
 demo: data
 	$(MAKE) train
 	$(MAKE) hls-csim
+	$(MAKE) report
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
-"""Training benchmark: part_l1 quantized vs its float twin vs part_full on the same data, and
-training throughput -> build/bench/train.json.
+"""Training benchmark: part_l1 quantized vs its float twin vs part_full on the same data (and
+part_tiny, for the C-simulation benchmark), training throughput -> build/bench/train.json.
 
 part_full (the paper's ParT, 2.1M parameters, N=128) trains at a few tens of jets/s on a
 2-core CPU, so it gets an explicit budget (--full-epochs, --full-max-jets-per-file); the JSON
@@ -36,7 +36,8 @@ def main(argv=None):
     p.add_argument("--skip-full", action="store_true")
     args = p.parse_args(argv)
     rows = [run("part_l1", args.data_dir, args.models_root, True, args.epochs),
-            run("part_l1", args.data_dir, args.models_root, False, args.epochs)]
+            run("part_l1", args.data_dir, args.models_root, False, args.epochs),
+            run("part_tiny", args.data_dir, args.models_root, True)]
     if not args.skip_full:
         rows.append(run("part_full", args.data_dir, args.models_root, None, args.full_epochs,
                         args.full_max_jets_per_file))

@@ -1,0 +1,446 @@
+"""Tests for hls/dashboard.py (`make report`) on a fake build/ tree.
+
+The tree holds metrics.json and csim_report.json files written here after the schemas of
+model/train.py and hls/csim.py, synth_report.json files made by hls.synth_report from the real
+Vivado HLS reports in tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth
+leaves them), a scan.json and two bench files.
+"""
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from hls import dashboard  # noqa: E402
+from hls.dashboard import DashboardError, build_dashboard, main  # noqa: E402
+from hls.plots import pareto_front  # noqa: E402
+from hls.synth_report import write_synth_report  # noqa: E402
+
+FIX = Path(__file__).parent / "fixtures" / "hls_reports"
+CLASSES = ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXPECTED_PLOTS = {"training.png", "fidelity.png", "resources.png", "latency.png", "pareto.png",
+                  "layers_part_l1-u250.png", "layers_part_tiny-zcu102.png", "bops_part_tiny.png",
+                  "bops_part_l1.png"}  # BOPs per layer of the quantized models only
+
+
+# ----------------------------------------------------------------------------- the fake tree
+
+
+def write_json(path, obj):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, indent=1))
+
+
+def metrics(model, quantized, accuracy, macro_auc, bops_scale=1.0):
+    """metrics.json as model/train.py writes it (metrics.tagging_metrics + the run's figures)."""
+    rng = np.random.default_rng(len(model) + quantized)
+    layers = [("particles", "InputLayer", 0, 0), ("embed", "FxDense", 1184, 36864),
+              ("pair_embed", "PairEmbed", 340, 67584), ("block0_attn", "ParticleAttention",
+                                                        4224, 98304),
+              ("block1_attn", "ParticleAttention", 4224, 98304),
+              ("cls0_attn", "ClassAttention", 4224, 33792), ("head", "FxDense", 330, 320)]
+    bits = 8 * 8 if quantized else 32 * 32
+    cost = [{"layer": n, "type": t, "params": p, "macs": m, "bops": int(m * bits * bops_scale)}
+            for n, t, p, m in layers]
+    conf = (rng.integers(0, 8, (10, 10)) + np.eye(10, dtype=int) * 70).tolist()
+    return {
+        "n_jets": 1000, "accuracy": accuracy, "macro_auc": macro_auc,
+        "auc": {c: round(0.9 + 0.009 * i, 4) for i, c in enumerate(CLASSES)},
+        "rejection_at_50pct": {c: (float("inf") if c == "Tbl" else round(30 + 40 * i, 1))
+                               for i, c in enumerate(CLASSES[1:])},
+        "confusion": conf, "model": model, "quantized": quantized,
+        "parameters": sum(r["params"] for r in cost), "bops": sum(r["bops"] for r in cost),
+        "cost_per_layer": cost, "n_train": 8000, "n_val": 1000, "epochs_run": 12,
+        "train_seconds": 341.2, "train_jets_per_second": 281.4, "class_names": CLASSES,
+        "seed": 42, "data_dir": "build/data",
+    }
+
+
+def route(n, exact=1.0, maxdiff=0.0, agree=1.0, keras=0.652, csim=0.652, tb=False):
+    r = {"n_jets": n, "bit_exact_fraction": exact, "max_abs_diff_lsb": maxdiff,
+         "argmax_agreement": agree, "keras_accuracy": keras, "csim_accuracy": csim,
+         "first_mismatch": None if exact == 1 else 3, "compile_seconds": 41.7,
+         "jets_per_second": 812.3}
+    if tb:
+        r["equals_predict"] = exact == 1
+    return r
+
+
+def csim_report(model, fw, backend, part, predict, testbench, divergent=None, clock=5.0):
+    """csim_report.json as hls/csim.py writes it."""
+    return {"model": model, "firmware": fw, "backend": backend, "part": part,
+            "clock_period_ns": clock, "project_dir": f"build/hls/{model}-{fw}",
+            "output_type": "fixed<16,6,RND_CONV,SAT>", "output_lsb": 2 ** -10,
+            "data_dir": "build/data", "predict": predict, "testbench": testbench,
+            "first_divergent_layer": divergent}
+
+
+def lay_out_reports(prj, folder):
+    """A fixture's report files where an hls4ml project keeps them, then synth_report.json
+    through hls.synth_report (what make synth does after the build)."""
+    rep = prj / "myproject_prj" / "solution1" / "syn" / "report"
+    rep.mkdir(parents=True, exist_ok=True)
+    src = FIX / folder
+    for name in ("myproject_csynth.rpt", "myproject_csynth.xml"):
+        if (src / name).is_file():
+            shutil.copy(src / name, rep)
+    if (src / "myproject_cosim.rpt").is_file():
+        sim = prj / "myproject_prj" / "solution1" / "sim" / "report"
+        sim.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src / "myproject_cosim.rpt", sim)
+    if (src / "vivado_synth.rpt").is_file():
+        shutil.copy(src / "vivado_synth.rpt", prj)
+    return write_synth_report(prj, prj / "synth_report.json")
+
+
+def marker(prj, model, fw):
+    write_json(prj / "qpart_project.json", {"model": model, "firmware": fw,
+                                            "architecture": "0123abcd"})
+
+
+def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
+    build = root / "build"
+    models = build / "models"
+    write_json(models / "part_tiny" / "metrics.json", metrics("part_tiny", True, 0.652, 0.941))
+    write_json(models / "part_tiny-float" / "metrics.json",
+               metrics("part_tiny", False, 0.671, 0.948))
+    write_json(models / "part_l1" / "metrics.json", metrics("part_l1", True, 0.689, 0.951, 2.5))
+    # a training plot as make train leaves it, copied into the report
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([1, 2, 3], [1.2, 0.9, 0.8])
+    fig.savefig(models / "part_tiny" / "history.png")
+    plt.close(fig)
+
+    hls = build / "hls"
+    # 1. ZU9EG / Vivado: bit-exact both routes, synthesised (csynth .rpt + Vivado logic synth)
+    prj = hls / "part_tiny-zcu102"
+    marker(prj, "part_tiny", "zcu102")
+    write_json(prj / "csim_report.json", csim_report(
+        "part_tiny", "zcu102", "Vivado", "xczu9eg-ffvb1156-2-e", route(1000),
+        route(1000, tb=True)))
+    if synth:
+        lay_out_reports(prj, "dnd_hls4ml")
+    # 2. VU13P / Vitis: C-simulated, never synthesised
+    prj = hls / "part_tiny-vu13p"
+    marker(prj, "part_tiny", "vu13p")
+    write_json(prj / "csim_report.json", csim_report(
+        "part_tiny", "vu13p", "Vitis", "xcvu13p-flga2577-2-e", route(1000),
+        route(1000, tb=True)))
+    # 3. a U250 firmware config that is not in firmware_configs/: a mismatch, no testbench,
+    #    synthesised from the transformer reports (per-module rows, a failed co-simulation)
+    prj = hls / "part_l1-u250"
+    marker(prj, "part_l1", "u250")
+    write_json(prj / "csim_report.json", csim_report(
+        "part_l1", "u250", "Vivado", "xcu250-figd2104-2L-e",
+        route(500, exact=0.994, maxdiff=2.0, agree=0.998, keras=0.689, csim=0.687), None,
+        {"layer": "block1_attn", "jets_differing": 3, "max_abs_diff": 0.0039}))
+    if synth:
+        lay_out_reports(prj, "Transformer_Neural_Network_HLS")
+
+    if scan:
+        l1 = lay_out_reports(root / "scanprj" / "a", "L1JetTagger")
+        dnd = lay_out_reports(root / "scanprj" / "b", "dnd_hls4ml")
+        pts = [
+            {"label": "w8a8", "precision": {"weight_bits": 8, "act_t": "fixed<8,3>"},
+             "reuse_factor": 1, "keras_accuracy": 0.652, "csim_accuracy": 0.652,
+             "bit_exact_fraction": 1.0,
+             "synth": {"latency": l1["latency"], "resources": l1["resources"]}},
+            {"label": "w6a8", "precision": {"weight_bits": 6, "act_t": "fixed<8,3>"},
+             "reuse_factor": 1, "keras_accuracy": 0.648, "csim_accuracy": 0.647,
+             "bit_exact_fraction": 1.0,
+             "synth": {"latency": dnd["latency"], "resources": dnd["resources"]}},
+            {"label": "w4a8", "precision": {"weight_bits": 4, "act_t": "fixed<8,3>"},
+             "reuse_factor": 1, "keras_accuracy": 0.601, "csim_accuracy": 0.601,
+             "bit_exact_fraction": 1.0, "synth": None},
+            {"label": "w8a6-rf4", "precision": {"weight_bits": 8, "act_t": "fixed<6,2>"},
+             "reuse_factor": 4, "keras_accuracy": 0.633, "csim_accuracy": 0.633,
+             "bit_exact_fraction": 1.0, "synth": None},
+        ]
+        write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
+    if bench:
+        write_json(build / "bench" / "data.json", {
+            "machine": {"cpu_count": 2, "machine": "x86_64", "python": "3.11.2"},
+            "generator_jets_per_second_per_core": {c: 12.5 + i for i, c in enumerate(CLASSES)},
+            "reader": {"kin": {"jets": 8000, "jets_per_second": 51234.5}}})
+        write_json(build / "bench" / "train.json", {
+            "results": [{"model": "part_l1", "quantized": True, "accuracy": 0.689},
+                        {"model": "part_l1", "quantized": False, "accuracy": 0.702}],
+            "quantization_cost_accuracy": 0.013})
+    return build
+
+
+def _without_hls_tools(mp):
+    real = shutil.which
+    mp.setattr(dashboard.shutil, "which",
+               lambda name, *a, **k: None if name in dashboard.TOOLS.values()
+               else real(name, *a, **k))
+
+
+@pytest.fixture
+def no_hls_tools(monkeypatch):
+    """As on a machine without Vivado/Vitis: the HLS tools are not on PATH."""
+    _without_hls_tools(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """The dashboard of the full fake tree, made once for the tests that only read it."""
+    root = tmp_path_factory.mktemp("dashboard")
+    build = make_build(root)
+    out = root / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        _without_hls_tools(mp)
+        assert main(["--build", str(build), "--out", str(out)]) == 0
+    return build, out, json.loads((out / "dashboard.json").read_text())
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+class Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.refs += [(tag, k, v) for k, v in attrs if k in ("src", "href")]
+
+
+def refs(html_text):
+    p = Refs()
+    p.feed(html_text)
+    return p.refs
+
+
+def check_png(path):
+    assert path.read_bytes()[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    img = plt.imread(path)
+    assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100
+    return img
+
+
+def table_rows(html_text, section):
+    """<tr> rows of one <section id=...> of the page."""
+    body = re.search(rf'<section id="{section}">(.*?)</section>', html_text, re.S)[1]
+    return re.findall(r"<tr>(.*?)</tr>", body, re.S)
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_every_plot_is_written_and_a_valid_png(report):
+    _, out, summary = report
+    files = {p["file"] for p in summary["plots"]}
+    assert files == EXPECTED_PLOTS
+    for f in files:
+        check_png(out / f)
+    assert summary["plots_not_written"] == []
+    assert summary["copied"] == ["models/part_tiny/history.png"]
+
+
+def test_html_references_only_existing_files(report):
+    _, out, summary = report
+    page = (out / "index.html").read_text()
+    found = refs(page)
+    targets = {v for _, _, v in found if not v.startswith("#")}
+    assert targets, "no links at all"
+    for v in targets:
+        assert "://" not in v and not v.startswith("/"), f"not a relative link: {v}"
+        assert (out / v).is_file(), f"index.html references {v}, which does not exist"
+    assert {p["file"] for p in summary["plots"]} <= targets  # every plot is on the page
+    anchors = {v[1:] for _, _, v in found if v.startswith("#")}
+    assert all(f'id="{a}"' in page for a in anchors)
+
+
+def test_design_without_synthesis_shows_not_run(report):
+    _, out, summary = report
+    page = (out / "index.html").read_text()
+    designs = {d["name"]: d for d in summary["found"]["designs"]}
+    assert designs["part_tiny-vu13p"]["synthesis"] == "not run (vitis-run not on PATH)"
+    assert designs["part_tiny-vu13p"]["synth_report"] is None
+    assert designs["part_tiny-zcu102"]["synthesis"] == "ok"
+    assert designs["part_l1-u250"]["cosim"] == "fail"
+    row = next(r for r in table_rows(page, "synthesis") if "part_tiny-vu13p" in r)
+    assert "synthesis: not run (vitis-run not on PATH)" in row
+    assert "%" not in row and not re.search(r">\s*\d", row), "a figure for an unsynthesised design"
+    assert "part_tiny-vu13p: synthesis not run (vitis-run not on PATH)" in summary["not_run"]
+    # the route that did not run is marked too
+    row = next(r for r in table_rows(page, "fidelity") if "part_l1-u250" in r
+               and "testbench" in r)
+    assert "not run" in row
+
+
+def test_figures_come_from_the_reports(report):
+    build, out, summary = report
+    page = (out / "index.html").read_text()
+    synth = json.loads((build / "hls" / "part_l1-u250" / "synth_report.json").read_text())
+    rows = table_rows(page, "synthesis")
+    row = next(r for r in rows if "part_l1-u250" in r and "HLS estimate" in r)
+    dsp = synth["resources"]["DSP"]
+    assert f"{dsp['used']:,} / {dsp['available']:,}" in row
+    assert f"{dsp['utilization_pct']:.2f}%" in row
+    # ZU9EG has no URAM: shown as such, not as 0 %
+    row = next(r for r in rows if "part_tiny-zcu102" in r and "HLS estimate" in r)
+    assert "n/a (part has none)" in row
+    row = next(r for r in rows if "part_tiny-zcu102" in r and "logic synthesis" in r)
+    zcu = json.loads((build / "hls" / "part_tiny-zcu102" / "synth_report.json").read_text())
+    lut = zcu["vivado_synth"]["LUT"]
+    assert f"{lut['used']:,} / {lut['available']:,}" in row
+    row = next(r for r in rows if "part_l1-u250" in r and "logic synthesis" in r)
+    assert "Vivado logic synthesis: not run" in row
+    row = next(r for r in rows if "part_l1-u250" in r and "clock" not in r and "2,094" in r)
+    assert "fail" in row  # the failed co-simulation of the transformer reports
+    # Pareto front: of the synthesised points, the L1 design (best accuracy) and the cheap ones
+    front = {(p["source"], p["label"]) for p in summary["pareto_front"]}
+    assert ("scan part_tiny-vu13p", "w8a8") in front
+    assert ("designs (build/hls)", "part_l1-u250") in front
+    assert ("designs (build/hls)", "part_tiny-vu13p") in front  # alone on the BOPs axis
+
+
+def test_rerun_removes_only_its_own_stale_files(tmp_path, no_hls_tools):
+    build = make_build(tmp_path, scan=False, bench=False)
+    out = tmp_path / "reports"
+    build_dashboard(build, out)
+    (out / "mine.txt").write_text("not the dashboard's")
+    shutil.rmtree(build / "hls" / "part_l1-u250")
+    summary = build_dashboard(build, out)
+    assert not (out / "layers_part_l1-u250.png").exists()
+    assert (out / "mine.txt").exists()
+    assert all((out / p["file"]).is_file() for p in summary["plots"])
+
+
+def test_without_synthesis_uses_bops_and_says_so(tmp_path, no_hls_tools):
+    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    out = tmp_path / "reports"
+    summary = build_dashboard(build, out)
+    files = {p["file"] for p in summary["plots"]}
+    assert {"resources.png", "latency.png"}.isdisjoint(files)
+    assert {s["plot"] for s in summary["plots_not_written"]} == {"resources.png", "latency.png"}
+    assert "pareto.png" in files and "fidelity.png" in files
+    check_png(out / "pareto.png")
+    page = (out / "index.html").read_text()
+    assert "resources.png: not written (no synth_report.json in any design (make synth))" in page
+    assert "Design-space scan: not run" in page
+    assert "Benchmarks: not run" in page
+    assert all(d["synthesis"].startswith("not run") for d in summary["found"]["designs"])
+
+
+def test_empty_build_dir(tmp_path):
+    (tmp_path / "build").mkdir()
+    summary = build_dashboard(tmp_path / "build", tmp_path / "reports")
+    assert summary["plots"] == []
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert "No trained model found: not run (make train)" in page
+    with pytest.raises(DashboardError, match=r"nowhere: no such build directory"):
+        build_dashboard(tmp_path / "nowhere", tmp_path / "reports")
+
+
+@pytest.mark.parametrize("rel", [
+    "models/part_tiny/metrics.json", "hls/part_tiny-vu13p/csim_report.json",
+    "hls/part_tiny-zcu102/synth_report.json", "scan/part_tiny-vu13p/scan.json",
+    "bench/train.json"])
+def test_malformed_json_names_the_file(tmp_path, capsys, rel):
+    build = make_build(tmp_path)
+    path = build / rel
+    path.write_text(path.read_text()[:-20])  # truncated
+    assert main(["--build", str(build), "--out", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}: not valid JSON (line" in err
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda m: m.pop("accuracy"), "missing key 'accuracy'"),
+    (lambda m: m.update(macro_auc="high"), "'macro_auc' is not a number: 'high'"),
+])
+def test_bad_metrics_figure_names_the_file(tmp_path, edit, message):
+    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    path = build / "models" / "part_l1" / "metrics.json"
+    m = json.loads(path.read_text())
+    edit(m)
+    path.write_text(json.dumps(m))
+    with pytest.raises(DashboardError, match=re.escape(f"{path}: {message}")):
+        build_dashboard(build, tmp_path / "reports")
+
+
+def test_synth_report_of_another_part_names_both_files(tmp_path):
+    build = make_build(tmp_path, scan=False, bench=False)
+    prj = build / "hls" / "part_tiny-vu13p"
+    lay_out_reports(prj, "dnd_hls4ml")  # a ZU9EG report in the VU13P project
+    with pytest.raises(DashboardError) as err:
+        build_dashboard(build, tmp_path / "reports")
+    msg = str(err.value)
+    assert msg.startswith(f"{prj / 'synth_report.json'}: part 'xczu9eg-ffvb1156-2-e'")
+    assert f"{prj / 'csim_report.json'}: part 'xcvu13p-flga2577-2-e'" in msg
+
+
+@pytest.mark.parametrize("key,value,message,other", [
+    ("top_module", "other_top", "top module 'other_top' is not this project's 'myproject'",
+     "csim_report.json"),
+    ("top_module", "other_top", "top module 'other_top' is not this project's 'myproject'",
+     "hls4ml_config.yml"),
+    ("clock", {"target_ns": 3.0, "estimated_ns": 2.9, "uncertainty_ns": 0.4},
+     "clock target 3.0 ns does not match", "csim_report.json"),
+])
+def test_synth_report_of_another_design_names_both_files(tmp_path, key, value, message, other):
+    build = make_build(tmp_path, scan=False, bench=False)
+    prj = build / "hls" / "part_tiny-zcu102"
+    if other == "hls4ml_config.yml":  # as hls4ml writes it into the project
+        (prj / other).write_text("Backend: Vivado\nProjectName: myproject\nPart: xczu9eg\n")
+    path = prj / "synth_report.json"
+    s = json.loads(path.read_text())
+    s[key] = value
+    path.write_text(json.dumps(s))
+    with pytest.raises(DashboardError) as err:
+        build_dashboard(build, tmp_path / "reports")
+    msg = str(err.value)
+    assert msg.startswith(f"{path}: {message}")
+    assert str(prj / other) in msg
+
+
+def test_csim_report_in_the_wrong_project_dir(tmp_path):
+    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    src = build / "hls" / "part_tiny-vu13p"
+    shutil.copytree(src, build / "hls" / "part_tiny-other")
+    with pytest.raises(DashboardError, match=r"part_tiny-other/csim_report.json: written for "
+                                             r"model 'part_tiny' / firmware 'vu13p'"):
+        build_dashboard(build, tmp_path / "reports")
+
+
+def test_pareto_front():
+    pts = [{"x": 1, "accuracy": 0.5}, {"x": 2, "accuracy": 0.7}, {"x": 3, "accuracy": 0.6},
+           {"x": 3, "accuracy": 0.8}, {"x": 0.5, "accuracy": 0.5}, {"x": None, "accuracy": 0.9}]
+    assert [(p["x"], p["accuracy"]) for p in pareto_front(pts, "x")] == \
+        [(0.5, 0.5), (2, 0.7), (3, 0.8)]
+
+
+def test_screenshot_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(dashboard, "find_chromium", lambda: None)
+    page = tmp_path / "index.html"
+    page.write_text("<html></html>")
+    with pytest.raises(DashboardError, match=r"no Chromium on PATH .* apt-get install chromium"):
+        dashboard.screenshot(page, tmp_path / "shot.png")
+
+
+@pytest.mark.skipif(dashboard.find_chromium() is None,
+                    reason="Chromium is not installed (apt-get install chromium); the page is "
+                           "not rendered")
+def test_page_renders_in_headless_chromium(report, tmp_path):
+    _, out, _ = report
+    shot = dashboard.screenshot(out / "index.html", tmp_path / "page.png")
+    img = check_png(shot)[..., :3]
+    assert img.shape[:2] == (3000, 1400)
+    # not blank: the header band, the tables and the plots give many distinct colours
+    assert img.std() > 0.1
+    assert len(np.unique((img[::7, ::7] * 255).astype(np.uint8).reshape(-1, 3), axis=0)) > 50
+    # the header (dark blue band) is at the top: the CSS was applied
+    top = img[5:40, 5:400].mean(axis=(0, 1))
+    assert top[2] > top[0] and top.mean() < 0.5
