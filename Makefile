@@ -21,7 +21,7 @@ COSIM ?= 0
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup data train hls-csim synth report test lint bench demo clean
+.PHONY: setup browser data train hls-csim synth scan report test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The dashboard test renders the report page in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	    else echo "make test needs chromium (apt-get install chromium) for the dashboard check" >&2; exit 1; fi; }
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
@@ -46,10 +53,13 @@ hls-csim: setup
 synth: setup
 	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
+scan: setup
+	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR)
+
 report: setup
 	$(PY) -m hls.dashboard --build build --out build/reports
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -q tests
 
 lint: setup

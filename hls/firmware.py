@@ -90,17 +90,17 @@ def load_firmware(name_or_path) -> dict:
         raise ConfigError(f"{where}: precision: unknown key(s) {', '.join(map(repr, unknown))}; "
                           f"allowed: the model quantization keys {', '.join(quant_schema)}")
     for key, value in cfg["precision"].items():
-        _check_value(where, f"precision.{key}", key, value)
+        check_value(where, f"precision.{key}", key, value)
     for layer, over in cfg["layers"].items():
         if not isinstance(over, dict):
             raise ConfigError(f"{where}: layers.{layer} must be a mapping")
         for key, value in over.items():
-            _check_value(where, f"layers.{layer}.{key}", key, value)
+            check_value(where, f"layers.{layer}.{key}", key, value)
     cfg["name"], cfg["path"] = path.stem, str(path)
     return cfg
 
 
-def _check_value(where, key_path, key, value):
+def check_value(where, key_path, key, value):
     if key.endswith("_t"):
         try:
             as_fx(value)

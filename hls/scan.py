@@ -1,0 +1,146 @@
+"""`make scan`: one trained model under a grid of precisions and reuse factors.
+
+The grid is the `scan:` section of a firmware config:
+
+    scan:
+      precision:                 # model quantization keys -> values; the grid is their product
+        act_t: [ap_fixed<16,6,AP_RND_CONV,AP_SAT>, ap_fixed<12,5,AP_RND_CONV,AP_SAT>]
+        weight_bits: [8, 6]
+      reuse_factor: [1, 4]
+      n_jets: 500
+
+Each precision point rebuilds the Keras model around the same trained weights (hls.firmware),
+measures its accuracy, converts it and runs the C simulation (compile + predict) for the
+fidelity figures. The reuse factor changes only the schedule, not the arithmetic, so it
+multiplies the points for synthesis alone, which runs where the HLS tool exists. Output:
+build/scan/<model>-<fw>/scan.json, read by the dashboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from data import reader
+from data.yamlconfig import REQUIRED, ConfigError, validate
+from hls import csim
+from hls.extensions.common import QpartHLSError
+from hls.firmware import check_value, firmware_model, load_firmware
+from model import builder
+from model.train import TrainError, load_trained, model_dir
+
+SCAN_SCHEMA = {
+    "precision": (dict, REQUIRED),
+    "reuse_factor": (list, [1]),
+    "n_jets": (int, 500),
+}
+
+
+def scan_grid(fw: dict) -> tuple[list[dict], list[int], int]:
+    """The precision points, reuse factors and jet count of a firmware config's scan section."""
+    where = f"{fw['path']}: scan"
+    if not fw.get("scan"):
+        raise ConfigError(f"{fw['path']}: no scan: section (see hls/scan.py for its format)")
+    spec = validate(fw["scan"], SCAN_SCHEMA, where)
+    quant_keys = builder.SCHEMA["quantization"][0]
+    axes = []
+    for key, values in spec["precision"].items():
+        if key not in quant_keys:
+            raise ConfigError(f"{where}.precision: unknown key {key!r}; allowed: the model "
+                              f"quantization keys {', '.join(quant_keys)}")
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}.precision.{key} must be a non-empty list")
+        for i, value in enumerate(values):
+            check_value(fw["path"], f"scan.precision.{key}[{i}]", key, value)
+        axes.append([(key, v) for v in values])
+    for i, rf in enumerate(spec["reuse_factor"]):
+        if not isinstance(rf, int) or isinstance(rf, bool) or rf < 1:
+            raise ConfigError(f"{where}.reuse_factor[{i}] must be an int >= 1, got {rf!r}")
+    points = [dict(combo) for combo in itertools.product(*axes)] if axes else [{}]
+    return points, spec["reuse_factor"], spec["n_jets"]
+
+
+def _label(precision: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in precision.items()) or "as trained"
+
+
+def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build/models",
+        scan_root="build/scan") -> dict:
+    from hls.convert import convert, keras_result_types
+    from model.fixed import as_fx
+
+    cfg = builder.load_config(model_name)
+    fw = load_firmware(fw_name)
+    points, reuse_factors, n_jets = scan_grid(fw)
+    trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
+    out = Path(scan_root) / f"{cfg['name']}-{fw['name']}"
+    out.mkdir(parents=True, exist_ok=True)
+    arrays = csim.test_jets(data_dir, cfg, n_jets)
+    inputs = csim.model_inputs(arrays)
+    labels = arrays["labels"]
+    tool = shutil.which({"Vivado": "vivado_hls", "Vitis": "vitis-run"}[fw["backend"]])
+    rows = []
+    for i, precision in enumerate(points):
+        label = _label(precision)
+        print(f"[scan] point {i + 1}/{len(points)}: {label}", flush=True)
+        point_fw = dict(fw, precision={**fw["precision"], **precision})
+        variant = firmware_model(trained, cfg, point_fw)
+        keras_out = variant.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
+        lsb = as_fx(keras_result_types(variant)[variant.layers[-1].name]).lsb
+        prj = out / f"point{i}"
+        hls_model = convert(variant, prj, backend=fw["backend"], part=fw["part"],
+                            clock_period=fw["clock_period"], io_type=fw["io_type"])
+        hls_model.compile()
+        csim_out = np.asarray(hls_model.predict(
+            [np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64)
+        fidelity = csim.compare(keras_out, csim_out.reshape(keras_out.shape), lsb, labels)
+        point_cfg = dict(cfg, quantization={**cfg["quantization"], **point_fw["precision"]})
+        bops = int(sum(r["bops"] for r in builder.cost_report(variant, point_cfg)))
+        for rf in reuse_factors:
+            synth = None
+            if tool:
+                from hls.synth_report import write_synth_report
+
+                rf_prj = out / f"point{i}_rf{rf}"
+                convert(variant, rf_prj, backend=fw["backend"], part=fw["part"],
+                        clock_period=fw["clock_period"], io_type=fw["io_type"],
+                        reuse_factor=rf).build(csim=False, synth=True)
+                synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
+            rows.append({
+                "label": f"{label}, RF={rf}", "precision": precision, "reuse_factor": rf,
+                "keras_accuracy": fidelity["keras_accuracy"],
+                "csim_accuracy": fidelity["csim_accuracy"],
+                "bit_exact_fraction": fidelity["bit_exact_fraction"],
+                "max_abs_diff_lsb": fidelity["max_abs_diff_lsb"], "bops": bops,
+                "n_jets": fidelity["n_jets"], "synth": synth,
+            })
+    result = {"model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
+              "part": fw["part"], "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
+              "points": rows}
+    (out / "scan.json").write_text(json.dumps(result, indent=1))
+    print(f"[scan] {len(rows)} points -> {out}/scan.json", flush=True)
+    return result
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="part_tiny")
+    p.add_argument("--fw", default="vu13p")
+    p.add_argument("--data-dir", default="build/data")
+    args = p.parse_args(argv)
+    try:
+        run(args.model, args.fw, args.data_dir)
+    except (ConfigError, TrainError, reader.DataError, csim.CsimError, QpartHLSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
