@@ -136,7 +136,7 @@ def pair_features_raw(vectors: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """(J,N,4) px,py,pz,E -> (J,N,N,4) ln Delta, ln kT, ln z, ln m^2, as weaver-core computes them.
 
     Evaluated in float64 and for every pair, the diagonal included (weaver-core keeps self
-    pairs by default); padding is not masked here.
+    pairs by default); exactly symmetric in (i, j); padding is not masked here.
     """
     v = vectors.astype(np.float64)
     px, py, pz, e = v[..., 0], v[..., 1], v[..., 2], v[..., 3]
@@ -153,7 +153,11 @@ def pair_features_raw(vectors: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     s = v[:, :, None, :] + v[:, None, :, :]
     m2 = s[..., 3] ** 2 - s[..., 0] ** 2 - s[..., 1] ** 2 - s[..., 2] ** 2
     lnm2 = np.log(np.maximum(m2, eps))
-    return np.stack([lndelta, lnkt, lnz, lnm2], axis=-1)
+    out = np.stack([lndelta, lnkt, lnz, lnm2], axis=-1)
+    # Symmetric by construction (the firmware computes i <= j only and mirrors): copy the upper
+    # triangle onto the lower one, which the mod in dphi could otherwise differ from by an ulp.
+    lower = np.tril(np.ones(out.shape[1:3], bool), k=-1)[None, :, :, None]
+    return np.where(lower, out.transpose(0, 2, 1, 3), out)
 
 
 def pair_inputs(vectors: np.ndarray, mask: np.ndarray) -> np.ndarray:

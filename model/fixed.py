@@ -8,7 +8,7 @@ of two, rounded and saturated or wrapped in float64, which holds every intermedi
 models exactly (53 significant bits; the widest accumulator here is far below that).
 
 Training sees a straight-through gradient: the forward value is the fixed-point one, the
-backward pass is the identity (inside the representable range for saturating types).
+backward pass is the identity.
 """
 
 from __future__ import annotations
@@ -123,7 +123,8 @@ def quantize(x, t: Fx | None, ste: bool = True):
     q = n * t.lsb
     if not ste:
         return q
-    return x + tf.stop_gradient(q - x)
+    # Forward exactly q (x + (q - x) can be off by an ulp when x is far out of range).
+    return tf.stop_gradient(q) + (x - tf.stop_gradient(x))
 
 
 def bits_for_sum(t: Fx, n_terms: int) -> int:

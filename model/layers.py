@@ -182,7 +182,8 @@ class LayerNormFx:
             return y_float
         rsqrt = self.table.lookup(var)
         y = quantize(d * rsqrt * gamma + beta, self.result_t, ste=False)
-        return y_float + tf.stop_gradient(y - y_float)
+        # exactly y forward (y_float + (y - y_float) can be off by an ulp), y_float's gradient
+        return tf.stop_gradient(y) + (y_float - tf.stop_gradient(y_float))
 
 
 class FxLayerNorm(_FxLayer):
@@ -317,7 +318,7 @@ class _Attention(_FxLayer):
         p_float = tf.where(keep, p_float, 0.0)
         if self.quantized:
             p = self._softmax_fx(logits, keep)
-            p = p_float + tf.stop_gradient(p - p_float)
+            p = tf.stop_gradient(p) + (p_float - tf.stop_gradient(p_float))  # exactly p
         else:
             p = p_float
         ctx = self.q(tf.einsum("bhqk,bhkd->bhqd", p, v), self.ctx_t)

@@ -36,6 +36,7 @@ def test_pair_features_match_direct_formula():
     v = np.stack([px, py, pz, e], -1)
     raw = F.pair_features_raw(v)
     assert raw.shape == (3, 6, 6, 4)
+    np.testing.assert_array_equal(raw, raw.transpose(0, 2, 1, 3))  # exactly, for the firmware
     for j in range(3):
         for a in range(6):
             for b in range(6):

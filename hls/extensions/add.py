@@ -1,0 +1,63 @@
+"""FxAdd -> QpartAdd: the residual sum a + b (exact), cast to the result type.
+
+C++: hls4ml's own nnet::add (nnet_merge.h): `res = a + b` with ap_fixed's exact sum, converted
+to res_T with its rounding and overflow modes, which is what FxAdd computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hls.extensions.common import (
+    Extension,
+    QpartConfigTemplate,
+    QpartFunctionTemplate,
+    QpartHLSError,
+    QpartLayer,
+    parse_base,
+)
+
+
+def parse_fx_add(keras_layer, input_names, input_shapes, data_reader):
+    layer, cfg = parse_base(keras_layer, input_names, "QpartAdd", 2)
+    a, b = (list(s[1:]) for s in input_shapes)
+    if a != b:
+        raise QpartHLSError(f"{layer['name']}: FxAdd of different shapes {a} and {b}")
+    layer["result_fx"] = cfg["result_t"]
+    return layer, list(input_shapes[0])
+
+
+class QpartAdd(QpartLayer):
+    def initialize(self):
+        self.add_result(self.input_shape())
+
+
+class AddConfigTemplate(QpartConfigTemplate):
+    layer_cls = QpartAdd
+
+    def config(self, node, p):
+        n = int(np.prod(node.get_output_variable().shape))
+        return (f"struct config{p['index']} : nnet::merge_config {{\n"
+                f"    static const unsigned n_elem = {n};\n"
+                f"    static const unsigned n_elem1 = {n};\n"
+                f"    static const unsigned n_elem2 = {n};\n"
+                f"    static const unsigned reuse_factor = {p['reuse']};\n"
+                "};\n")
+
+
+class AddFunctionTemplate(QpartFunctionTemplate):
+    layer_cls = QpartAdd
+    headers = ("nnet_qpart_common.h",)
+
+    def __init__(self):
+        super().__init__()
+        self.include_header = list(self.include_header) + ["nnet_utils/nnet_merge.h"]
+
+    def call(self, node, p):
+        (a, b), (ta, tb) = p["inputs"], p["input_ts"]
+        return (f"nnet::add<{ta}, {tb}, {p['output_t']}, {p['config']}>({a}, {b}, {p['output']});")
+
+
+EXTENSION = Extension(
+    keras_class="FxAdd", parser=parse_fx_add, layer_name="QpartAdd", layer_cls=QpartAdd,
+    templates=[AddConfigTemplate, AddFunctionTemplate])

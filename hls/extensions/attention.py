@@ -1,0 +1,246 @@
+"""ParticleAttention -> QpartParticleAttention, ClassAttention -> QpartClassAttention.
+
+C++: nnet::qpart::particle_attention / class_attention (hls/nnet_utils/nnet_qpart_attention.h):
+pre-norm, q/k/v projections (nnet::dense_latency, exact accumulators), logits scaled by
+2**-shift (a rewiring) plus the pair bias, masked softmax through the exp and 1/x tables of
+model.tables (written as constant arrays), context, output projection.
+"""
+
+from __future__ import annotations
+
+from hls4ml.model.attributes import Attribute, WeightAttribute
+
+from hls.extensions.common import (
+    Extension,
+    QpartConfigTemplate,
+    QpartFunctionTemplate,
+    QpartHLSError,
+    QpartLayer,
+    dense_config,
+    keras_twin,
+    parse_base,
+    quantized,
+    read_weight,
+    weight_type_name,
+)
+from hls.extensions.layernorm import layernorm_config
+from hls.fxtypes import (
+    add_type,
+    check_float64,
+    dot_accum,
+    mul_type,
+    shift_type,
+    sub_type,
+    sum_type,
+    typedefs,
+    union_type,
+)
+from model import tables
+
+_TYPES = ("norm_rsqrt_t", "norm_t", "qkv_t", "logit_t", "exp_t", "inv_t", "attn_t", "ctx_t",
+          "result_t")
+_WEIGHTS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo")
+
+
+def _parse_attention(keras_layer, input_names, input_shapes, data_reader, class_name, x_index,
+                     n_keys_extra):
+    from model.layers import attention_shift
+
+    layer, cfg = parse_base(keras_layer, input_names, class_name, 3)
+    twin = keras_twin(keras_layer)
+    name = layer["name"]
+    x_shape = list(input_shapes[x_index])
+    if len(x_shape) != 3:
+        raise QpartHLSError(f"{name}: expected x of shape (batch, N, E), got {x_shape}")
+    n_tokens, dim, heads = int(x_shape[1]), int(x_shape[2]), int(cfg["num_heads"])
+    if dim % heads:
+        raise QpartHLSError(f"{name}: dimension {dim} is not divisible by {heads} heads")
+    mask_shape = list(input_shapes[2])
+    if mask_shape[1:] != [n_tokens]:
+        raise QpartHLSError(f"{name}: mask shape {mask_shape} does not match x {x_shape}")
+    layer.update(
+        n_tokens=n_tokens, dim=dim, n_heads=heads, head_dim=dim // heads,
+        shift=attention_shift(dim // heads), n_keys=n_tokens + n_keys_extra,
+        norm_table_size=int(cfg["norm_table_size"]), norm_var_range=int(cfg["norm_var_range"]),
+        exp_table_size=int(cfg["exp_table_size"]), exp_range=int(cfg["exp_range"]),
+        inv_table_size=int(cfg["inv_table_size"]),
+        weight_fx=str(twin.weight_t), bias_fx=str(twin.bias_t),
+        **{k.replace("_t", "_fx"): cfg[k] for k in _TYPES})
+    # the pre-norm's gamma takes the bias quantizer (model.layers.LayerNormFx)
+    layer["norm_gamma_data"] = quantized(twin, read_weight(data_reader, name, "norm_gamma"),
+                                         "bias")
+    layer["norm_beta_data"] = quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias")
+    for w in _WEIGHTS:
+        layer[f"{w}_data"] = quantized(twin, read_weight(data_reader, name, w),
+                                       "weight" if w[0] == "w" else "bias")
+    return layer
+
+
+def parse_particle_attention(keras_layer, input_names, input_shapes, data_reader):
+    layer = _parse_attention(keras_layer, input_names, input_shapes, data_reader,
+                             "QpartParticleAttention", 0, 0)
+    n, h = layer["n_tokens"], layer["n_heads"]
+    if list(input_shapes[1][1:]) != [h, n, n]:
+        raise QpartHLSError(f"{layer['name']}: bias shape {input_shapes[1]} is not "
+                            f"(batch, {h}, {n}, {n})")
+    return layer, list(input_shapes[0])
+
+
+def parse_class_attention(keras_layer, input_names, input_shapes, data_reader):
+    layer = _parse_attention(keras_layer, input_names, input_shapes, data_reader,
+                             "QpartClassAttention", 1, 1)
+    if list(input_shapes[0][1:]) != [1, layer["dim"]]:
+        raise QpartHLSError(f"{layer['name']}: class token shape {input_shapes[0]} is not "
+                            f"(batch, 1, {layer['dim']})")
+    return layer, [None, 1, layer["dim"]]
+
+
+class _QpartAttention(QpartLayer):
+    _expected_attributes = [
+        Attribute("n_tokens"), Attribute("dim"), Attribute("n_heads"), Attribute("head_dim"),
+        Attribute("shift"), Attribute("n_keys"),
+        Attribute("norm_table_size"), Attribute("norm_var_range"), Attribute("exp_table_size"),
+        Attribute("exp_range"), Attribute("inv_table_size"),
+        Attribute("weight_fx", value_type=str), Attribute("bias_fx", value_type=str),
+        *(Attribute(k.replace("_t", "_fx"), value_type=str) for k in _TYPES),
+        *(WeightAttribute(w) for w in ("norm_gamma", "norm_beta", "norm_table", "exp_table",
+                                        "inv_table") + _WEIGHTS),
+    ]
+    n_queries = None  # rows of the output
+
+    def tables(self):
+        f = self.fx
+        return (tables.RsqrtTable(self.get_attr("norm_table_size"),
+                                  self.get_attr("norm_var_range"), f("norm_rsqrt_fx")),
+                tables.ExpTable(self.get_attr("exp_table_size"), self.get_attr("exp_range"),
+                                f("exp_fx")),
+                tables.InvTable(self.get_attr("inv_table_size"), self.get_attr("n_keys"),
+                                f("inv_fx")))
+
+    def initialize(self):
+        dim = self.get_attr("dim")
+        self.add_result([self.n_queries or self.get_attr("n_tokens"), dim])
+        norm_table, exp_table, inv_table = self.tables()
+        w_fx, b_fx = self.fx("weight_fx"), self.fx("bias_fx")
+        self.add_fx_weight("norm_gamma", self.get_attr("norm_gamma_data"), b_fx,
+                           "bias{index}_t")
+        self.add_fx_weight("norm_beta", self.get_attr("norm_beta_data"), b_fx, "bias{index}_t")
+        self.add_fx_weight("norm_table", norm_table.values, norm_table.value_t,
+                           "rsqrt_table{index}_t")
+        for w in _WEIGHTS:
+            kernel = w[0] == "w"
+            self.add_fx_weight(w, self.get_attr(f"{w}_data"), w_fx if kernel else b_fx,
+                               "weight{index}_t" if kernel else "bias{index}_t")
+        self.add_fx_weight("exp_table", exp_table.values, exp_table.value_t,
+                           "exp_table{index}_t")
+        self.add_fx_weight("inv_table", inv_table.values, inv_table.value_t,
+                           "inv_table{index}_t")
+
+
+class QpartParticleAttention(_QpartAttention):
+    pass
+
+
+class QpartClassAttention(_QpartAttention):
+    n_queries = 1
+
+
+def attention_types(node) -> tuple[dict, dict]:
+    """(exact intermediates, named casts) of one attention layer, from its input types."""
+    f = node.fx
+    n_keys, hd = node.get_attr("n_keys"), node.get_attr("head_dim")
+    qkv, logit, exp_fx, inv_fx, attn = f("qkv_fx"), f("logit_fx"), f("exp_fx"), f("inv_fx"), \
+        f("attn_fx")
+    _, exp_table, inv_table = node.tables()
+    dot = dot_accum(qkv, qkv, hd)
+    scaled = shift_type(dot, node.get_attr("shift"))
+    exact = {"dot_t": dot, "scaled_t": scaled}
+    if isinstance(node, QpartParticleAttention):
+        exact["biased_t"] = add_type(scaled, node.input_fx(1))
+    esum = sum_type(exp_fx, n_keys)
+    exact.update(ldiff_t=sub_type(logit, logit), esum_t=esum, prob_t=mul_type(exp_fx, inv_fx),
+                 ctx_acc_t=dot_accum(attn, qkv, n_keys))
+    casts = {"norm_t": f("norm_fx"), "qkv_t": qkv, "logit_t": logit, "attn_t": attn,
+             "ctx_t": f("ctx_fx"),
+             # table indices (model/tables.py): ap_ufixed<log2 size, range, AP_TRN, AP_SAT>
+             "exp_index_t": exp_table.index_t, "inv_index_t": inv_table.index_t}
+    return exact, casts
+
+
+class AttentionConfigTemplate(QpartConfigTemplate):
+    layer_cls = (QpartParticleAttention, QpartClassAttention)
+
+    def config(self, node, p):
+        particle = isinstance(node, QpartParticleAttention)
+        n, dim, heads, reuse = p["n_tokens"], p["dim"], p["n_heads"], p["reuse"]
+        n_q, n_kv = (n, n) if particle else (1, n + 1)
+        norm_table, _, _ = node.tables()
+        w_fx, b_fx = node.fx("weight_fx"), node.fx("bias_fx")
+        w_t, b_t = weight_type_name(node, "wq"), weight_type_name(node, "bq")
+        # x (and the class token) are normalised with one config: a type holding both exactly
+        norm_in = node.input_fx(0) if particle else union_type(node.input_fx(0),
+                                                                  node.input_fx(1))
+        exact, casts = attention_types(node)
+        check_float64(node.name, exact)
+        nested = layernorm_config(
+            "norm_config", "nnet::qpart::layernorm_config", n, dim, norm_in, norm_table, b_fx,
+            b_fx, b_t, b_t, weight_type_name(node, "norm_table"), reuse, node.name, "    ")
+        accums = {}
+        for c, in_fx in (("q", casts["norm_t"]), ("k", casts["norm_t"]), ("v", casts["norm_t"]),
+                         ("o", casts["ctx_t"])):
+            text, accums[c] = dense_config(f"{c}_config", dim, dim, in_fx, w_fx, b_fx, w_t, b_t,
+                                           reuse)
+            nested += text
+        check_float64(node.name, {f"{c}_config::accum_t": a for c, a in accums.items()})
+        # multipliers of this function (the projections are nnet::dense_latency instances with
+        # their own limits): q.k, e*inv, attn*v, and 3 per element in the layer norms
+        n_mult = n_q * n_kv * (2 * dim + heads) + 3 * dim * n_kv
+        return (f"struct config{p['index']} : nnet::qpart::attention_config {{\n"
+                f"    static const unsigned n_tokens = {n};\n"
+                f"    static const unsigned n_q = {n_q};\n"
+                f"    static const unsigned n_kv = {n_kv};\n"
+                f"    static const unsigned dim = {dim};\n"
+                f"    static const unsigned n_heads = {heads};\n"
+                f"    static const unsigned head_dim = {p['head_dim']};\n"
+                f"    static const unsigned shift = {p['shift']}; // logits * 2**-shift\n"
+                f"    static const unsigned exp_table_size = {p['exp_table_size']};\n"
+                f"    static const unsigned inv_table_size = {p['inv_table_size']};\n"
+                f"    static const bool logit_signed = "
+                f"{'true' if casts['logit_t'].signed else 'false'};\n"
+                f"    static const unsigned reuse_factor = {reuse};\n"
+                f"    static const unsigned multiplier_limit = DIV_ROUNDUP({n_mult}, reuse_factor);"
+                "\n    // casts: the Keras layer's types, and the table indices\n"
+                + typedefs(casts)
+                + "    // exact intermediates (hls/fxtypes.py)\n"
+                + typedefs(exact)
+                + "    // constant arrays\n"
+                + typedefs({"weight_t": w_t, "bias_t": b_t,
+                            "exp_table_t": weight_type_name(node, "exp_table"),
+                            "inv_table_t": weight_type_name(node, "inv_table")})
+                + nested
+                + "};\n")
+
+
+class AttentionFunctionTemplate(QpartFunctionTemplate):
+    layer_cls = (QpartParticleAttention, QpartClassAttention)
+    headers = ("nnet_qpart_attention.h",)
+
+    def call(self, node, p):
+        func = ("particle_attention" if isinstance(node, QpartParticleAttention)
+                else "class_attention")
+        weights = ", ".join(node.get_weights(w).name for w in (
+            "norm_gamma", "norm_beta", "norm_table", *_WEIGHTS, "exp_table", "inv_table"))
+        types = ", ".join(p["input_ts"] + [p["output_t"], p["config"]])
+        args = ", ".join(p["inputs"] + [p["output"]])
+        return f"nnet::qpart::{func}<{types}>({args}, {weights});"
+
+
+_TEMPLATES = [AttentionConfigTemplate, AttentionFunctionTemplate]
+
+EXTENSIONS = [
+    Extension(keras_class="ParticleAttention", parser=parse_particle_attention,
+              layer_name="QpartParticleAttention", layer_cls=QpartParticleAttention,
+              templates=_TEMPLATES),
+    Extension(keras_class="ClassAttention", parser=parse_class_attention,
+              layer_name="QpartClassAttention", layer_cls=QpartClassAttention, templates=[]),
+]

@@ -1,0 +1,186 @@
+"""Shared plumbing of the qpart hls4ml extensions: parsing helpers, the base hls4ml layer, the
+nested nnet::dense_config that composes hls4ml's nnet::dense_latency, and the Extension record
+that hls/extensions/__init__.py registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
+from hls4ml.model.attributes import Attribute, ConfigurableAttribute
+from hls4ml.model.layers import Layer
+
+from hls.fxtypes import QpartHLSError, dot_accum, fx_of_precision, precision_of  # noqa: F401
+from model.fixed import Fx, quantize_np
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras side (parsers)
+
+
+def parse_base(keras_layer, input_names, class_name, n_inputs):
+    """The layer dict every qpart parser starts from; rejects float (unquantized) layers."""
+    cfg = keras_layer["config"]
+    name = cfg["name"]
+    if not cfg.get("quantized", True):
+        raise QpartHLSError(f"{name} ({keras_layer['class_name']}): quantized=False is the float "
+                            "twin; only fixed-point layers have firmware")
+    if input_names is None or len(input_names) != n_inputs:
+        raise QpartHLSError(f"{name} ({keras_layer['class_name']}): expected {n_inputs} "
+                            f"input(s), got {input_names}")
+    for key in cfg:
+        if key.endswith("_t") and cfg[key] is None:
+            raise QpartHLSError(f"{name} ({keras_layer['class_name']}): {key} is not set; the "
+                                "firmware needs every cast type")
+    return {"name": name, "class_name": class_name, "inputs": list(input_names)}, cfg
+
+
+def keras_twin(keras_layer):
+    """An unbuilt copy of the Keras layer (same config): its weight quantizers and types."""
+    from model.layers import CUSTOM_OBJECTS
+
+    return CUSTOM_OBJECTS[keras_layer["class_name"]].from_config(keras_layer["config"])
+
+
+def read_weight(reader, layer_name, var):
+    """The float weight `var` of a Keras layer, matched by its exact name: 'var:0' or
+    '<layer>/var:0' (a model loaded from a .keras file drops the layer prefix)."""
+    data = None
+    if hasattr(reader, "model"):  # KerasModelReader
+        for w in reader.model.get_layer(layer_name).weights:
+            if w.name.rsplit("/", 1)[-1].split(":")[0] == var:
+                data = w.numpy()
+    else:  # file readers: substring match; no qpart weight name ends with another one
+        data = reader.get_weights_data(layer_name, f"{var}:")
+    if data is None:
+        raise QpartHLSError(f"{layer_name}: weight '{var}' not found")
+    return np.asarray(data, np.float64)
+
+
+def quantized(twin, data, kind: str) -> np.ndarray:
+    """The weight values the Keras forward pass uses (the layer's own QKeras quantizer), checked
+    to be exactly representable in the layer's weight / bias type."""
+    import tensorflow as tf
+
+    fn, t = (twin.qw, twin.weight_t) if kind == "weight" else (twin.qb, twin.bias_t)
+    q = np.asarray(fn(tf.constant(data, tf.float64)).numpy(), np.float64)
+    if not np.array_equal(quantize_np(q, t), q):
+        raise QpartHLSError(f"{twin.name}: quantized {kind}s are not representable in {t}")
+    return q
+
+
+# ---------------------------------------------------------------------------------------------
+# hls4ml side (layers)
+
+
+class QpartLayer(Layer):
+    """Base of the qpart hls4ml layers: the output precision is the Keras result type (stored as
+    the string attribute `result_fx`), never a config or inferred precision."""
+
+    _expected_attributes = [
+        Attribute("result_fx", value_type=str),
+        ConfigurableAttribute("reuse_factor", default=1),
+    ]
+
+    def fx(self, key) -> Fx:
+        return Fx.parse(self.get_attr(key))
+
+    def input_fx(self, i=0) -> Fx:
+        return fx_of_precision(self.get_input_variable(self.inputs[i]).type.precision)
+
+    def input_shape(self, i=0):
+        return list(self.get_input_variable(self.inputs[i]).shape)
+
+    def add_result(self, shape):
+        self.add_output_variable(shape, precision=precision_of(self.fx("result_fx")))
+
+    def add_fx_weight(self, name, data, fx, type_name):
+        """A constant array of type `fx` (weights, tables); `type_name` may be shared."""
+        self.add_weights_variable(name=name, var_name=name + "{index}", type_name=type_name,
+                                  precision=precision_of(fx), data=np.asarray(data, np.float64))
+
+
+# ---------------------------------------------------------------------------------------------
+# templates
+
+
+class QpartConfigTemplate(LayerConfigTemplate):
+    """format(node) -> the config struct; subclasses implement `config(node, params)`."""
+
+    layer_cls = None
+
+    def __init__(self):
+        super().__init__(self.layer_cls)
+
+    def format(self, node):
+        params = self._default_config_params(node)
+        params["reuse"] = int(node.get_attr("reuse_factor", 1))
+        return self.config(node, params)
+
+    def config(self, node, params):
+        raise NotImplementedError
+
+
+class QpartFunctionTemplate(FunctionCallTemplate):
+    layer_cls = None
+    headers = ()
+
+    def __init__(self):
+        super().__init__(self.layer_cls, include_header=[f"nnet_utils/{h}" for h in self.headers])
+
+    def format(self, node):
+        params = self._default_function_params(node)
+        params["inputs"] = [node.get_input_variable(i).name for i in node.inputs]
+        params["input_ts"] = [node.get_input_variable(i).type.name for i in node.inputs]
+        return self.call(node, params)
+
+    def call(self, node, params):
+        raise NotImplementedError
+
+
+def weight_type_name(node, name):
+    return node.get_weights(name).type.name
+
+
+def dense_config(struct_name, n_in, n_out, in_fx, weight_fx, bias_fx, weight_t, bias_t, reuse,
+                 extra="", indent="    "):
+    """A nested nnet::dense_config for hls4ml's nnet::dense_latency, with an exact accumulator.
+    Returns (C++ text, accum CType)."""
+    accum = dot_accum(in_fx, weight_fx, n_in, bias_fx)
+    i = indent
+    text = (
+        f"{i}struct {struct_name} : nnet::dense_config {{\n"
+        f"{i}    static const unsigned n_in = {n_in};\n"
+        f"{i}    static const unsigned n_out = {n_out};\n"
+        f"{i}    static const unsigned io_type = nnet::io_parallel;\n"
+        f"{i}    static const unsigned strategy = nnet::latency;\n"
+        f"{i}    static const unsigned reuse_factor = {reuse};\n"
+        f"{i}    static const unsigned n_zeros = 0;\n"
+        f"{i}    static const unsigned multiplier_limit = DIV_ROUNDUP(n_in * n_out, reuse_factor);\n"
+        f"{i}    static const bool store_weights_in_bram = false;\n"
+        f"{i}    typedef {accum} accum_t; // exact: x . W + b never rounds or wraps\n"
+        f"{i}    typedef {weight_t} weight_t;\n"
+        f"{i}    typedef {bias_t} bias_t;\n"
+        f"{i}    typedef ap_uint<1> index_t;\n"
+        f"{i}    template <class x_T, class y_T> using product = nnet::product::mult<x_T, y_T>;\n"
+        f"{extra}"
+        f"{i}}};\n")
+    return text, accum
+
+
+# ---------------------------------------------------------------------------------------------
+# registration record
+
+
+@dataclass
+class Extension:
+    """Everything hls4ml needs for one Keras layer class."""
+
+    keras_class: str
+    parser: object
+    layer_name: str
+    layer_cls: type
+    templates: list
+    headers: list = field(default_factory=list)
+    passes: list = field(default_factory=list)  # (name, OptimizerPass class, flow)

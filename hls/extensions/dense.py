@@ -1,0 +1,87 @@
+"""FxDense -> QpartDense: dense over the last axis of any rank, relu(cast) optional.
+
+C++: nnet::qpart::dense (hls/nnet_utils/nnet_qpart_dense.h), one nnet::dense_latency per row
+with an exact accumulator, then ReLU on the cast value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hls4ml.model.attributes import Attribute, WeightAttribute
+
+from hls.extensions.common import (
+    Extension,
+    QpartConfigTemplate,
+    QpartFunctionTemplate,
+    QpartLayer,
+    dense_config,
+    keras_twin,
+    parse_base,
+    quantized,
+    read_weight,
+    weight_type_name,
+)
+from hls.fxtypes import check_float64
+
+
+def parse_fx_dense(keras_layer, input_names, input_shapes, data_reader):
+    layer, cfg = parse_base(keras_layer, input_names, "QpartDense", 1)
+    twin = keras_twin(keras_layer)
+    shape = list(input_shapes[0])
+    layer.update(
+        n_rows=int(np.prod(shape[1:-1], dtype=np.int64)), n_in=int(shape[-1]),
+        n_out=int(cfg["units"]), relu=cfg["activation"] == "relu",
+        result_fx=cfg["result_t"], weight_fx=str(twin.weight_t), bias_fx=str(twin.bias_t),
+        weight_data=quantized(twin, read_weight(data_reader, layer["name"], "kernel"), "weight"),
+        bias_data=quantized(twin, read_weight(data_reader, layer["name"], "bias"), "bias"))
+    return layer, shape[:-1] + [layer["n_out"]]
+
+
+class QpartDense(QpartLayer):
+    _expected_attributes = [
+        Attribute("n_rows"), Attribute("n_in"), Attribute("n_out"),
+        Attribute("relu", value_type=bool),
+        Attribute("weight_fx", value_type=str), Attribute("bias_fx", value_type=str),
+        WeightAttribute("weight"), WeightAttribute("bias"),
+    ]
+
+    def initialize(self):
+        shape = self.input_shape()
+        self.add_result(shape[:-1] + [self.get_attr("n_out")])
+        self.add_fx_weight("weight", self.get_attr("weight_data"), self.fx("weight_fx"),
+                           "weight{index}_t")
+        self.add_fx_weight("bias", self.get_attr("bias_data"), self.fx("bias_fx"), "bias{index}_t")
+
+
+class DenseConfigTemplate(QpartConfigTemplate):
+    layer_cls = QpartDense
+
+    def config(self, node, p):
+        inner, accum = dense_config(
+            "dense_cfg", p["n_in"], p["n_out"], node.input_fx(), node.fx("weight_fx"),
+            node.fx("bias_fx"), weight_type_name(node, "weight"), weight_type_name(node, "bias"),
+            p["reuse"])
+        check_float64(node.name, {"accum_t": accum})
+        return (f"struct config{p['index']} : nnet::qpart::dense_config {{\n"
+                f"    static const unsigned n_rows = {p['n_rows']};\n"
+                f"    static const unsigned n_in = {p['n_in']};\n"
+                f"    static const unsigned n_out = {p['n_out']};\n"
+                f"    static const bool relu = {'true' if node.get_attr('relu') else 'false'};\n"
+                f"    static const unsigned reuse_factor = {p['reuse']};\n"
+                f"{inner}"
+                "};\n")
+
+
+class DenseFunctionTemplate(QpartFunctionTemplate):
+    layer_cls = QpartDense
+    headers = ("nnet_qpart_dense.h",)
+
+    def call(self, node, p):
+        return ("nnet::qpart::dense<{input_t}, {output_t}, {config}>({input}, {output}, {w}, {b});"
+                .format(**{**p, "w": node.get_weights("weight").name,
+                             "b": node.get_weights("bias").name}))
+
+
+EXTENSION = Extension(
+    keras_class="FxDense", parser=parse_fx_dense, layer_name="QpartDense", layer_cls=QpartDense,
+    templates=[DenseConfigTemplate, DenseFunctionTemplate])

@@ -1,0 +1,137 @@
+"""FxLayerNorm -> QpartLayerNorm; also the layer-norm config used inside the attention layers.
+
+C++: nnet::qpart::layernorm (hls/nnet_utils/nnet_qpart_layernorm.h). The 1/sqrt table is
+model.tables.RsqrtTable's `values`, written as a constant array.
+"""
+
+from __future__ import annotations
+
+from hls4ml.model.attributes import Attribute, WeightAttribute
+
+from hls.extensions.common import (
+    Extension,
+    QpartConfigTemplate,
+    QpartFunctionTemplate,
+    QpartHLSError,
+    QpartLayer,
+    keras_twin,
+    parse_base,
+    quantized,
+    read_weight,
+    weight_type_name,
+)
+from hls.fxtypes import (
+    CType,
+    add_type,
+    check_float64,
+    clog2,
+    ctype,
+    mul_type,
+    shift_type,
+    sub_type,
+    typedefs,
+)
+from model import tables
+
+
+def layernorm_types(in_t, dim, table: tables.RsqrtTable, gamma_fx, beta_fx) -> dict:
+    """The exact intermediates of LayerNormFx for inputs of type in_t (hls/fxtypes.py)."""
+    k = clog2(dim)
+    x = ctype(in_t)
+    sum_t = CType(x.width + k, x.integer + k, x.signed)
+    mean_t = shift_type(sum_t, k)
+    diff_t = sub_type(x, mean_t)
+    # d*d < 2**(2*diff_int - 2) summed over dim terms; unsigned
+    sq = mul_type(diff_t, diff_t)
+    var_sum_t = CType(sq.width - 2 + k, sq.integer - 2 + k, False)
+    var_t = shift_type(var_sum_t, k)
+    scaled_t = mul_type(diff_t, table.value_t)
+    affine_t = add_type(mul_type(scaled_t, gamma_fx), beta_fx)
+    return {"sum_t": sum_t, "mean_t": mean_t, "diff_t": diff_t, "var_sum_t": var_sum_t,
+            "var_t": var_t, "index_t": table.index_t, "scaled_t": scaled_t, "affine_t": affine_t}
+
+
+def layernorm_config(struct_name, base, n_rows, dim, in_t, table, gamma_fx, beta_fx, gamma_t,
+                     beta_t, table_t, reuse, layer_name, indent=""):
+    """The C++ config struct of nnet::qpart::layernorm_rows (text)."""
+    if dim & (dim - 1):
+        raise QpartHLSError(f"{layer_name}: layer norm needs a power-of-two dimension, got {dim}")
+    types = layernorm_types(in_t, dim, table, gamma_fx, beta_fx)
+    check_float64(layer_name, types)
+    i = indent
+    return (f"{i}struct {struct_name} : {base} {{\n"
+            f"{i}    static const unsigned n_rows = {n_rows};\n"
+            f"{i}    static const unsigned dim = {dim};\n"
+            f"{i}    static const unsigned table_size = {table.size};\n"
+            f"{i}    static const unsigned reuse_factor = {reuse};\n"
+            f"{i}    static const unsigned multiplier_limit = DIV_ROUNDUP(3 * n_rows * dim, "
+            "reuse_factor);\n"
+            + typedefs(types, i + "    ")
+            + typedefs({"gamma_t": gamma_t, "beta_t": beta_t, "table_t": table_t}, i + "    ")
+            + f"{i}}};\n")
+
+
+def parse_fx_layer_norm(keras_layer, input_names, input_shapes, data_reader):
+    layer, cfg = parse_base(keras_layer, input_names, "QpartLayerNorm", 1)
+    twin = keras_twin(keras_layer)
+    shape = list(input_shapes[0])
+    name = layer["name"]
+    table = tables.RsqrtTable(twin.table_size, twin.var_range, twin.rsqrt_t)
+    n_rows = 1
+    for d in shape[1:-1]:
+        n_rows *= int(d)
+    layer.update(
+        n_rows=n_rows, dim=int(shape[-1]), table_size=table.size, var_range=twin.var_range,
+        result_fx=cfg["result_t"], rsqrt_fx=str(twin.rsqrt_t), bias_fx=str(twin.bias_t),
+        # gamma takes the bias quantizer (model.layers.LayerNormFx: it sits near 1)
+        gamma_data=quantized(twin, read_weight(data_reader, name, "norm_gamma"), "bias"),
+        beta_data=quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias"),
+        table_data=table.values)
+    return layer, shape
+
+
+class QpartLayerNorm(QpartLayer):
+    _expected_attributes = [
+        Attribute("n_rows"), Attribute("dim"), Attribute("table_size"), Attribute("var_range"),
+        Attribute("rsqrt_fx", value_type=str), Attribute("bias_fx", value_type=str),
+        WeightAttribute("gamma"), WeightAttribute("beta"), WeightAttribute("table"),
+    ]
+
+    def initialize(self):
+        self.add_result(self.input_shape())
+        self.add_fx_weight("gamma", self.get_attr("gamma_data"), self.fx("bias_fx"),
+                           "gamma{index}_t")
+        self.add_fx_weight("beta", self.get_attr("beta_data"), self.fx("bias_fx"),
+                           "beta{index}_t")
+        self.add_fx_weight("table", self.get_attr("table_data"), self.fx("rsqrt_fx"),
+                           "rsqrt_table{index}_t")
+
+    def table(self):
+        return tables.RsqrtTable(self.get_attr("table_size"), self.get_attr("var_range"),
+                                 self.fx("rsqrt_fx"))
+
+
+class LayerNormConfigTemplate(QpartConfigTemplate):
+    layer_cls = QpartLayerNorm
+
+    def config(self, node, p):
+        return layernorm_config(
+            f"config{p['index']}", "nnet::qpart::layernorm_config", p["n_rows"], p["dim"],
+            node.input_fx(), node.table(), node.fx("bias_fx"), node.fx("bias_fx"),
+            weight_type_name(node, "gamma"), weight_type_name(node, "beta"),
+            weight_type_name(node, "table"), p["reuse"], node.name)
+
+
+class LayerNormFunctionTemplate(QpartFunctionTemplate):
+    layer_cls = QpartLayerNorm
+    headers = ("nnet_qpart_layernorm.h",)
+
+    def call(self, node, p):
+        w = {k: node.get_weights(k).name for k in ("gamma", "beta", "table")}
+        return ("nnet::qpart::layernorm<{input_t}, {output_t}, {config}>({input}, {output}, "
+                "{gamma}, {beta}, {table});".format(**{**p, **w}))
+
+
+EXTENSION = Extension(
+    keras_class="FxLayerNorm", parser=parse_fx_layer_norm, layer_name="QpartLayerNorm",
+    layer_cls=QpartLayerNorm, templates=[LayerNormConfigTemplate, LayerNormFunctionTemplate])
