@@ -19,7 +19,7 @@ from pathlib import Path
 
 from data import features as F
 from data.reader import load_label_scheme
-from data.yamlconfig import REQUIRED, ConfigError, load, read_yaml, validate
+from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model.fixed import FxError, as_fx
 
 CONFIG_DIR = Path(__file__).parent / "configs"
