@@ -330,7 +330,8 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
 
     t0 = time.perf_counter()
     with tqdm(total=len(classes) * int(jets_per_class), unit="jet", file=sys.stderr,
-              desc="generate", dynamic_ncols=True) as bar:
+              desc="generate", dynamic_ncols=True,
+              mininterval=0.5 if sys.stderr.isatty() else 15) as bar:  # quiet in logs
         results = _run_all(tasks, workers, bar)
     seconds = time.perf_counter() - t0
 
