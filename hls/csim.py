@@ -194,7 +194,7 @@ def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dic
 def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force=False,
         models_root="build/models", hls_root="build/hls", testbench=True) -> dict:
     from hls.convert import convert, keras_result_types
-    from hls.firmware import firmware_model, load_firmware, reuse_overrides
+    from hls.firmware import convert_kwargs as target, firmware_model, load_firmware
 
     cfg = builder.load_config(model_name)
     fw = load_firmware(fw_name)
@@ -219,9 +219,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
 
     lsb = as_fx(out_type).lsb
 
-    convert_kwargs = dict(backend=fw["backend"], part=fw["part"],
-                          clock_period=fw["clock_period"], io_type=fw["io_type"],
-                          reuse_factor=fw["reuse_factor"], hls_overrides=reuse_overrides(fw))
+    convert_kwargs = target(fw)
     hls_model = convert(keras_model, prj, **convert_kwargs)
     t0 = time.perf_counter()
     print("[hls-csim] writing the project and compiling it with g++ (hls4ml compile) ...",

@@ -33,10 +33,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from hls.synth import TOOLS
+
 RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
 RES_LABEL = {"LUT": "LUT", "FF": "FF", "DSP": "DSP", "BRAM_18K": "BRAM 18K", "URAM": "URAM"}
 PROJECT_NAME = "myproject"  # what hls.csim / hls.synth give hls4ml (hls.convert's default)
-TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}  # as hls.synth.TOOLS
 MODEL_PLOTS = ("history.png", "roc.png", "confusion.png")
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 SCHEMA_VERSION = 1

@@ -105,7 +105,11 @@ def check_value(where, key_path, key, value):
         try:
             as_fx(value)
         except FxError as err:
-            raise ConfigError(f"{where}: {key_path}: {err}") from None
+            hint = ""
+            if isinstance(value, str) and "<" in value and ">" not in value:
+                hint = (" (a type inside a YAML [list] or {map} must be quoted, or the list "
+                        "written as a block: YAML splits it at its commas)")
+            raise ConfigError(f"{where}: {key_path}: {err}{hint}") from None
     elif not isinstance(value, int) or isinstance(value, bool):
         raise ConfigError(f"{where}: {key_path} must be an int, got {value!r}")
 
@@ -145,6 +149,17 @@ def _check_layer_names(keras_model, fw):
     if missing:
         raise ConfigError(f"{fw['path']}: layers: {', '.join(missing)} not in model "
                           f"{keras_model.name} (its layers: {', '.join(sorted(names))})")
+
+
+def convert_kwargs(fw: dict, reuse_factor: int | None = None) -> dict:
+    """hls.convert.convert's target arguments for a firmware config (optionally another
+    model-wide reuse factor, as a scan point has)."""
+    over = reuse_overrides(fw)
+    if reuse_factor is not None:
+        over["Model"]["ReuseFactor"] = reuse_factor
+    return dict(backend=fw["backend"], part=fw["part"], clock_period=fw["clock_period"],
+                io_type=fw["io_type"], reuse_factor=over["Model"]["ReuseFactor"],
+                hls_overrides=over)
 
 
 def reuse_overrides(fw: dict) -> dict:

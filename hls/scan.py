@@ -31,7 +31,8 @@ from data import reader
 from data.yamlconfig import REQUIRED, ConfigError, validate
 from hls import csim
 from hls.extensions.common import QpartHLSError
-from hls.firmware import check_value, firmware_model, load_firmware
+from hls.firmware import check_value, convert_kwargs, firmware_model, load_firmware
+from hls.synth import TOOLS
 from model import builder
 from model.train import TrainError, load_trained, model_dir
 
@@ -84,7 +85,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
     arrays = csim.test_jets(data_dir, cfg, n_jets)
     inputs = csim.model_inputs(arrays)
     labels = arrays["labels"]
-    tool = shutil.which({"Vivado": "vivado_hls", "Vitis": "vitis-run"}[fw["backend"]])
+    tool = shutil.which(TOOLS[fw["backend"]])
     rows = []
     for i, precision in enumerate(points):
         label = _label(precision)
@@ -94,8 +95,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
         keras_out = variant.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
         lsb = as_fx(keras_result_types(variant)[variant.layers[-1].name]).lsb
         prj = out / f"point{i}"
-        hls_model = convert(variant, prj, backend=fw["backend"], part=fw["part"],
-                            clock_period=fw["clock_period"], io_type=fw["io_type"])
+        hls_model = convert(variant, prj, **convert_kwargs(fw))
         hls_model.compile()
         csim_out = np.asarray(hls_model.predict(
             [np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64)
@@ -108,9 +108,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
                 from hls.synth_report import write_synth_report
 
                 rf_prj = out / f"point{i}_rf{rf}"
-                convert(variant, rf_prj, backend=fw["backend"], part=fw["part"],
-                        clock_period=fw["clock_period"], io_type=fw["io_type"],
-                        reuse_factor=rf).build(csim=False, synth=True)
+                convert(variant, rf_prj, **convert_kwargs(fw, rf)).build(csim=False, synth=True)
                 synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
             rows.append({
                 "label": f"{label}, RF={rf}", "precision": precision, "reuse_factor": rf,

@@ -28,7 +28,7 @@ class SynthError(RuntimeError):
 def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="build/hls",
         models_root="build/models") -> dict:
     from hls.convert import convert
-    from hls.firmware import firmware_model, reuse_overrides
+    from hls.firmware import convert_kwargs, firmware_model
     from hls.synth_report import write_synth_report
     from model import builder
     from model.train import load_trained, model_dir
@@ -41,9 +41,7 @@ def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="buil
     cfg = builder.load_config(model_name)
     keras_model = firmware_model(load_trained(model_dir(cfg["name"], True, models_root), cfg),
                                  cfg, fw)
-    hls_model = convert(keras_model, prj, backend=fw["backend"], part=fw["part"],
-                        clock_period=fw["clock_period"], io_type=fw["io_type"],
-                        reuse_factor=fw["reuse_factor"], hls_overrides=reuse_overrides(fw))
+    hls_model = convert(keras_model, prj, **convert_kwargs(fw))
     hls_model.write()
     print(f"[synth] {TOOLS[fw['backend']]}: C synthesis of {prj}"
           + (" + Vivado synthesis" if vsynth else "") + (" + co-simulation" if cosim else ""),

@@ -19,3 +19,15 @@ def jet_sample(tmp_path_factory):
     out = tmp_path_factory.mktemp("jetclass_sample")
     generate(str(out), SAMPLE_JETS_PER_CLASS, seed=SAMPLE_SEED, workers=2)
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(jet_sample, tmp_path_factory):
+    """part_tiny trained on the sample into <build>/models: (build root, metrics)."""
+    from model.train import train
+
+    build = tmp_path_factory.mktemp("build")
+    # 80 training jets per class: small batches give enough optimiser steps.
+    result = train("part_tiny", jet_sample, epochs=20, root=build / "models", verbose=0,
+                   batch_size=32)
+    return build, result

@@ -11,16 +11,13 @@ from data import reader
 from data.yamlconfig import ConfigError
 from model import builder, train
 
-EPOCHS = 20
-BATCH = 32  # 80 training jets per class: small batches give enough optimiser steps
+EPOCHS = 20  # as the trained_tiny fixture (conftest)
 
 
 @pytest.fixture(scope="module")
-def trained(jet_sample, tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    result = train.train("part_tiny", jet_sample, epochs=EPOCHS, root=root, verbose=0,
-                         batch_size=BATCH)
-    return root, result
+def trained(trained_tiny):
+    build, result = trained_tiny
+    return build / "models", result
 
 
 def test_part_tiny_learns(trained):
