@@ -9,6 +9,8 @@ records exactly what each model was trained on, so the comparison is never silen
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from bench.common import write_json
 from model.train import train
@@ -34,15 +36,27 @@ def main(argv=None):
     p.add_argument("--full-epochs", type=int, default=2)
     p.add_argument("--full-max-jets-per-file", type=int, default=None)
     p.add_argument("--skip-full", action="store_true")
+    p.add_argument("--only-full", action="store_true",
+                   help="train only part_full and part_l1 on its budget (appends to --out)")
     args = p.parse_args(argv)
-    rows = [run("part_l1", args.data_dir, args.models_root, True, args.epochs),
-            run("part_l1", args.data_dir, args.models_root, False, args.epochs),
-            run("part_tiny", args.data_dir, args.models_root, True)]
+    if args.only_full:
+        rows = json.loads(Path(args.out).read_text())["results"] if Path(args.out).exists() else []
+    else:
+        rows = [run("part_l1", args.data_dir, args.models_root, True, args.epochs),
+                run("part_l1", args.data_dir, args.models_root, False, args.epochs),
+                run("part_tiny", args.data_dir, args.models_root, True)]
     if not args.skip_full:
         rows.append(run("part_full", args.data_dir, args.models_root, None, args.full_epochs,
                         args.full_max_jets_per_file))
-    write_json(args.out, {"data_dir": args.data_dir, "results": rows,
-                          "quantization_cost_accuracy": rows[1]["accuracy"] - rows[0]["accuracy"]})
+        # part_l1 on exactly part_full's budget (jets and epochs): the like-for-like row.
+        rows.append(run("part_l1", args.data_dir, f"{args.models_root}/full_budget", True,
+                        args.full_epochs, args.full_max_jets_per_file))
+    quant, flt = (next((r for r in rows if r["model"] == "part_l1" and r["quantized"] is q
+                       and r["max_jets_per_file"] is None), None) for q in (True, False))
+    write_json(args.out, {
+        "data_dir": args.data_dir, "results": rows,
+        "quantization_cost_accuracy": (flt["accuracy"] - quant["accuracy"]) if quant and flt
+        else None})
 
 
 if __name__ == "__main__":
