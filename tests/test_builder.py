@@ -1,0 +1,70 @@
+"""The model builder: shapes, masking of the whole model, cost report, configs."""
+
+import numpy as np
+import pytest
+
+from data import features as F
+from model import builder
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    cfg = builder.load_config("part_tiny")
+    return cfg, builder.build_model(cfg)
+
+
+def _inputs(rng, cfg, counts):
+    n = cfg["data"]["n_particles"]
+    nf = len(F.feature_names(cfg["data"]["features"]))
+    x = rng.normal(0, 1, (len(counts), n, nf)).astype(np.float32)
+    pairs = rng.normal(0, 1, (len(counts), n, n, 4)).astype(np.float32)
+    pairs = (pairs + pairs.transpose(0, 2, 1, 3)) / 2
+    mask = (np.arange(n)[None] < np.asarray(counts)[:, None]).astype(np.float32)
+    return x, pairs, mask
+
+
+def test_padding_never_changes_the_output(tiny):
+    cfg, model = tiny
+    rng = np.random.default_rng(0)
+    model.set_weights([rng.normal(0, 0.5, w.shape) for w in model.get_weights()])
+    x, pairs, mask = _inputs(rng, cfg, [3, 16, 9, 1])
+    out = model.predict([x, pairs, mask], verbose=0)
+    pad = mask == 0
+    x2, pairs2 = x.copy(), pairs.copy()
+    x2[pad] = rng.normal(0, 4, x2[pad].shape)
+    pair_pad = pad[:, :, None] | pad[:, None, :]
+    pairs2[pair_pad] = rng.normal(0, 4, pairs2[pair_pad].shape)
+    out2 = model.predict([x2, pairs2, mask], verbose=0)
+    np.testing.assert_array_equal(out, out2)
+    assert out.shape == (4, 10)
+
+
+def test_float_twin_has_the_same_weights_layout(tiny):
+    cfg, model = tiny
+    twin = builder.build_model(cfg, quantized=False)
+    assert [w.shape for w in twin.get_weights()] == [w.shape for w in model.get_weights()]
+    assert twin.name == "part_tiny-float"
+    assert builder.architecture_hash(cfg, True) != builder.architecture_hash(cfg, False)
+
+
+def test_cost_report(tiny):
+    cfg, model = tiny
+    rows = builder.cost_report(model, cfg)
+    assert sum(r["params"] for r in rows) == model.count_params()
+    embed = next(r for r in rows if r["layer"] == "embed_0")
+    n, nf, e = 16, 7, 16  # part_tiny: 16 particles, kin features, embedding 16
+    assert embed["macs"] == n * nf * e
+    assert embed["bops"] == n * nf * e * 8 * 16  # 8-bit weights x 16-bit activations
+    pair = next(r for r in rows if r["layer"] == "pair_embed")
+    assert pair["macs"] == (n * (n + 1) // 2) * (4 * 8 + 8 * 2)
+
+
+@pytest.mark.parametrize("name", ["part_tiny", "part_l1", "part_full"])
+def test_shipped_configs_build(name):
+    cfg = builder.load_config(name)
+    model = builder.build_model(cfg)
+    n = cfg["data"]["n_particles"]
+    assert model.inputs[1].shape[1:] == (n, n, 4)
+    assert model.outputs[0].shape[-1] == 10
+    if name == "part_full":
+        assert cfg["model"]["quantized"] is False and 2.0e6 < model.count_params() < 2.3e6
