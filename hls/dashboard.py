@@ -179,7 +179,10 @@ def collect_models(root: Path, warnings: list) -> list[dict]:
         for key in ("auc", "rejection_at_50pct"):
             if key in m:
                 _need(m, key, path, kind=dict)
-                _numbers(m[key], list(m[key]), path, f"{key}.")
+                # null rejection: no background jet passed (metrics.json gives a lower bound)
+                _numbers(m[key], [c for c, v in m[key].items() if v is not None], path, f"{key}.")
+                if key == "rejection_at_50pct":
+                    m[key] = {c: (math.inf if v is None else v) for c, v in m[key].items()}
         if "cost_per_layer" in m:
             rows = _need(m, "cost_per_layer", path, kind=list)
             for i, row in enumerate(rows):

@@ -2,10 +2,13 @@
 
 - accuracy, and macro one-vs-rest AUC over the classes;
 - for each signal class, the background rejection 1/eps_B at a signal efficiency of 50%, with the
-  discriminant p_sig / (p_sig + p_QCD) on signal and QCD jets only (the paper's Table 2).
+  discriminant p_sig / (p_sig + p_QCD) on signal and QCD jets only (the paper's Table 2); null
+  when no background jet passes, with the number of background jets as its lower bound.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -71,6 +74,7 @@ def tagging_metrics(labels: np.ndarray, logits: np.ndarray, class_names, backgro
         "macro_auc": float(np.nanmean(list(aucs.values()))) if aucs else float("nan"),
         "auc": aucs,
         "rejection_at_50pct": {},
+        "rejection_at_50pct_lower_bound": {},
         "confusion": confusion(labels, pred, len(class_names)).tolist(),
     }
     if background in class_names:
@@ -80,7 +84,14 @@ def tagging_metrics(labels: np.ndarray, logits: np.ndarray, class_names, backgro
             if i == b or not (labels == i).any() or not (labels == b).any():
                 continue
             disc = probs[sel, i] / np.maximum(probs[sel, i] + probs[sel, b], 1e-12)
-            out["rejection_at_50pct"][name] = rejection_at(labels[sel] == i, disc)
+            rej = rejection_at(labels[sel] == i, disc)
+            if math.isinf(rej):
+                # No background jet passed: the rejection is only known to exceed the number of
+                # background jets. null keeps metrics.json strict JSON (no Infinity).
+                out["rejection_at_50pct"][name] = None
+                out["rejection_at_50pct_lower_bound"][name] = int((labels == b).sum())
+            else:
+                out["rejection_at_50pct"][name] = rej
     return out
 
 
