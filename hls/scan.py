@@ -68,7 +68,12 @@ def scan_grid(fw: dict) -> tuple[list[dict], list[int], int]:
 
 
 def _label(precision: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in precision.items()) or "as trained"
+    """Short: 'act_t<12,5> weight_bits=6' (a type's rounding/overflow modes left out)."""
+    def short(key, value):
+        if key.endswith("_t"):
+            return f"{key}<{value.split('<', 1)[1].split(',')[0]},{value.split(',')[1].rstrip('>')}>"
+        return f"{key}={value}"
+    return " ".join(short(k, v) for k, v in precision.items()) or "as trained"
 
 
 def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build/models",
@@ -111,7 +116,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
                 convert(variant, rf_prj, **convert_kwargs(fw, rf)).build(csim=False, synth=True)
                 synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
             rows.append({
-                "label": f"{label}, RF={rf}", "precision": precision, "reuse_factor": rf,
+                "label": f"{label} RF={rf}", "precision": precision, "reuse_factor": rf,
                 "keras_accuracy": fidelity["keras_accuracy"],
                 "csim_accuracy": fidelity["csim_accuracy"],
                 "bit_exact_fraction": fidelity["bit_exact_fraction"],
