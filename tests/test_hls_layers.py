@@ -9,6 +9,7 @@ include padding, a fully padded jet and a full one.
 import numpy as np
 import pytest
 import tensorflow as tf
+from weights import randomise
 
 import hls
 from hls import fxtypes as T
@@ -67,18 +68,6 @@ def build_model():
     out["cls_token"] = L.ClassToken(result_t=ACT, name="cls_token")(q["e"])
     assert list(out) == list(LAYERS)
     return tf.keras.Model(list(inp.values()), list(out.values()))
-
-
-def randomise(model, rng):
-    """Kernels past the weight range (they saturate), biases and gammas spread over theirs."""
-    for w in model.weights:
-        name = w.name.split("/")[-1]
-        if name.startswith(("kernel", "w")):
-            w.assign(rng.uniform(-1.2, 1.2, w.shape))
-        elif "gamma" in name:
-            w.assign(rng.uniform(-2.0, 2.0, w.shape))
-        else:
-            w.assign(rng.normal(0.0, 3.0, w.shape))
 
 
 def make_inputs(rng):

@@ -10,6 +10,7 @@ logits and tables saturate and round at their boundaries.
 import numpy as np
 import pytest
 import tensorflow as tf
+from weights import randomise
 
 from hls.convert import convert, keras_result_types
 from model import layers as L
@@ -50,18 +51,6 @@ def build_model():
     return tf.keras.Model([x, p, m], o)
 
 
-def randomise(model, rng):
-    for w in model.weights:
-        name = w.name.split("/")[-1]
-        if name.startswith(("kernel", "w")):
-            w.assign(rng.uniform(-1.2, 1.2, w.shape))
-        elif "gamma" in name:
-            w.assign(rng.uniform(-2.0, 2.0, w.shape))
-        elif "token" in name:
-            w.assign(rng.normal(0.0, 2.0, w.shape))
-        else:
-            w.assign(rng.normal(0.0, 2.0, w.shape))
-
 
 def jets(rng, lengths, garbage=False):
     """Particle features, symmetric pair features and masks, as float32 values (the Keras
@@ -86,7 +75,7 @@ def jets(rng, lengths, garbage=False):
 def case():
     rng = np.random.default_rng(2024)
     model = build_model()
-    randomise(model, rng)
+    randomise(model, rng, spread=2.0)
     lengths = rng.integers(1, N + 1, N_JETS)
     lengths[:3] = [1, N, N // 2]
     inputs = jets(rng, lengths)
