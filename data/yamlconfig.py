@@ -34,6 +34,21 @@ def read_yaml(path) -> dict:
     return data
 
 
+def config_path(name_or_path, directory) -> Path:
+    """A config name (<directory>/<name>.yml) or a path to a YAML file, as given."""
+    path = Path(name_or_path)
+    return path if path.suffix in (".yml", ".yaml") else Path(directory) / f"{name_or_path}.yml"
+
+
+def find_config(name_or_path, directory, what: str) -> Path:
+    """config_path, which must exist: else an error naming it and the configs that do."""
+    path = config_path(name_or_path, directory)
+    if not path.is_file():
+        known = sorted(p.stem for p in Path(directory).glob("*.yml"))
+        raise ConfigError(f"{path}: no such {what} config (known: {', '.join(known)})")
+    return path
+
+
 def _type_name(types):
     types = types if isinstance(types, tuple) else (types,)
     return " or ".join(t.__name__ for t in types)

@@ -28,6 +28,7 @@ import numpy as np
 from data import pipeline, reader
 from data.yamlconfig import ConfigError
 from model import builder
+from model.fixed import as_fx
 from model.train import TrainError, load_trained, model_dir
 from hls.extensions.common import QpartHLSError
 
@@ -215,8 +216,6 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
           f"{len(labels)} test jets", flush=True)
     keras_out = keras_model.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
     out_type = keras_result_types(keras_model)[keras_model.layers[-1].name]
-    from model.fixed import as_fx
-
     lsb = as_fx(out_type).lsb
 
     convert_kwargs = target(fw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from data import yamlconfig
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model import builder
 from model.fixed import FxError, as_fx
@@ -54,16 +55,12 @@ SCHEMA = {
 
 
 def config_path(name_or_path) -> Path:
-    path = Path(name_or_path)
-    return path if path.suffix in (".yml", ".yaml") else CONFIG_DIR / f"{name_or_path}.yml"
+    return yamlconfig.config_path(name_or_path, CONFIG_DIR)
 
 
 def load_firmware(name_or_path) -> dict:
     """Read and validate a firmware config; errors name the file and the key."""
-    path = config_path(name_or_path)
-    if not path.is_file():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yml"))
-        raise ConfigError(f"{path}: no such firmware config (known: {', '.join(known)})")
+    path = yamlconfig.find_config(name_or_path, CONFIG_DIR, "firmware")
     cfg = validate(read_yaml(path), SCHEMA, str(path))
     where = str(path)
     if cfg["backend"] not in ("Vivado", "Vitis"):

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 from data import features as F
+from data import yamlconfig
 from data.reader import load_label_scheme
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model.fixed import FxError, as_fx
@@ -75,18 +76,12 @@ _TYPE_KEYS = [k for k in SCHEMA["quantization"][0] if k.endswith("_t")]
 
 def config_path(name_or_path) -> Path:
     """A model name (model/configs/<name>.yml) or a path to a YAML file."""
-    path = Path(name_or_path)
-    if path.suffix in (".yml", ".yaml"):
-        return path
-    return CONFIG_DIR / f"{name_or_path}.yml"
+    return yamlconfig.config_path(name_or_path, CONFIG_DIR)
 
 
 def load_config(name_or_path) -> dict:
     """Read and validate a model config; every error names the file and the key."""
-    path = config_path(name_or_path)
-    if not path.is_file():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yml"))
-        raise ConfigError(f"{path}: no such model config (known models: {', '.join(known)})")
+    path = yamlconfig.find_config(name_or_path, CONFIG_DIR, "model")
     cfg = validate(read_yaml(path), SCHEMA, str(path))
     where = str(path)
     if cfg["data"]["features"] not in F.FEATURE_SETS:

@@ -127,8 +127,8 @@ def quantize(x, t: Fx | None, ste: bool = True):
     return tf.stop_gradient(q) + (x - tf.stop_gradient(x))
 
 
-def bits_for_sum(t: Fx, n_terms: int) -> int:
-    """Extra integer bits so that a sum of `n_terms` values of type `t` cannot overflow."""
+def bits_for_sum(n_terms: int) -> int:
+    """Extra integer bits so that a sum of `n_terms` values of one type cannot overflow."""
     return max(0, math.ceil(math.log2(max(n_terms, 1))))
 
 
@@ -142,7 +142,7 @@ def accum_type(a: Fx, b: Fx, n_terms: int, bias: Fx | None = None) -> Fx:
     """An exact accumulator type for sum_{n_terms} a*b (+ bias): never rounds, never wraps."""
     p = product_type(a, b)
     frac = p.frac if bias is None else max(p.frac, bias.frac)
-    integer = p.integer + bits_for_sum(p, n_terms + (1 if bias is not None else 0))
+    integer = p.integer + bits_for_sum(n_terms + (1 if bias is not None else 0))
     if bias is not None:
         integer = max(integer, bias.integer + 1)
     integer += 0 if p.signed else 1
