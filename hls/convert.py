@@ -92,21 +92,27 @@ def _merge(base: dict, over: dict) -> dict:
     return base
 
 
-def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None) -> dict:
-    """The hls4ml config ('name' granularity), precisions from the Keras model."""
+def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None,
+               parallel=1) -> dict:
+    """The hls4ml config ('name' granularity), precisions from the Keras model. Every layer's
+    row loop is folded by `parallel` (rows per iteration, an int or 'all') and `reuse_factor`
+    (II) unless an override says otherwise; the top function is a DATAFLOW region (each layer
+    a process), so that the folded layers keep their own pipelines."""
     import hls4ml
 
     types = keras_result_types(keras_model)
     over = hls_overrides or {}
     reuse_factor = over.get("Model", {}).get("ReuseFactor", reuse_factor)
+    parallel = over.get("Model", {}).get("ParallelizationFactor", parallel)
     cfg = hls4ml.utils.config_from_keras_model(
         keras_model, granularity="name", backend=backend, default_reuse_factor=reuse_factor)
     cfg["Model"].update(Strategy="Latency", ReuseFactor=reuse_factor, BramFactor=1_000_000_000,
-                        TraceOutput=False)
+                        TraceOutput=False, PipelineStyle="dataflow")
     for name, layer_cfg in cfg["LayerName"].items():
         if name in types:
             layer_cfg["Precision"] = {"result": types[name]}
         layer_cfg["ReuseFactor"] = reuse_factor
+        layer_cfg["ParallelizationFactor"] = parallel
     for name, layer_cfg in over.get("LayerName", {}).items():
         if "Precision" in layer_cfg:
             raise QpartHLSError(f"hls_overrides: LayerName.{name}.Precision: precisions come from "
@@ -115,11 +121,13 @@ def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None
 
 
 def convert(keras_model, output_dir, backend="Vivado", part=None, clock_period=5,
-            io_type="io_parallel", reuse_factor=1, project_name="myproject", hls_overrides=None):
+            io_type="io_parallel", reuse_factor=1, project_name="myproject", hls_overrides=None,
+            parallel=1):
     """Keras qpart model -> hls4ml ModelGraph (written by compile()/write(), not compiled).
 
     hls_overrides: merged into the hls4ml config, e.g. {"Model": {"ReuseFactor": 2}} or
-    {"LayerName": {"pair_embed": {"Symmetric": True, "ReuseFactor": 4}}}; not precisions.
+    {"LayerName": {"pair_embed": {"Symmetric": True, "ReuseFactor": 4,
+    "ParallelizationFactor": 8}}}; not precisions.
     """
     import hls4ml
 
@@ -127,7 +135,7 @@ def convert(keras_model, output_dir, backend="Vivado", part=None, clock_period=5
         raise QpartHLSError(f"backend must be 'Vivado' or 'Vitis', got {backend!r}")
     if io_type != "io_parallel":
         raise QpartHLSError(f"io_type {io_type!r}: the qpart layers implement io_parallel only")
-    config = hls_config(keras_model, backend, reuse_factor, hls_overrides)
+    config = hls_config(keras_model, backend, reuse_factor, hls_overrides, parallel)
     kwargs = {"part": part} if part else {}
     return hls4ml.converters.convert_from_keras_model(
         keras_model, output_dir=str(output_dir), project_name=project_name, backend=backend,

@@ -96,20 +96,24 @@ def case():
     return model, inputs, dict(zip(LAYERS, outputs))
 
 
-# Vitis with reuse factor 2: the same arithmetic, the reuse-factor pragmas and limits compiled.
-BACKENDS = {"Vivado": 1, "Vitis": 2}
+# Foldings (rows per iteration, II): every row at once; 4 rows per iteration, each over 2 cycles;
+# one row per iteration over 3 cycles. The row loops, lane indices and ROM-copy indices differ;
+# the arithmetic must not.
+FOLDINGS = {"parallel": ("all", 1), "partial": (4, 2), "row": (1, 3)}
+CASES = [(b, f) for b in ("Vivado", "Vitis") for f in FOLDINGS]
 
 
-@pytest.fixture(scope="module", params=list(BACKENDS))
+@pytest.fixture(scope="module", params=CASES, ids=[f"{b}-{f}" for b, f in CASES])
 def csim(request, case, tmp_path_factory):
     model, inputs, _ = case
-    backend = request.param
-    hls_model = convert(model, tmp_path_factory.mktemp(f"hls_layers_{backend}"), backend=backend,
-                        reuse_factor=BACKENDS[backend],
+    backend, fold = request.param
+    parallel, reuse = FOLDINGS[fold]
+    hls_model = convert(model, tmp_path_factory.mktemp(f"hls_layers_{backend}_{fold}"),
+                        backend=backend, reuse_factor=reuse, parallel=parallel,
                         hls_overrides={"LayerName": {"pair_embed": {"Symmetric": False}}})
     hls_model.compile()
     outputs = hls_model.predict(inputs)
-    return backend, hls_model, dict(zip(LAYERS, outputs))
+    return f"{backend} {fold}", hls_model, dict(zip(LAYERS, outputs))
 
 
 @pytest.mark.parametrize("layer", list(LAYERS))

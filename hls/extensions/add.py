@@ -1,7 +1,8 @@
 """FxAdd -> QpartAdd: the residual sum a + b (exact), cast to the result type.
 
-C++: hls4ml's own nnet::add (nnet_merge.h): `res = a + b` with ap_fixed's exact sum, converted
-to res_T with its rounding and overflow modes, which is what FxAdd computes.
+C++: nnet::qpart::add (hls/nnet_utils/nnet_qpart_dense.h): `res = a + b` with ap_fixed's exact
+sum, converted to res_T with its rounding and overflow modes, which is what FxAdd computes;
+a row loop (rows: all axes but the last) folded like every qpart layer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hls.extensions.common import (
     QpartFunctionTemplate,
     QpartHLSError,
     QpartLayer,
+    folding_lines,
     parse_base,
 )
 
@@ -36,26 +38,24 @@ class AddConfigTemplate(QpartConfigTemplate):
     layer_cls = QpartAdd
 
     def config(self, node, p):
-        n = int(np.prod(node.get_output_variable().shape))
-        return (f"struct config{p['index']} : nnet::merge_config {{\n"
-                f"    static const unsigned n_elem = {n};\n"
-                f"    static const unsigned n_elem1 = {n};\n"
-                f"    static const unsigned n_elem2 = {n};\n"
-                f"    static const unsigned reuse_factor = {p['reuse']};\n"
-                "};\n")
+        shape = node.get_output_variable().shape
+        n_cols = int(shape[-1])
+        fold = node.folding(int(np.prod(shape)) // n_cols)
+        return (f"struct config{p['index']} : nnet::qpart::add_config {{\n"
+                f"    static const unsigned n_rows = {fold.rows};\n"
+                f"    static const unsigned n_cols = {n_cols};\n"
+                + folding_lines(fold)
+                + "};\n")
 
 
 class AddFunctionTemplate(QpartFunctionTemplate):
     layer_cls = QpartAdd
-    headers = ("nnet_qpart_common.h",)
-
-    def __init__(self):
-        super().__init__()
-        self.include_header = list(self.include_header) + ["nnet_utils/nnet_merge.h"]
+    headers = ("nnet_qpart_dense.h",)
 
     def call(self, node, p):
         (a, b), (ta, tb) = p["inputs"], p["input_ts"]
-        return (f"nnet::add<{ta}, {tb}, {p['output_t']}, {p['config']}>({a}, {b}, {p['output']});")
+        return (f"nnet::qpart::add<{ta}, {tb}, {p['output_t']}, {p['config']}>({a}, {b}, "
+                f"{p['output']});")
 
 
 EXTENSION = Extension(

@@ -1,13 +1,15 @@
 """ParticleAttention -> QpartParticleAttention, ClassAttention -> QpartClassAttention.
 
 C++: nnet::qpart::particle_attention / class_attention (hls/nnet_utils/nnet_qpart_attention.h):
-pre-norm, q/k/v projections (nnet::dense_latency, exact accumulators), logits scaled by
-2**-shift (a rewiring) plus the pair bias, masked softmax through the exp and 1/x tables of
-model.tables (written as constant arrays), context, output projection.
+pre-norm, q/k/v projections (exact dense_rows), logits scaled by 2**-shift (a rewiring) plus
+the pair bias, masked softmax through the exp and 1/x tables of model.tables (constant arrays,
+one copy per ROM), context, output projection. Two row loops (tokens, queries), each folded by
+the layer's parallelization and reuse factors (hls/folding.py).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
 from hls.extensions.common import (
@@ -16,14 +18,16 @@ from hls.extensions.common import (
     QpartFunctionTemplate,
     QpartHLSError,
     QpartLayer,
-    dense_config,
     keras_twin,
+    mult_limit,
     parse_base,
     quantized,
     read_weight,
+    row_config,
     weight_type_name,
 )
-from hls.extensions.layernorm import layernorm_config
+from hls.extensions.layernorm import MULTS_PER_ELEMENT, layernorm_config
+from hls.folding import Folding, rom_copies
 from hls.fxtypes import (
     add_type,
     check_float64,
@@ -95,6 +99,29 @@ def parse_class_attention(keras_layer, input_names, input_shapes, data_reader):
     return layer, [None, 1, layer["dim"]]
 
 
+def attention_folding(node) -> dict:
+    """The two row loops of an attention layer and its ROM copies. The token loop takes the
+    layer's parallelization factor over the particles; the query loop the same over the
+    particle queries (particle attention) or 1 (the class token is the only query)."""
+    n, heads, dim = node.get_attr("n_tokens"), node.get_attr("n_heads"), node.get_attr("dim")
+    n_kv = node.get_attr("n_keys")
+    tokens = node.folding(n)
+    queries = tokens if isinstance(node, QpartParticleAttention) else \
+        Folding(1, 1, tokens.reuse_factor)
+    hd = dim // heads
+    # products of one row: token: layer norm + q (particle only), k, v projections;
+    # query: q.k, e*inv, attn*v per head, output projection
+    token_mults = MULTS_PER_ELEMENT * dim + (3 if queries is tokens else 2) * dim * dim
+    query_mults = heads * n_kv * (2 * hd + 1) + dim * dim
+    return dict(
+        tokens=tokens, queries=queries,
+        token_multiplier_limit=mult_limit(tokens.parallel * token_mults, tokens.reuse_factor),
+        query_multiplier_limit=mult_limit(queries.parallel * query_mults, queries.reuse_factor),
+        norm_copies=rom_copies(tokens.parallel, tokens.reuse_factor),
+        exp_copies=rom_copies(queries.parallel * heads * n_kv, queries.reuse_factor),
+        inv_copies=rom_copies(queries.parallel * heads, queries.reuse_factor))
+
+
 class _QpartAttention(QpartLayer):
     _expected_attributes = [
         Attribute("n_tokens"), Attribute("dim"), Attribute("n_heads"), Attribute("head_dim"),
@@ -121,20 +148,22 @@ class _QpartAttention(QpartLayer):
         dim = self.get_attr("dim")
         self.add_result([self.n_queries or self.get_attr("n_tokens"), dim])
         norm_table, exp_table, inv_table = self.tables()
+        fold = attention_folding(self)
         w_fx, b_fx = self.fx("weight_fx"), self.fx("bias_fx")
         self.add_fx_weight("norm_gamma", self.get_attr("norm_gamma_data"), b_fx,
                            "bias{index}_t")
         self.add_fx_weight("norm_beta", self.get_attr("norm_beta_data"), b_fx, "bias{index}_t")
-        self.add_fx_weight("norm_table", norm_table.values, norm_table.value_t,
+        self.add_fx_weight("norm_table", np.tile(norm_table.values, fold["norm_copies"]),
+                           norm_table.value_t,
                            "rsqrt_table{index}_t")
         for w in _WEIGHTS:
             kernel = w[0] == "w"
             self.add_fx_weight(w, self.get_attr(f"{w}_data"), w_fx if kernel else b_fx,
                                "weight{index}_t" if kernel else "bias{index}_t")
-        self.add_fx_weight("exp_table", exp_table.values, exp_table.value_t,
-                           "exp_table{index}_t")
-        self.add_fx_weight("inv_table", inv_table.values, inv_table.value_t,
-                           "inv_table{index}_t")
+        self.add_fx_weight("exp_table", np.tile(exp_table.values, fold["exp_copies"]),
+                           exp_table.value_t, "exp_table{index}_t")
+        self.add_fx_weight("inv_table", np.tile(inv_table.values, fold["inv_copies"]),
+                           inv_table.value_t, "inv_table{index}_t")
 
 
 class QpartParticleAttention(_QpartAttention):
@@ -172,7 +201,8 @@ class AttentionConfigTemplate(QpartConfigTemplate):
 
     def config(self, node, p):
         particle = isinstance(node, QpartParticleAttention)
-        n, dim, heads, reuse = p["n_tokens"], p["dim"], p["n_heads"], p["reuse"]
+        n, dim, heads = p["n_tokens"], p["dim"], p["n_heads"]
+        fold = attention_folding(node)
         n_q, n_kv = (n, n) if particle else (1, n + 1)
         norm_table, _, _ = node.tables()
         w_fx, b_fx = node.fx("weight_fx"), node.fx("bias_fx")
@@ -184,17 +214,13 @@ class AttentionConfigTemplate(QpartConfigTemplate):
         check_float64(node.name, exact)
         nested = layernorm_config(
             "norm_config", "nnet::qpart::layernorm_config", n, dim, norm_in, norm_table, b_fx,
-            b_fx, b_t, b_t, weight_type_name(node, "norm_table"), reuse, node.name, "    ")
+            b_fx, b_t, b_t, weight_type_name(node, "norm_table"), None, node.name, "    ")
         accums = {}
         for c, in_fx in (("q", casts["norm_t"]), ("k", casts["norm_t"]), ("v", casts["norm_t"]),
                          ("o", casts["ctx_t"])):
-            text, accums[c] = dense_config(f"{c}_config", dim, dim, in_fx, w_fx, b_fx, w_t, b_t,
-                                           reuse)
+            text, accums[c] = row_config(f"{c}_config", dim, dim, in_fx, w_fx, b_fx, w_t, b_t)
             nested += text
         check_float64(node.name, {f"{c}_config::accum_t": a for c, a in accums.items()})
-        # multipliers of this function (the projections are nnet::dense_latency instances with
-        # their own limits): q.k, e*inv, attn*v, and 3 per element in the layer norms
-        n_mult = n_q * n_kv * (2 * dim + heads) + 3 * dim * n_kv
         return (f"struct config{p['index']} : nnet::qpart::attention_config {{\n"
                 f"    static const unsigned n_tokens = {n};\n"
                 f"    static const unsigned n_q = {n_q};\n"
@@ -207,9 +233,13 @@ class AttentionConfigTemplate(QpartConfigTemplate):
                 f"    static const unsigned inv_table_size = {p['inv_table_size']};\n"
                 f"    static const bool logit_signed = "
                 f"{'true' if casts['logit_t'].signed else 'false'};\n"
-                f"    static const unsigned reuse_factor = {reuse};\n"
-                f"    static const unsigned multiplier_limit = DIV_ROUNDUP({n_mult}, reuse_factor);"
-                "\n    // casts: the Keras layer's types, and the table indices\n"
+                f"    static const unsigned parallel = {fold['tokens'].parallel}; // of {n} tokens\n"
+                f"    static const unsigned q_parallel = {fold['queries'].parallel};\n"
+                f"    static const unsigned reuse_factor = {fold['tokens'].reuse_factor};\n"
+                + "".join(f"    static const unsigned {k} = {fold[k]};\n" for k in (
+                    "token_multiplier_limit", "query_multiplier_limit", "norm_copies",
+                    "exp_copies", "inv_copies"))
+                + "    // casts: the Keras layer's types, and the table indices\n"
                 + typedefs(casts)
                 + "    // exact intermediates (hls/fxtypes.py)\n"
                 + typedefs(exact)

@@ -1,6 +1,6 @@
-"""Shared plumbing of the qpart hls4ml extensions: parsing helpers, the base hls4ml layer, the
-nested nnet::dense_config that composes hls4ml's nnet::dense_latency, and the Extension record
-that hls/extensions/__init__.py registers."""
+"""Shared plumbing of the qpart hls4ml extensions: parsing helpers, the base hls4ml layer (with
+its folding: hls/folding.py), the nested row config of nnet::qpart::dense_row, and the Extension
+record that hls/extensions/__init__.py registers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from hls4ml.backends.template import FunctionCallTemplate, LayerConfigTemplate
 from hls4ml.model.attributes import Attribute, ConfigurableAttribute
 from hls4ml.model.layers import Layer
 
+from hls import folding
 from hls.fxtypes import QpartHLSError, dot_accum, fx_of_precision, precision_of  # noqa: F401
 from model.fixed import Fx, quantize_np
 
@@ -76,12 +77,19 @@ def quantized(twin, data, kind: str) -> np.ndarray:
 
 class QpartLayer(Layer):
     """Base of the qpart hls4ml layers: the output precision is the Keras result type (stored as
-    the string attribute `result_fx`), never a config or inferred precision."""
+    the string attribute `result_fx`), never a config or inferred precision. `ReuseFactor` and
+    `ParallelizationFactor` (an int or 'all') fold the layer's row loop (hls/folding.py)."""
 
     _expected_attributes = [
         Attribute("result_fx", value_type=str),
         ConfigurableAttribute("reuse_factor", default=1),
+        ConfigurableAttribute("parallelization_factor", value_type=None, default=1),
     ]
+
+    def folding(self, rows: int) -> folding.Folding:
+        """This layer's row loop of `rows` rows, folded as its config says (validated)."""
+        return folding.resolve(self.name, rows, self.get_attr("parallelization_factor", 1),
+                               int(self.get_attr("reuse_factor", 1)))
 
     def fx(self, key) -> Fx:
         return Fx.parse(self.get_attr(key))
@@ -143,30 +151,37 @@ def weight_type_name(node, name):
     return node.get_weights(name).type.name
 
 
-def dense_config(struct_name, n_in, n_out, in_fx, weight_fx, bias_fx, weight_t, bias_t, reuse,
-                 extra="", indent="    "):
-    """A nested nnet::dense_config for hls4ml's nnet::dense_latency, with an exact accumulator.
-    Returns (C++ text, accum CType)."""
+def row_config(struct_name, n_in, n_out, in_fx, weight_fx, bias_fx, weight_t, bias_t, extra="",
+               indent="    ", base="nnet::qpart::row_config"):
+    """A nested config of nnet::qpart::dense_row (one row, n_in -> n_out) with an exact
+    accumulator. Returns (C++ text, accum CType)."""
     accum = dot_accum(in_fx, weight_fx, n_in, bias_fx)
     i = indent
     text = (
-        f"{i}struct {struct_name} : nnet::dense_config {{\n"
+        f"{i}struct {struct_name} : {base} {{\n"
         f"{i}    static const unsigned n_in = {n_in};\n"
         f"{i}    static const unsigned n_out = {n_out};\n"
-        f"{i}    static const unsigned io_type = nnet::io_parallel;\n"
-        f"{i}    static const unsigned strategy = nnet::latency;\n"
-        f"{i}    static const unsigned reuse_factor = {reuse};\n"
-        f"{i}    static const unsigned n_zeros = 0;\n"
-        f"{i}    static const unsigned multiplier_limit = DIV_ROUNDUP(n_in * n_out, reuse_factor);\n"
-        f"{i}    static const bool store_weights_in_bram = false;\n"
         f"{i}    typedef {accum} accum_t; // exact: x . W + b never rounds or wraps\n"
         f"{i}    typedef {weight_t} weight_t;\n"
         f"{i}    typedef {bias_t} bias_t;\n"
-        f"{i}    typedef ap_uint<1> index_t;\n"
-        f"{i}    template <class x_T, class y_T> using product = nnet::product::mult<x_T, y_T>;\n"
         f"{extra}"
         f"{i}}};\n")
     return text, accum
+
+
+def folding_lines(fold: folding.Folding, multiplier_limit: int | None = None,
+                  indent="    ") -> str:
+    """The folding constants of a config struct (parallel, reuse_factor, multiplier_limit)."""
+    i = indent
+    text = (f"{i}static const unsigned parallel = {fold.parallel}; // of {fold.rows} rows\n"
+            f"{i}static const unsigned reuse_factor = {fold.reuse_factor};\n")
+    if multiplier_limit is not None:
+        text += f"{i}static const unsigned multiplier_limit = {multiplier_limit};\n"
+    return text
+
+
+def mult_limit(products_per_iteration: int, reuse_factor: int) -> int:
+    return max(1, -(-int(products_per_iteration) // int(reuse_factor)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """FxDense -> QpartDense: dense over the last axis of any rank, relu(cast) optional.
 
-C++: nnet::qpart::dense (hls/nnet_utils/nnet_qpart_dense.h), one nnet::dense_latency per row
-with an exact accumulator, then ReLU on the cast value.
+C++: nnet::qpart::dense (hls/nnet_utils/nnet_qpart_dense.h): a row loop folded by the layer's
+parallelization and reuse factors, each row an exact dense_row, then ReLU on the cast value.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from hls.extensions.common import (
     QpartConfigTemplate,
     QpartFunctionTemplate,
     QpartLayer,
-    dense_config,
+    folding_lines,
     keras_twin,
+    mult_limit,
     parse_base,
     quantized,
     read_weight,
+    row_config,
     weight_type_name,
 )
 from hls.fxtypes import check_float64
@@ -57,19 +59,17 @@ class DenseConfigTemplate(QpartConfigTemplate):
     layer_cls = QpartDense
 
     def config(self, node, p):
-        inner, accum = dense_config(
-            "dense_cfg", p["n_in"], p["n_out"], node.input_fx(), node.fx("weight_fx"),
+        fold = node.folding(p["n_rows"])
+        extra = (f"    static const unsigned n_rows = {p['n_rows']};\n"
+                 f"    static const bool relu = {'true' if node.get_attr('relu') else 'false'};\n"
+                 + folding_lines(fold, mult_limit(fold.parallel * p["n_in"] * p["n_out"],
+                                                  fold.reuse_factor)))
+        text, accum = row_config(
+            f"config{p['index']}", p["n_in"], p["n_out"], node.input_fx(), node.fx("weight_fx"),
             node.fx("bias_fx"), weight_type_name(node, "weight"), weight_type_name(node, "bias"),
-            p["reuse"])
+            extra, indent="", base="nnet::qpart::dense_config")
         check_float64(node.name, {"accum_t": accum})
-        return (f"struct config{p['index']} : nnet::qpart::dense_config {{\n"
-                f"    static const unsigned n_rows = {p['n_rows']};\n"
-                f"    static const unsigned n_in = {p['n_in']};\n"
-                f"    static const unsigned n_out = {p['n_out']};\n"
-                f"    static const bool relu = {'true' if node.get_attr('relu') else 'false'};\n"
-                f"    static const unsigned reuse_factor = {p['reuse']};\n"
-                f"{inner}"
-                "};\n")
+        return text
 
 
 class DenseFunctionTemplate(QpartFunctionTemplate):

@@ -1,11 +1,13 @@
 """FxLayerNorm -> QpartLayerNorm; also the layer-norm config used inside the attention layers.
 
-C++: nnet::qpart::layernorm (hls/nnet_utils/nnet_qpart_layernorm.h). The 1/sqrt table is
-model.tables.RsqrtTable's `values`, written as a constant array.
+C++: nnet::qpart::layernorm (hls/nnet_utils/nnet_qpart_layernorm.h), a row loop folded by the
+layer's parallelization and reuse factors. The 1/sqrt table is model.tables.RsqrtTable's
+`values`, written as a constant array holding one copy per ROM (hls/folding.rom_copies).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
 from hls.extensions.common import (
@@ -14,7 +16,9 @@ from hls.extensions.common import (
     QpartFunctionTemplate,
     QpartHLSError,
     QpartLayer,
+    folding_lines,
     keras_twin,
+    mult_limit,
     parse_base,
     quantized,
     read_weight,
@@ -31,7 +35,10 @@ from hls.fxtypes import (
     sub_type,
     typedefs,
 )
+from hls.folding import rom_copies
 from model import tables
+
+MULTS_PER_ELEMENT = 3  # d*d, d*rsqrt, scaled*gamma
 
 
 def layernorm_types(in_t, dim, table: tables.RsqrtTable, gamma_fx, beta_fx) -> dict:
@@ -52,8 +59,9 @@ def layernorm_types(in_t, dim, table: tables.RsqrtTable, gamma_fx, beta_fx) -> d
 
 
 def layernorm_config(struct_name, base, n_rows, dim, in_t, table, gamma_fx, beta_fx, gamma_t,
-                     beta_t, table_t, reuse, layer_name, indent=""):
-    """The C++ config struct of nnet::qpart::layernorm_rows (text)."""
+                     beta_t, table_t, fold, layer_name, indent=""):
+    """The C++ config struct of nnet::qpart::layernorm (text); `fold` None for the row config
+    nested in an attention layer (which folds its own loops)."""
     if dim & (dim - 1):
         raise QpartHLSError(f"{layer_name}: layer norm needs a power-of-two dimension, got {dim}")
     types = layernorm_types(in_t, dim, table, gamma_fx, beta_fx)
@@ -63,9 +71,11 @@ def layernorm_config(struct_name, base, n_rows, dim, in_t, table, gamma_fx, beta
             f"{i}    static const unsigned n_rows = {n_rows};\n"
             f"{i}    static const unsigned dim = {dim};\n"
             f"{i}    static const unsigned table_size = {table.size};\n"
-            f"{i}    static const unsigned reuse_factor = {reuse};\n"
-            f"{i}    static const unsigned multiplier_limit = DIV_ROUNDUP(3 * n_rows * dim, "
-            "reuse_factor);\n"
+            + ("" if fold is None else
+               f"{i}    static const unsigned table_copies = "
+               f"{rom_copies(fold.parallel, fold.reuse_factor)};\n"
+               + folding_lines(fold, mult_limit(fold.parallel * MULTS_PER_ELEMENT * dim,
+                                                fold.reuse_factor), i + "    "))
             + typedefs(types, i + "    ")
             + typedefs({"gamma_t": gamma_t, "beta_t": beta_t, "table_t": table_t}, i + "    ")
             + f"{i}}};\n")
@@ -103,8 +113,10 @@ class QpartLayerNorm(QpartLayer):
                            "gamma{index}_t")
         self.add_fx_weight("beta", self.get_attr("beta_data"), self.fx("bias_fx"),
                            "beta{index}_t")
-        self.add_fx_weight("table", self.get_attr("table_data"), self.fx("rsqrt_fx"),
-                           "rsqrt_table{index}_t")
+        fold = self.folding(self.get_attr("n_rows"))
+        copies = rom_copies(fold.parallel, fold.reuse_factor)
+        self.add_fx_weight("table", np.tile(self.get_attr("table_data"), copies),
+                           self.fx("rsqrt_fx"), "rsqrt_table{index}_t")
 
     def table(self):
         return tables.RsqrtTable(self.get_attr("table_size"), self.get_attr("var_range"),
@@ -119,7 +131,7 @@ class LayerNormConfigTemplate(QpartConfigTemplate):
             f"config{p['index']}", "nnet::qpart::layernorm_config", p["n_rows"], p["dim"],
             node.input_fx(), node.table(), node.fx("bias_fx"), node.fx("bias_fx"),
             weight_type_name(node, "gamma"), weight_type_name(node, "beta"),
-            weight_type_name(node, "table"), p["reuse"], node.name)
+            weight_type_name(node, "table"), node.folding(p["n_rows"]), node.name)
 
 
 class LayerNormFunctionTemplate(QpartFunctionTemplate):

@@ -1,10 +1,11 @@
 """PairEmbed -> QpartPairEmbed: (N, N, F) pair features -> (H, N, N) attention biases.
 
 C++: nnet::qpart::pair_embed (hls/nnet_utils/nnet_qpart_pair_embed.h), one dense chain per pair
-(nnet::dense_latency per layer, exact accumulators). By default only the pairs i <= j are
-computed and mirrored: half the logic, and bit-identical because ParT's pair features
-(ln Delta, ln kT, ln z, ln m^2) are symmetric. For inputs that are not, set `Symmetric: false`
-in the layer's hls4ml config (convert's hls_overrides): every pair is then computed.
+(exact dense_rows), the pairs being the rows that the layer's parallelization and reuse factors
+fold. By default only the pairs i <= j are computed and mirrored: half the logic, and
+bit-identical because ParT's pair features (ln Delta, ln kT, ln z, ln m^2) are symmetric. For
+inputs that are not, set `Symmetric: false` in the layer's hls4ml config (convert's
+hls_overrides): every pair is then computed.
 """
 
 from __future__ import annotations
@@ -18,14 +19,22 @@ from hls.extensions.common import (
     QpartFunctionTemplate,
     QpartHLSError,
     QpartLayer,
-    dense_config,
+    folding_lines,
     keras_twin,
+    mult_limit,
     parse_base,
     quantized,
     read_weight,
+    row_config,
     weight_type_name,
 )
+from hls.folding import symmetric_pairs
 from hls.fxtypes import check_float64
+
+
+def n_pair_rows(n: int, symmetric: bool) -> int:
+    """The pair slots the firmware computes: N(N+1)/2 with the mirror, else N*N."""
+    return symmetric_pairs(n) if symmetric else n * n
 
 
 def parse_pair_embed(keras_layer, input_names, input_shapes, data_reader):
@@ -74,7 +83,7 @@ class PairEmbedConfigTemplate(QpartConfigTemplate):
     layer_cls = QpartPairEmbed
 
     def config(self, node, p):
-        dims, reuse = node.get_attr("dims"), p["reuse"]
+        dims = node.get_attr("dims")
         w_fx, b_fx = node.fx("weight_fx"), node.fx("bias_fx")
         w_t, b_t = weight_type_name(node, "weight"), weight_type_name(node, "bias")
         n_layers = len(dims) - 1
@@ -94,28 +103,29 @@ class PairEmbedConfigTemplate(QpartConfigTemplate):
                      f"        typedef {out_fx} out_t;\n"
                      f"        typedef {'nnet::qpart::mlp_end' if last else f'layer{i + 1}_config'}"
                      " next;\n")
-            text, accums[f"layer{i}_config::accum_t"] = dense_config(
-                f"layer{i}_config", dims[i], dims[i + 1], in_fx, w_fx, b_fx, w_t, b_t, reuse,
-                extra)
+            text, accums[f"layer{i}_config::accum_t"] = row_config(
+                f"layer{i}_config", dims[i], dims[i + 1], in_fx, w_fx, b_fx, w_t, b_t, extra)
             layers += text
         check_float64(node.name, accums)
-        n = p["n_particles"]
-        n_pairs = n * (n + 1) // 2 if node.get_attr("symmetric") else n * n
-        n_mult = n_pairs * w_off
+        n, symmetric = p["n_particles"], node.get_attr("symmetric")
+        if symmetric and n % 2:
+            raise QpartHLSError(f"{node.name}: the mirrored pair loop needs an even number of "
+                                f"particles, got {n}; set Symmetric: false")
+        fold = node.folding(n_pair_rows(n, symmetric))
         return (f"struct config{p['index']} : nnet::qpart::pair_embed_config {{\n"
                 f"    static const unsigned n_particles = {n};\n"
                 f"    static const unsigned n_features = {p['n_features']};\n"
                 f"    static const unsigned n_heads = {p['n_heads']};\n"
                 f"    static const bool symmetric = "
-                f"{'true' if node.get_attr('symmetric') else 'false'};\n"
+                f"{'true' if symmetric else 'false'};\n"
+                f"    static const unsigned n_pairs = {fold.rows};\n"
                 f"    static const unsigned n_weights = {w_off};\n"
                 f"    static const unsigned n_biases = {b_off};\n"
-                f"    static const unsigned reuse_factor = {reuse};\n"
-                f"    static const unsigned multiplier_limit = DIV_ROUNDUP({n_mult}, reuse_factor);\n"
-                f"    typedef {w_t} weight_t;\n"
+                + folding_lines(fold, mult_limit(fold.parallel * w_off, fold.reuse_factor))
+                + f"    typedef {w_t} weight_t;\n"
                 f"    typedef {b_t} bias_t;\n"
-                f"{layers}"
-                f"    typedef layer0_config first_layer;\n"
+                + layers
+                + "    typedef layer0_config first_layer;\n"
                 "};\n")
 
 

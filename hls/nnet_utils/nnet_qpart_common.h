@@ -9,6 +9,20 @@
 #include "ap_int.h"
 #include "nnet_common.h"
 
+// A table (or any constant array) as `copies` ROMs: the array holds `copies` identical tables
+// back to back and is block-partitioned into one dual-port ROM each, bound to BRAM. The tools
+// spell the binding differently: Vitis HLS BIND_STORAGE, Vivado HLS RESOURCE.
+#define QPART_STR(x) #x
+#ifdef __VITIS_HLS__
+#define QPART_ROM(var, copies)                                                                          \
+    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                       \
+        _Pragma(QPART_STR(HLS BIND_STORAGE variable = var type = rom_2p impl = bram))
+#else
+#define QPART_ROM(var, copies)                                                                          \
+    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                       \
+        _Pragma(QPART_STR(HLS RESOURCE variable = var core = ROM_2P_BRAM))
+#endif
+
 namespace nnet {
 namespace qpart {
 
@@ -29,6 +43,13 @@ template <class index_T, class table_T, unsigned N, class x_T> inline table_T ta
     index_T idx = x;
     ap_uint<index_T::width> raw = idx.range(index_T::width - 1, 0);
     return table[raw];
+}
+
+// The copy that lookup number k of a pipelined iteration reads: each dual-port copy serves
+// 2 * II lookups an iteration (k is an unrolled loop index: a constant, no logic).
+template <unsigned reuse_factor> inline unsigned rom_copy(unsigned k) {
+    #pragma HLS INLINE
+    return k / (2 * reuse_factor);
 }
 
 // The most negative value of T (0 for unsigned T).

@@ -1,26 +1,54 @@
-// qpart: FxQuant, FxDense (pointwise over the last axis of any rank), ClassToken.
+// qpart: FxQuant, FxDense (pointwise over the last axis of any rank), FxAdd, ClassToken.
 //
-// FxDense composes hls4ml's nnet::dense_latency row by row: with an exact accum_t (derived in
-// Python) its arithmetic is ours: y = cast_result(x . W + b), then ReLU on the cast value.
+// Folding (hls/folding.py): a layer is a loop over its rows, pipelined at II = reuse_factor,
+// `parallel` rows per iteration. Inside a row everything is unrolled; the ALLOCATION limit of the
+// loop's function shares its multipliers over the II cycles. Arithmetic never depends on the
+// folding: every sum is exact (accum_t derived in Python) until the Keras layer's cast.
 #ifndef NNET_QPART_DENSE_H_
 #define NNET_QPART_DENSE_H_
 
 #include "nnet_common.h"
-#include "nnet_dense.h"
-#include "nnet_dense_latency.h"
-#include "nnet_mult.h"
 #include "nnet_qpart_common.h"
 
 namespace nnet {
 namespace qpart {
+
+// One row of a dense layer: n_in -> n_out, exact accumulator (the C++ of a nested row config).
+struct row_config {
+    static const unsigned n_in = 1;
+    static const unsigned n_out = 1;
+    typedef ap_fixed<32, 16> accum_t; // exact: x . W + b never rounds or wraps
+    typedef ap_fixed<8, 1> weight_t;
+    typedef ap_fixed<12, 4> bias_t;
+};
+
+// y = cast_res(x . W + b), W row-major (n_in, n_out). Inlined: its products count against the
+// caller's ALLOCATION limit.
+template <class data_T, class res_T, typename ROW_T>
+void dense_row(const data_T x[ROW_T::n_in], res_T y[ROW_T::n_out], const typename ROW_T::weight_t w[ROW_T::n_in * ROW_T::n_out],
+               const typename ROW_T::bias_t b[ROW_T::n_out]) {
+    #pragma HLS INLINE
+Out:
+    for (unsigned o = 0; o < ROW_T::n_out; o++) {
+        #pragma HLS UNROLL
+        typename ROW_T::accum_t acc = b[o];
+    In:
+        for (unsigned i = 0; i < ROW_T::n_in; i++) {
+            #pragma HLS UNROLL
+            acc += x[i] * w[i * ROW_T::n_out + o];
+        }
+        y[o] = (res_T)acc;
+    }
+}
 
 struct quant_config {
     static const unsigned n_in = 1;
     static const unsigned reuse_factor = 1;
 };
 
-// FxQuant: a cast to res_T (its rounding and overflow modes).
+// FxQuant: a cast to res_T (its rounding and overflow modes). No arithmetic to fold.
 template <class data_T, class res_T, typename CONFIG_T> void quant(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+    #pragma HLS INLINE off
     #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
 Cast:
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
@@ -29,43 +57,62 @@ Cast:
     }
 }
 
-// n_rows rows of DENSE_CFG::n_in -> n_rows rows of DENSE_CFG::n_out, the same weights for all rows
-// (each row is one nnet::dense_latency instance).
-template <class data_T, class res_T, typename DENSE_CFG, unsigned n_rows>
-void dense_rows(data_T data[n_rows * DENSE_CFG::n_in], res_T res[n_rows * DENSE_CFG::n_out],
-                typename DENSE_CFG::weight_t weights[DENSE_CFG::n_in * DENSE_CFG::n_out],
-                typename DENSE_CFG::bias_t biases[DENSE_CFG::n_out]) {
-    #pragma HLS INLINE
-Rows:
-    for (unsigned r = 0; r < n_rows; r++) {
-        #pragma HLS UNROLL
-        nnet::dense_latency<data_T, res_T, DENSE_CFG>(&data[r * DENSE_CFG::n_in], &res[r * DENSE_CFG::n_out], weights,
-                                                      biases);
-    }
-}
-
-struct dense_config {
+struct dense_config : row_config {
     static const unsigned n_rows = 1;
-    static const unsigned n_in = 1;
-    static const unsigned n_out = 1;
     static const bool relu = false;
-    static const unsigned reuse_factor = 1;
-    typedef nnet::dense_config dense_cfg; // n_in, n_out, weight_t, bias_t, exact accum_t, product
+    static const unsigned parallel = 1;         // rows per pipelined iteration
+    static const unsigned reuse_factor = 1;     // II of the row loop
+    static const unsigned multiplier_limit = 1; // ceil(parallel * n_in * n_out / reuse_factor)
 };
 
 // FxDense: y = relu?(cast_result(x . W + b)) for every row of the input.
 template <class data_T, class res_T, typename CONFIG_T>
 void dense(data_T data[CONFIG_T::n_rows * CONFIG_T::n_in], res_T res[CONFIG_T::n_rows * CONFIG_T::n_out],
-           typename CONFIG_T::dense_cfg::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
-           typename CONFIG_T::dense_cfg::bias_t biases[CONFIG_T::n_out]) {
-    #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
-    res_T cast[CONFIG_T::n_rows * CONFIG_T::n_out];
-    #pragma HLS ARRAY_PARTITION variable = cast complete
-    dense_rows<data_T, res_T, typename CONFIG_T::dense_cfg, CONFIG_T::n_rows>(data, cast, weights, biases);
-Relu:
-    for (unsigned i = 0; i < CONFIG_T::n_rows * CONFIG_T::n_out; i++) {
-        #pragma HLS UNROLL
-        res[i] = CONFIG_T::relu ? relu<res_T>(cast[i]) : cast[i];
+           typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
+           typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
+    #pragma HLS INLINE off
+    #pragma HLS ARRAY_PARTITION variable = weights complete
+    #pragma HLS ARRAY_PARTITION variable = biases complete
+    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
+Rows:
+    for (unsigned r = 0; r < CONFIG_T::n_rows; r += CONFIG_T::parallel) {
+        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+    Lanes:
+        for (unsigned p = 0; p < CONFIG_T::parallel; p++) {
+            #pragma HLS UNROLL
+            res_T y[CONFIG_T::n_out];
+            #pragma HLS ARRAY_PARTITION variable = y complete
+            dense_row<data_T, res_T, CONFIG_T>(&data[(r + p) * CONFIG_T::n_in], y, weights, biases);
+        Out:
+            for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
+                #pragma HLS UNROLL
+                res[(r + p) * CONFIG_T::n_out + o] = CONFIG_T::relu ? relu<res_T>(y[o]) : y[o];
+            }
+        }
+    }
+}
+
+struct add_config {
+    static const unsigned n_rows = 1;
+    static const unsigned n_cols = 1;
+    static const unsigned parallel = 1;
+    static const unsigned reuse_factor = 1;
+};
+
+// FxAdd: res = cast_res(a + b) (ap_fixed's exact sum, then the result type's modes), row by row.
+template <class a_T, class b_T, class res_T, typename CONFIG_T>
+void add(a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
+         res_T res[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
+    #pragma HLS INLINE off
+Rows:
+    for (unsigned r = 0; r < CONFIG_T::n_rows; r += CONFIG_T::parallel) {
+        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+    Lanes:
+        for (unsigned i = 0; i < CONFIG_T::parallel * CONFIG_T::n_cols; i++) {
+            #pragma HLS UNROLL
+            const unsigned k = r * CONFIG_T::n_cols + i;
+            res[k] = (res_T)(a[k] + b[k]);
+        }
     }
 }
 
@@ -80,6 +127,7 @@ struct class_token_config {
 // in the graph (in Keras it sets the batch size).
 template <class data_T, class res_T, typename CONFIG_T>
 void class_token(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::dim], typename CONFIG_T::token_t token[CONFIG_T::dim]) {
+    #pragma HLS INLINE off
     #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     (void)data;
 Token:

@@ -21,8 +21,10 @@ struct layernorm_config {
     static const unsigned n_rows = 1;
     static const unsigned dim = 16;
     static const unsigned table_size = 1024;
-    static const unsigned reuse_factor = 1;
-    static const unsigned multiplier_limit = 3 * 16;
+    static const unsigned table_copies = 1;     // ROM copies of the 1/sqrt table
+    static const unsigned parallel = 1;         // rows per pipelined iteration
+    static const unsigned reuse_factor = 1;     // II of the row loop
+    static const unsigned multiplier_limit = 3 * 16; // ceil(parallel * 3 * dim / reuse_factor)
     // exact intermediates (hls/fxtypes.py)
     typedef ap_fixed<20, 10> sum_t;    // sum(x)
     typedef ap_fixed<20, 6> mean_t;    // sum_t's bits / dim
@@ -38,10 +40,10 @@ struct layernorm_config {
     typedef ap_ufixed<18, 6> table_t;
 };
 
+// One row (inlined into the caller's pipelined loop: its products count against its ALLOCATION).
 template <class data_T, class res_T, typename CONFIG_T>
-void layernorm_row(data_T data[CONFIG_T::dim], res_T res[CONFIG_T::dim], typename CONFIG_T::gamma_t gamma[CONFIG_T::dim],
-                   typename CONFIG_T::beta_t beta[CONFIG_T::dim],
-                   typename CONFIG_T::table_t table[CONFIG_T::table_size]) {
+void layernorm_row(const data_T data[CONFIG_T::dim], res_T res[CONFIG_T::dim], const typename CONFIG_T::gamma_t gamma[CONFIG_T::dim],
+                   const typename CONFIG_T::beta_t beta[CONFIG_T::dim], const typename CONFIG_T::table_t table[CONFIG_T::table_size]) {
     #pragma HLS INLINE
     typename CONFIG_T::sum_t sum = 0;
 Mean:
@@ -73,29 +75,28 @@ Affine:
     }
 }
 
-// Rows of a (n_rows, dim) tensor, normalised independently.
-template <class data_T, class res_T, typename CONFIG_T>
-void layernorm_rows(data_T data[CONFIG_T::n_rows * CONFIG_T::dim], res_T res[CONFIG_T::n_rows * CONFIG_T::dim],
-                    typename CONFIG_T::gamma_t gamma[CONFIG_T::dim], typename CONFIG_T::beta_t beta[CONFIG_T::dim],
-                    typename CONFIG_T::table_t table[CONFIG_T::table_size]) {
-    #pragma HLS INLINE
-Rows:
-    for (unsigned r = 0; r < CONFIG_T::n_rows; r++) {
-        #pragma HLS UNROLL
-        layernorm_row<data_T, res_T, CONFIG_T>(&data[r * CONFIG_T::dim], &res[r * CONFIG_T::dim], gamma, beta, table);
-    }
-}
-
-// FxLayerNorm as a layer.
+// FxLayerNorm as a layer: rows folded as every qpart layer (hls/folding.py); lane p of an
+// iteration reads 1/sqrt from ROM copy rom_copy(p) of the table.
 template <class data_T, class res_T, typename CONFIG_T>
 void layernorm(data_T data[CONFIG_T::n_rows * CONFIG_T::dim], res_T res[CONFIG_T::n_rows * CONFIG_T::dim],
                typename CONFIG_T::gamma_t gamma[CONFIG_T::dim], typename CONFIG_T::beta_t beta[CONFIG_T::dim],
-               typename CONFIG_T::table_t table[CONFIG_T::table_size]) {
-    #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
-    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
+               typename CONFIG_T::table_t table[CONFIG_T::table_copies * CONFIG_T::table_size]) {
+    #pragma HLS INLINE off
     #pragma HLS ARRAY_PARTITION variable = gamma complete
     #pragma HLS ARRAY_PARTITION variable = beta complete
-    layernorm_rows<data_T, res_T, CONFIG_T>(data, res, gamma, beta, table);
+    QPART_ROM(table, CONFIG_T::table_copies)
+    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
+Rows:
+    for (unsigned r = 0; r < CONFIG_T::n_rows; r += CONFIG_T::parallel) {
+        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+    Lanes:
+        for (unsigned p = 0; p < CONFIG_T::parallel; p++) {
+            #pragma HLS UNROLL
+            const unsigned copy = rom_copy<CONFIG_T::reuse_factor>(p);
+            layernorm_row<data_T, res_T, CONFIG_T>(&data[(r + p) * CONFIG_T::dim], &res[(r + p) * CONFIG_T::dim], gamma,
+                                                   beta, &table[copy * CONFIG_T::table_size]);
+        }
+    }
 }
 
 } // namespace qpart
