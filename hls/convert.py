@@ -34,6 +34,11 @@ def _arch(keras_model):
     return layers
 
 
+def layer_inputs(keras_model) -> dict:
+    """{layer name: [names of the layers (or inputs) it reads]}."""
+    return {layer["config"]["name"]: layer["inputs"] for layer in _arch(keras_model)}
+
+
 def keras_result_types(keras_model) -> dict:
     """{layer name: result type string} for every layer of a qpart Keras model."""
     layers = _arch(keras_model)

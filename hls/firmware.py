@@ -20,24 +20,28 @@ from model.fixed import FxError, as_fx
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_configs"
 
-# Device capacities (Xilinx data sheets DS890/DS891): LUT, FF, DSP, BRAM_18K, URAM.
+# Device capacities (Xilinx data sheets DS890/DS891): LUT, FF, DSP, BRAM_18K, URAM, and the
+# number of super logic regions (SLRs) of the die.
 PARTS = {
     "xcvu13p-flga2577-2-e": dict(family="Virtex UltraScale+", LUT=1728000, FF=3456000,
-                                 DSP=12288, BRAM_18K=5376, URAM=1280),
+                                 DSP=12288, BRAM_18K=5376, URAM=1280, SLR=4),
     "xcvu9p-flga2104-2-e": dict(family="Virtex UltraScale+", LUT=1182240, FF=2364480,
-                                DSP=6840, BRAM_18K=4320, URAM=960),
+                                DSP=6840, BRAM_18K=4320, URAM=960, SLR=3),
     "xcu250-figd2104-2l-e": dict(family="Alveo U250 (Virtex UltraScale+)", LUT=1728000,
-                                 FF=3456000, DSP=12288, BRAM_18K=5376, URAM=1280),
+                                 FF=3456000, DSP=12288, BRAM_18K=5376, URAM=1280, SLR=4),
     "xczu9eg-ffvb1156-2-e": dict(family="Zynq UltraScale+", LUT=274080, FF=548160, DSP=2520,
-                                 BRAM_18K=1824, URAM=0),
+                                 BRAM_18K=1824, URAM=0, SLR=1),
     "xcku15p-ffva1760-2-e": dict(family="Kintex UltraScale+", LUT=522720, FF=1045440,
-                                 DSP=1968, BRAM_18K=1968, URAM=128),
+                                 DSP=1968, BRAM_18K=1968, URAM=128, SLR=1),
 }
 
 _RESOURCES = {k: (int, REQUIRED) for k in ("LUT", "FF", "DSP", "BRAM_18K", "URAM")}
 _RESOURCES["family"] = (str, "custom part")
+_RESOURCES["SLR"] = (int, 1)
 
-_LAYER_KEYS = ("reuse_factor",)
+# folding keys a layer may override (hls/folding.py); the others change its arithmetic
+_LAYER_KEYS = ("reuse_factor", "parallel")
+_BUDGET = {"resources": (float, 0.8), "ii_cycles": ((int, type(None)), None)}
 
 SCHEMA = {
     "description": (str, ""),
@@ -48,6 +52,8 @@ SCHEMA = {
     "io_type": (str, "io_parallel"),
     "strategy": (str, "Latency"),
     "reuse_factor": (int, 1),
+    "parallel": ((int, str), 1),
+    "budget": (dict, {}),
     "precision": (dict, {}),
     "layers": (dict, {}),
     "scan": ((dict, type(None)), None),
@@ -73,6 +79,11 @@ def load_firmware(name_or_path) -> dict:
                           "Latency strategy (trade area with reuse_factor)")
     if cfg["clock_period"] <= 0 or cfg["reuse_factor"] < 1:
         raise ConfigError(f"{where}: clock_period must be > 0 and reuse_factor >= 1")
+    check_parallel(where, "parallel", cfg["parallel"], allow_auto=True)
+    cfg["budget"] = validate(cfg["budget"], _BUDGET, f"{where}: budget")
+    if not 0 < cfg["budget"]["resources"] <= 1:
+        raise ConfigError(f"{where}: budget.resources must be a fraction of the part in (0, 1], "
+                          f"got {cfg['budget']['resources']}")
     part = cfg["part"].lower()
     if cfg["part_resources"] is not None:
         cfg["resources"] = validate(cfg["part_resources"], _RESOURCES, f"{where}: part_resources")
@@ -92,9 +103,21 @@ def load_firmware(name_or_path) -> dict:
         if not isinstance(over, dict):
             raise ConfigError(f"{where}: layers.{layer} must be a mapping")
         for key, value in over.items():
-            check_value(where, f"layers.{layer}.{key}", key, value)
+            if key == "parallel":
+                check_parallel(where, f"layers.{layer}.parallel", value)
+            else:
+                check_value(where, f"layers.{layer}.{key}", key, value)
+    cfg["slrs"] = cfg["resources"]["SLR"]
     cfg["name"], cfg["path"] = path.stem, str(path)
     return cfg
+
+
+def check_parallel(where, key_path, value, allow_auto=False):
+    """`parallel`: rows per pipelined iteration, an int >= 1, 'all', or (model-wide) 'auto'."""
+    words = ("all", "auto") if allow_auto else ("all",)
+    if isinstance(value, bool) or not (isinstance(value, int) and value >= 1 or value in words):
+        raise ConfigError(f"{where}: {key_path} must be an int >= 1 or "
+                          f"{' or '.join(map(repr, words))}, got {value!r}")
 
 
 def check_value(where, key_path, key, value):
@@ -150,17 +173,27 @@ def _check_layer_names(keras_model, fw):
 
 def convert_kwargs(fw: dict, reuse_factor: int | None = None) -> dict:
     """hls.convert.convert's target arguments for a firmware config (optionally another
-    model-wide reuse factor, as a scan point has)."""
-    over = reuse_overrides(fw)
+    model-wide reuse factor, as a scan point has). `parallel: auto` must have been resolved
+    (hls.autofold) first."""
+    over = folding_overrides(fw)
     if reuse_factor is not None:
         over["Model"]["ReuseFactor"] = reuse_factor
     return dict(backend=fw["backend"], part=fw["part"], clock_period=fw["clock_period"],
                 io_type=fw["io_type"], reuse_factor=over["Model"]["ReuseFactor"],
-                hls_overrides=over)
+                parallel=over["Model"]["ParallelizationFactor"], hls_overrides=over)
 
 
-def reuse_overrides(fw: dict) -> dict:
-    """hls4ml config overrides for the reuse factors of the firmware config."""
-    layers = {name: {"ReuseFactor": o["reuse_factor"]} for name, o in fw["layers"].items()
-              if "reuse_factor" in o}
-    return {"Model": {"ReuseFactor": fw["reuse_factor"]}, "LayerName": layers}
+_HLS_KEYS = {"reuse_factor": "ReuseFactor", "parallel": "ParallelizationFactor"}
+
+
+def folding_overrides(fw: dict) -> dict:
+    """hls4ml config overrides for the folding (reuse and parallelization factors) of the
+    firmware config, model-wide and per layer."""
+    if fw["parallel"] == "auto":
+        raise ConfigError(f"{fw['path']}: parallel: auto is resolved by the estimate "
+                          "(hls.autofold.auto_fold) before conversion")
+    layers = {name: {_HLS_KEYS[k]: v for k, v in o.items() if k in _HLS_KEYS}
+              for name, o in fw["layers"].items()}
+    return {"Model": {"ReuseFactor": fw["reuse_factor"],
+                      "ParallelizationFactor": fw["parallel"]},
+            "LayerName": {n: o for n, o in layers.items() if o}}
