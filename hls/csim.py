@@ -33,6 +33,7 @@ from model.train import TrainError, load_trained, model_dir
 from hls.extensions.common import QpartHLSError
 
 MARKER = "qpart_project.json"
+ESTIMATE_FILE = "estimate.json"
 
 
 class CsimError(RuntimeError):
@@ -46,7 +47,8 @@ def project_dir(model_name: str, fw_name: str, root="build/hls") -> Path:
 def claim_output_dir(out: Path, identity: dict, force: bool):
     """Refuse a directory that holds another project (or anything not ours) unless forced."""
     marker = out / MARKER
-    if out.exists() and any(out.iterdir()):
+    # a folder holding only `make estimate`'s output is this model/firmware's, not another's
+    if out.exists() and {p.name for p in out.iterdir()} - {ESTIMATE_FILE}:
         owner = None
         if marker.exists():
             try:
@@ -194,7 +196,9 @@ def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dic
 
 def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force=False,
         models_root="build/models", hls_root="build/hls", testbench=True) -> dict:
+    from hls import autofold
     from hls.convert import convert, keras_result_types
+    from hls.estimate import estimate, verdict_line
     from hls.firmware import convert_kwargs as target, firmware_model, load_firmware
 
     cfg = builder.load_config(model_name)
@@ -204,10 +208,17 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
                         "quantized config")
     trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
     keras_model = firmware_model(trained, cfg, fw)
+    fw = autofold.resolve(keras_model, fw)
     prj = project_dir(cfg["name"], fw["name"], hls_root)
     identity = {"model": cfg["name"], "firmware": fw["name"],
                 "architecture": builder.architecture_hash(cfg, True)}
     claim_output_dir(prj, identity, force)
+    est = estimate(keras_model, fw, trained=True)
+    (prj / ESTIMATE_FILE).write_text(json.dumps(est, indent=1) + "\n")
+    print(f"[hls-csim] {verdict_line(est)}", flush=True)
+    if not est["fit"]["fits"]:
+        print(f"[hls-csim] warning: {fw['path']} does not fit {fw['part']} by the estimate; the "
+              "C simulation below checks the arithmetic only", flush=True)
 
     arrays = test_jets(data_dir, cfg, n_jets)
     inputs = model_inputs(arrays)
@@ -237,6 +248,9 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
         "model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
         "part": fw["part"], "clock_period_ns": fw["clock_period"], "project_dir": str(prj),
         "output_type": out_type, "output_lsb": lsb, "data_dir": str(data_dir),
+        "folding": {layer["name"]: {"parallel": layer["parallel"],
+                                    "reuse_factor": layer["reuse_factor"]}
+                    for layer in est["layers"]},
         "predict": {**compare(keras_out, csim_out, lsb, labels),
                     "compile_seconds": round(compile_seconds, 2),
                     "jets_per_second": round(len(labels) / predict_seconds, 1)},

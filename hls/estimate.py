@@ -357,6 +357,7 @@ def verdict_line(est: dict) -> str:
 
 def main(argv=None) -> int:
     from data.yamlconfig import ConfigError
+    from hls import autofold
     from hls.firmware import firmware_model, load_firmware
     from hls.fxtypes import QpartHLSError
     from model import builder
@@ -383,12 +384,11 @@ def main(argv=None) -> int:
         else:
             keras_model = builder.build_model(cfg, quantized=True)
         model = firmware_model(keras_model, cfg, fw)
-        if fw["parallel"] == "auto":
-            from hls.autofold import auto_fold
-
-            fw = auto_fold(model, fw, trained)
+        fw = autofold.resolve(model, fw, trained)
         est = estimate(model, fw, trained)
-    except (ConfigError, QpartHLSError, folding.FoldingError) as err:
+        if "auto_parallel" in fw:
+            est["auto_parallel"] = fw["auto_parallel"]
+    except (ConfigError, QpartHLSError) as err:  # FoldingError, BudgetError included
         print(f"estimate: {err}", file=sys.stderr)
         return 2
     out = Path(args.out_root) / f"{cfg['name']}-{fw['name']}" / "estimate.json"

@@ -13,15 +13,17 @@ firmware config's `parallel` (an int, or `all` for every row at once) and `reuse
 layer under `layers:`. The templates (hls/extensions) and the estimate (hls/estimate.py) both
 take a layer's folding from here, so the generated code and the estimate cannot disagree.
 
-This module is pure Python (no hls4ml, no TensorFlow).
+No hls4ml, no TensorFlow here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hls.fxtypes import QpartHLSError
 
-class FoldingError(ValueError):
+
+class FoldingError(QpartHLSError):
     """A folding the layer cannot honour; the message names the layer, the key and the nearest
     valid value."""
 

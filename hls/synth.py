@@ -16,6 +16,7 @@ import sys
 from data.yamlconfig import ConfigError
 from hls.csim import MARKER, project_dir
 from hls.firmware import load_firmware
+from hls.fxtypes import QpartHLSError
 
 TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}
 EXIT_NO_TOOL = 3
@@ -27,6 +28,7 @@ class SynthError(RuntimeError):
 
 def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="build/hls",
         models_root="build/models") -> dict:
+    from hls import autofold
     from hls.convert import convert
     from hls.firmware import convert_kwargs, firmware_model
     from hls.synth_report import write_synth_report
@@ -41,6 +43,7 @@ def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="buil
     cfg = builder.load_config(model_name)
     keras_model = firmware_model(load_trained(model_dir(cfg["name"], True, models_root), cfg),
                                  cfg, fw)
+    fw = autofold.resolve(keras_model, fw)
     hls_model = convert(keras_model, prj, **convert_kwargs(fw))
     hls_model.write()
     print(f"[synth] {TOOLS[fw['backend']]}: C synthesis of {prj}"
@@ -72,7 +75,7 @@ def main(argv=None):
         return EXIT_NO_TOOL
     try:
         report = run(args.model, fw["path"], bool(args.vsynth), bool(args.cosim), args.hls_root)
-    except (SynthError, ConfigError) as err:
+    except (SynthError, ConfigError, QpartHLSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(json.dumps({k: report.get(k) for k in ("latency", "resources")}, indent=1))

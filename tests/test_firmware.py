@@ -10,7 +10,18 @@ from hls import csim, firmware
 from model import builder
 from model.train import TrainError, load_trained
 
-GOOD = firmware.config_path("vu13p").read_text()
+GOOD = """\
+backend: Vitis
+part: xcvu13p-flga2577-2-e
+clock_period: 5
+io_type: io_parallel
+strategy: Latency
+parallel: 1
+reuse_factor: 1
+budget: {resources: 0.8}
+precision: {}
+layers: {}
+"""
 
 
 def write(tmp_path, text, name="fw.yml"):
@@ -20,10 +31,12 @@ def write(tmp_path, text, name="fw.yml"):
 
 
 def test_shipped_configs_load():
-    for name in ("vu13p", "zcu102"):
+    for name in ("vu13p", "zcu102", "vu13p_parallel"):
         fw = firmware.load_firmware(name)
         assert fw["resources"]["DSP"] > 0 and fw["backend"] in ("Vivado", "Vitis")
-    assert firmware.load_firmware("vu13p")["part"] == "xcvu13p-flga2577-2-e"
+    vu13p = firmware.load_firmware("vu13p")
+    assert vu13p["part"] == "xcvu13p-flga2577-2-e" and vu13p["slrs"] == 4
+    assert firmware.load_firmware("zcu102")["slrs"] == 1
 
 
 @pytest.mark.parametrize("edit,message", [
@@ -37,6 +50,14 @@ def test_shipped_configs_load():
                                                      r"'act_width'"),
     (("layers: {}", "layers: {head: {reuse_factor: two}}"), r"fw.yml: layers.head.reuse_factor "
                                                             r"must be an int"),
+    (("parallel: 1", "parallel: 0"), r"fw.yml: parallel must be an int >= 1 or 'all' or 'auto'"),
+    (("parallel: 1", "parallel: many"), r"fw.yml: parallel must be an int >= 1"),
+    (("layers: {}", "layers: {head: {parallel: auto}}"), r"fw.yml: layers.head.parallel must be "
+                                                         r"an int >= 1 or 'all', got 'auto'"),
+    (("budget: {resources: 0.8}", "budget: {resources: 80}"), r"fw.yml: budget.resources must "
+                                                               r"be a fraction"),
+    (("budget: {resources: 0.8}", "budget: {luts: 0.8}"), r"fw.yml: budget: unknown key\(s\) "
+                                                          r"'luts'"),
 ])
 def test_bad_firmware_configs(tmp_path, edit, message):
     old, new = edit
@@ -66,7 +87,9 @@ def test_layer_overrides_rebuild_the_arithmetic(tmp_path):
     assert variant.get_layer("block0_attn").exp_table_size == 256
     for a, b in zip(model.get_weights(), variant.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert firmware.reuse_overrides(fw)["LayerName"] == {"head": {"ReuseFactor": 2}}
+    over = firmware.folding_overrides(fw)
+    assert over["LayerName"] == {"head": {"ReuseFactor": 2}}
+    assert over["Model"] == {"ReuseFactor": 1, "ParallelizationFactor": 1}
     bad = firmware.load_firmware(write(tmp_path, GOOD.replace(
         "layers: {}", "layers: {block7_attn: {reuse_factor: 2}}"), "bad.yml"))
     with pytest.raises(ConfigError, match=r"bad.yml: layers: block7_attn not in model"):
