@@ -7,6 +7,9 @@ Reads (each optional; what is absent is reported as not run, never filled in):
     build/models/<model>[-float]/metrics.json      make train (accuracy, AUC, BOPs per layer)
     build/hls/<model>-<fw>/csim_report.json        make hls-csim (C-simulation fidelity)
     build/hls/<model>-<fw>/synth_report.json       make synth (hls/synth_report.py schema)
+    build/hls/<model>-<fw>/estimate.json           make estimate / make hls-csim (hls/estimate.py),
+                                                   shown as a pre-synthesis estimate, never as a
+                                                   synthesis result
     build/scan/<model>-<fw>/scan.json              make scan (a list of precision/reuse points)
     build/bench/*.json                             make bench (listed generically)
 
@@ -33,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from hls.firmware import changes_arithmetic
 from hls.synth import TOOLS
 
 RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
@@ -298,12 +302,6 @@ def _synth_missing_reason(backend, model, firmware):
     return f"not run ({tool} is on PATH: make synth MODEL={model} FW={firmware})"
 
 
-def _fw_changes_bops(fw) -> bool:
-    """Whether the firmware config changes the arithmetic (so metrics.json BOPs do not hold)."""
-    return bool(fw["precision"]) or any(k != "reuse_factor" for o in fw["layers"].values()
-                                        for k in o)
-
-
 def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]:
     designs = []
     if not root.is_dir():
@@ -311,8 +309,9 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
     by_key = {(m["model"], m["quantized"]): m for m in models}
     for d in sorted(p for p in root.iterdir() if p.is_dir()):
         csim_path, synth_path = d / "csim_report.json", d / "synth_report.json"
+        est_path = d / "estimate.json"
         has_marker = (d / "qpart_project.json").is_file()
-        if not (csim_path.is_file() or synth_path.is_file() or has_marker):
+        if not (csim_path.is_file() or synth_path.is_file() or has_marker or est_path.is_file()):
             continue
         csim = read_json(csim_path) if csim_path.is_file() else None
         if csim is not None:
@@ -325,9 +324,17 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
         backend = (csim or {}).get("backend") or (fw or {}).get("backend")
         part = (csim or {}).get("part") or (fw or {}).get("part") or (synth or {}).get("part")
         capacity = _part_capacity(part, fw)
+        est = None
+        if est_path.is_file():
+            from hls.estimate import EstimateError, check_estimate
+
+            try:
+                est = check_estimate(read_json(est_path), est_path)
+            except EstimateError as err:
+                raise DashboardError(str(err)) from None
         metrics = by_key.get((model, True))
         bops = None
-        if metrics and fw is not None and not _fw_changes_bops(fw):
+        if metrics and fw is not None and not changes_arithmetic(fw):  # else BOPs do not hold
             bops = metrics["metrics"].get("bops")
         design = {
             "name": d.name, "dir": str(d), "model": model, "firmware": firmware,
@@ -336,6 +343,8 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
             "csim_path": str(csim_path) if csim else None, "csim": csim,
             "synth_path": str(synth_path) if synth else None, "synth": synth,
             "capacity": capacity, "bops": bops, "metrics_path": metrics["path"] if metrics else None,
+            "estimate_path": str(est_path) if est else None, "estimate": est,
+            "estimate_util": utilization(est["resources"], capacity) if est else None,
         }
         if csim is None:
             design["csim_status"] = "not run (no csim_report.json; make hls-csim)"
@@ -405,7 +414,17 @@ def collect_scans(root: Path) -> list[dict]:
                 _check_resources(_need(synth, "resources", path, f"{where}synth.", dict), path,
                                  f"{where}synth.resources.")
                 util = utilization(synth["resources"], capacity)
-            rows.append({**p, "label": str(label), "utilization": util})
+            est = p.get("estimate")
+            if est is not None:
+                from hls.estimate import EstimateError, check_estimate
+
+                try:
+                    check_estimate(dict(est, layers=[]), f"{path}: {where}estimate")
+                except EstimateError as err:
+                    raise DashboardError(str(err)) from None
+            rows.append({**p, "label": str(label), "utilization": util,
+                         "estimate_util": utilization(est["resources"], capacity) if est
+                         else None})
         scans.append({"name": name, "path": str(path), "model": model, "firmware": firmware,
                       "part": part, "points": rows})
     return scans
@@ -476,23 +495,35 @@ def _acc(obj):
     return None, None
 
 
+def _lut_dsp(util):
+    """(resource, pct) of the larger of the estimated LUT and DSP utilisations."""
+    if not util:
+        return None, None
+    return binding({r: util[r] for r in ("LUT", "DSP")})
+
+
 def accuracy_points(data: dict) -> list[dict]:
-    """Every design and scan point with an accuracy, its resource figures and BOPs."""
+    """Every design and scan point with an accuracy, its resource figures (synthesised, and
+    estimated LUT / DSP) and BOPs."""
     points = []
     for d in data["designs"]:
         if d["csim"] is None:
             continue
         acc, kind = _acc(d["csim"]["predict"])
         res, pct = binding(d["utilization"])
+        est_res, est_pct = _lut_dsp(d["estimate_util"])
         points.append({"label": d["name"], "source": "designs (build/hls)", "accuracy": acc,
                        "accuracy_kind": kind, "binding": res, "util_max": pct,
+                       "est_binding": est_res, "est_util": est_pct,
                        "bops": d["bops"], "model": d["model"], "ref": d})
     for s in data["scans"]:
         for p in s["points"]:
             acc, kind = _acc(p)
             res, pct = binding(p["utilization"])
+            est_res, est_pct = _lut_dsp(p.get("estimate_util"))
             points.append({"label": p["label"], "source": f"scan {s['name']}", "accuracy": acc,
                            "accuracy_kind": kind, "binding": res, "util_max": pct,
+                           "est_binding": est_res, "est_util": est_pct,
                            "bops": p.get("bops"), "model": s["model"], "ref": p})
     return points
 
@@ -502,8 +533,10 @@ def accuracy_panels(points: list[dict], models: list[dict]) -> list[dict]:
 
     have = [p for p in points if p["accuracy"] is not None]
     synth = [p for p in have if p["util_max"] is not None]
-    bops = [p for p in have if p["util_max"] is None and p["bops"]]
-    rest = [p for p in have if p["util_max"] is None and not p["bops"]]
+    estimated = [p for p in have if p["util_max"] is None and p["est_util"] is not None]
+    bops = [p for p in have if p["util_max"] is None and p["est_util"] is None and p["bops"]]
+    rest = [p for p in have if p["util_max"] is None and p["est_util"] is None
+            and not p["bops"]]
     involved = {p["model"] for p in have}
     refs = [(f"{m['model']} float twin (metrics.json)", m["metrics"]["accuracy"])
             for m in models if not m["quantized"] and m["model"] in involved
@@ -514,6 +547,11 @@ def accuracy_panels(points: list[dict], models: list[dict]) -> list[dict]:
                        "xlabel": "binding resource: max utilisation of LUT/FF/DSP/BRAM/URAM "
                                  "(% of the part)",
                        "title": "synthesised: accuracy vs resources (HLS estimate)"})
+    if estimated:
+        panels.append({"kind": "estimate", "points": estimated, "xkey": "est_util", "refs": refs,
+                       "xlabel": "ESTIMATED max(LUT, DSP) utilisation (% of the part; "
+                                 "make estimate, not synthesised)",
+                       "title": "synthesis not run: accuracy vs estimated resources"})
     if bops:
         vals = [p["bops"] for p in bops]
         panels.append({"kind": "bops", "points": bops, "xkey": "bops", "refs": refs,
@@ -826,6 +864,55 @@ def _synthesis_section(data, written, skipped) -> str:
             + _figures(written, "synthesis") + _skipped(skipped, ["resources.png", "latency.png"]))
 
 
+def _estimate_section(data) -> str:
+    """Every design's pre-synthesis estimate; beside a synthesis report, the report / estimate
+    ratio of each figure. Estimated and synthesised rows are labelled and never merged."""
+    rows = []
+    for d in data["designs"]:
+        name = f"<td>{_e(d['name'])}</td>"
+        est = d["estimate"]
+        if est is None:
+            rows.append([name, _notrun("estimate: not run (make estimate)")]
+                        + ["<td class='missing'>—</td>"] * (len(RESOURCES) + 4))
+            continue
+        lat, fit, util = est["latency"], est["fit"], d["estimate_util"]
+        region = est.get("largest_region") or {}
+        verdict = ("<td class='ok'>fits</td>" if fit["fits"] else
+                   f"<td class='bad'>does not fit: "
+                   f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
+                   "</td>")
+        rows.append([name, "<td>estimate (pre-synthesis)</td>"]
+                    + [_pct(util, r) for r in RESOURCES]
+                    + [f"<td class='num'>{_fmt(lat['interval_max'])} ({_fmt(lat['interval_ns'])} ns)"
+                       "</td>",
+                       f"<td class='num'>{_fmt(lat['worst_cycles'])} ({_fmt(lat['worst_ns'])} ns)"
+                       "</td>",
+                       _td(region.get("unrolled_mults")), verdict])
+        s = d["synth"]
+        if s is not None:
+            slat = s["latency"]
+            rows.append([name, "<td>synthesised (HLS report)</td>"]
+                        + [_pct(d["utilization"], r) for r in RESOURCES]
+                        + [_td(slat.get("interval_max")), _td(slat.get("worst_cycles")),
+                           "<td>—</td>", "<td>—</td>"])
+
+            def ratio(a, b):
+                return _td(None if a is None or not b else a / b, 3)
+            rows.append([name, "<td>ratio synthesised / estimate</td>"]
+                        + [ratio(d["utilization"][r]["used"], util[r]["used"]) for r in RESOURCES]
+                        + [ratio(slat.get("interval_max"), lat["interval_max"]),
+                           ratio(slat.get("worst_cycles"), lat["worst_cycles"]),
+                           "<td>—</td>", "<td>—</td>"])
+    if not rows:
+        return "<p class='notrun-p'>No design found.</p>"
+    return ("<p>From hls/estimate.py: counted from the model and the firmware config's folding, "
+            "mapped to resources by rules fitted on public HLS reports (docs/hls.md states "
+            "their error). An estimate, not a synthesis result.</p>"
+            + _table(["design", "source"] + [RES_LABEL[r] for r in RESOURCES]
+                     + ["II cycles", "latency cycles", "largest region (mults)", "verdict"],
+                     rows))
+
+
 def _precision(p) -> str:
     prec = p.get("precision")
     if not prec:
@@ -955,6 +1042,8 @@ def render_html(data, written, skipped, copied, generated) -> str:
         ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
         ("fidelity", "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
          _fidelity_section(data, written, skipped)),
+        ("estimate", "Estimate: resources, II and latency before synthesis",
+         _estimate_section(data)),
         ("synthesis", "Synthesis: latency and resources", _synthesis_section(data, written,
                                                                               skipped)),
         ("pareto", "Accuracy vs resources", _pareto_section(data, written, skipped)),
@@ -977,8 +1066,9 @@ def render_html(data, written, skipped, copied, generated) -> str:
 <nav>{nav}</nav></header>
 <main>
 <section id="summary"><h2>Summary</h2><div class="counts">{counts}</div>
-<div class="callout"><b>Not run / missing</b> (nothing below is estimated or filled in;
-missing figures show as "—"):<ul>{notrun or "<li>everything was run</li>"}</ul></div>
+<div class="callout"><b>Not run / missing</b> (nothing below is filled in; pre-synthesis
+estimates are labelled "estimate" and kept apart from synthesis results; missing figures show
+as "—"):<ul>{notrun or "<li>everything was run</li>"}</ul></div>
 {f'<div class="callout"><b>Warnings</b><ul>{warn}</ul></div>' if warn else ""}
 </section>
 {body}

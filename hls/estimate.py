@@ -334,6 +334,42 @@ def estimate(model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES,
     }
 
 
+class EstimateError(ValueError):
+    """An estimate.json that does not follow this module's schema (names the file and key)."""
+
+
+def check_estimate(est, path) -> dict:
+    """Validate an estimate.json (the dashboard reads it): the keys the dashboard uses, and
+    "source": "estimate" so that it is never taken for a synthesis report."""
+    def need(obj, key, where, kind):
+        if not isinstance(obj, dict) or not isinstance(obj.get(key), kind):
+            raise EstimateError(f"{path}: {where}{key} missing or not {kind.__name__}")
+        return obj[key]
+
+    if need(est, "source", "", str) != "estimate":
+        raise EstimateError(f"{path}: source must be 'estimate', got {est.get('source')!r}")
+    res = need(est, "resources", "", dict)
+    for k in RESOURCES:
+        entry = need(res, k, "resources.", dict)
+        for key in ("used", "available"):
+            need(entry, key, f"resources.{k}.", int)
+    lat = need(est, "latency", "", dict)
+    for key in ("worst_cycles", "interval_max"):
+        need(lat, key, "latency.", int)
+    for key in ("worst_ns", "interval_ns"):
+        need(lat, key, "latency.", (int, float))
+    fit = need(est, "fit", "", dict)
+    need(fit, "fits", "fit.", bool)
+    need(est, "layers", "", list)
+    return est
+
+
+def summary(est: dict) -> dict:
+    """The figures of an estimate that a scan point or a table keeps (no per-layer detail)."""
+    return {k: est[k] for k in ("source", "part", "weights", "clock", "latency", "resources",
+                                "fit", "largest_region")}
+
+
 def verdict_line(est: dict) -> str:
     """One line: fits or not, and why."""
     f = est["fit"]

@@ -134,6 +134,13 @@ def check_value(where, key_path, key, value):
         raise ConfigError(f"{where}: {key_path} must be an int, got {value!r}")
 
 
+def changes_arithmetic(fw: dict) -> bool:
+    """Whether the config changes the trained model's arithmetic (precision or per-layer type
+    overrides), not only its folding."""
+    return bool(fw["precision"]) or any(k not in _LAYER_KEYS for o in fw["layers"].values()
+                                        for k in o)
+
+
 def firmware_model(keras_model, model_cfg: dict, fw: dict):
     """The Keras model the firmware computes: the trained model, rebuilt with the firmware
     config's precision and per-layer overrides (the same object when there are none)."""
@@ -141,8 +148,7 @@ def firmware_model(keras_model, model_cfg: dict, fw: dict):
 
     from model.layers import CUSTOM_OBJECTS
 
-    if not fw["precision"] and not any(k != "reuse_factor" for o in fw["layers"].values()
-                                       for k in o):
+    if not changes_arithmetic(fw):
         _check_layer_names(keras_model, fw)
         return keras_model
     cfg = dict(model_cfg, quantization={**model_cfg["quantization"], **fw["precision"]})

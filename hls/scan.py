@@ -12,8 +12,8 @@ The grid is the `scan:` section of a firmware config:
 Each precision point rebuilds the Keras model around the same trained weights (hls.firmware),
 measures its accuracy, converts it and runs the C simulation (compile + predict) for the
 fidelity figures. The reuse factor changes only the schedule, not the arithmetic, so it
-multiplies the points for synthesis alone, which runs where the HLS tool exists. Output:
-build/scan/<model>-<fw>/scan.json, read by the dashboard.
+multiplies the points for the estimate (hls/estimate.py, every point) and synthesis (where the
+HLS tool exists) alone. Output: build/scan/<model>-<fw>/scan.json, read by the dashboard.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ import numpy as np
 
 from data import reader
 from data.yamlconfig import REQUIRED, ConfigError, validate
-from hls import csim
+from hls import autofold, csim
+from hls.estimate import estimate, summary
 from hls.extensions.common import QpartHLSError
 from hls.firmware import check_value, convert_kwargs, firmware_model, load_firmware
 from hls.synth import TOOLS
@@ -97,10 +98,11 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
         print(f"[scan] point {i + 1}/{len(points)}: {label}", flush=True)
         point_fw = dict(fw, precision={**fw["precision"], **precision})
         variant = firmware_model(trained, cfg, point_fw)
+        point_fw = autofold.resolve(variant, point_fw)
         keras_out = variant.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
         lsb = as_fx(keras_result_types(variant)[variant.layers[-1].name]).lsb
         prj = out / f"point{i}"
-        hls_model = convert(variant, prj, **convert_kwargs(fw))
+        hls_model = convert(variant, prj, **convert_kwargs(point_fw))
         hls_model.compile()
         csim_out = np.asarray(hls_model.predict(
             [np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64)
@@ -113,7 +115,8 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
                 from hls.synth_report import write_synth_report
 
                 rf_prj = out / f"point{i}_rf{rf}"
-                convert(variant, rf_prj, **convert_kwargs(fw, rf)).build(csim=False, synth=True)
+                convert(variant, rf_prj, **convert_kwargs(point_fw, rf)).build(csim=False,
+                                                                             synth=True)
                 synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
             rows.append({
                 "label": f"{label} RF={rf}", "precision": precision, "reuse_factor": rf,
@@ -122,6 +125,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
                 "bit_exact_fraction": fidelity["bit_exact_fraction"],
                 "max_abs_diff_lsb": fidelity["max_abs_diff_lsb"], "bops": bops,
                 "n_jets": fidelity["n_jets"], "synth": synth,
+                "estimate": summary(estimate(variant, dict(point_fw, reuse_factor=rf), True)),
             })
     result = {"model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
               "part": fw["part"], "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
