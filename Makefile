@@ -16,12 +16,13 @@ FW ?= vu13p
 N_JETS ?= 1000
 FORCE ?= 0
 VSYNTH ?= 0
+UNTRAINED ?= 0
 COSIM ?= 0
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup browser data train hls-csim synth scan report test lint bench demo clean
+.PHONY: setup browser data train estimate hls-csim synth scan report test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,11 @@ data: setup
 train: setup
 	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
 		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS))
+
+# Resources, II and latency before synthesis (build/hls/<model>-<fw>/estimate.json); exits 1
+# when the design does not fit the part. UNTRAINED=1 counts from the config alone.
+estimate: setup
+	$(PY) -m hls.estimate --model $(MODEL) --fw $(FW) $(if $(filter 1,$(UNTRAINED)),--untrained)
 
 hls-csim: setup
 	$(PY) -m hls.csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \

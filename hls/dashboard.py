@@ -1089,6 +1089,7 @@ def _summary_json(data, written, skipped, copied, generated, out) -> dict:
             "designs": [{"name": d["name"], "model": d["model"], "firmware": d["firmware"],
                          "backend": d["backend"], "part": d["part"],
                          "csim_report": d["csim_path"], "synth_report": d["synth_path"],
+                         "estimate": d["estimate_path"],
                          "csim": d["csim_status"], "synthesis": d["synth_status"],
                          "vivado_synth": None if d["synth"] is None else
                          ("run" if d["synth"].get("vivado_synth") else "not run"),
@@ -1105,6 +1106,10 @@ def _summary_json(data, written, skipped, copied, generated, out) -> dict:
         "copied": copied,
         "pareto_front": [{"label": p["label"], "source": p["source"], "axis": p["pareto"]}
                          for p in data.get("points", []) if p.get("pareto")],
+        # accuracy points: synthesised utilisation (util_max) and, apart, the estimate's
+        "points": [{k: p[k] for k in ("label", "source", "accuracy", "accuracy_kind", "binding",
+                                      "util_max", "est_binding", "est_util", "bops")}
+                   for p in data.get("points", [])],
         "not_run": data["not_run"],
         "warnings": data["warnings"],
     }

@@ -3,7 +3,8 @@
 The tree holds metrics.json and csim_report.json files written here after the schemas of
 model/train.py and hls/csim.py, synth_report.json files made by hls.synth_report from the real
 Vivado HLS reports in tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth
-leaves them), a scan.json and two bench files.
+leaves them), estimate.json files made by hls.estimate from part_tiny's config, a scan.json and
+two bench files.
 """
 
 import json
@@ -107,6 +108,16 @@ def marker(prj, model, fw):
                                             "architecture": "0123abcd"})
 
 
+def real_estimate(fw_name):
+    """estimate.json as make estimate writes it, for part_tiny (untrained) on `fw_name`."""
+    from hls.estimate import estimate
+    from hls.firmware import load_firmware
+    from model import builder
+
+    model = builder.build_model(builder.load_config("part_tiny"))
+    return estimate(model, load_firmware(fw_name), trained=False)
+
+
 def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
     build = root / "build"
     models = build / "models"
@@ -129,12 +140,14 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
         route(1000, tb=True)))
     if synth:
         lay_out_reports(prj, "dnd_hls4ml")
-    # 2. VU13P / Vitis: C-simulated, never synthesised
+    write_json(prj / "estimate.json", real_estimate("zcu102"))
+    # 2. VU13P / Vitis: C-simulated and estimated, never synthesised
     prj = hls / "part_tiny-vu13p"
     marker(prj, "part_tiny", "vu13p")
     write_json(prj / "csim_report.json", csim_report(
         "part_tiny", "vu13p", "Vitis", "xcvu13p-flga2577-2-e", route(1000),
         route(1000, tb=True)))
+    write_json(prj / "estimate.json", real_estimate("vu13p"))
     # 3. a U250 firmware config that is not in firmware_configs/: a mismatch, no testbench,
     #    synthesised from the transformer reports (per-module rows, a failed co-simulation)
     prj = hls / "part_l1-u250"
@@ -261,6 +274,34 @@ def test_html_references_only_existing_files(report):
     assert all(f'id="{a}"' in page for a in anchors)
 
 
+def test_estimates_are_labelled_and_beside_synthesis(report):
+    build, out, summary = report
+    page = (out / "index.html").read_text()
+    rows = table_rows(page, "estimate")
+    est = json.loads((build / "hls" / "part_tiny-zcu102" / "estimate.json").read_text())
+    synth = json.loads((build / "hls" / "part_tiny-zcu102" / "synth_report.json").read_text())
+    row = next(r for r in rows if "part_tiny-zcu102" in r and "estimate (pre-synthesis)" in r)
+    lut = est["resources"]["LUT"]
+    assert f"{lut['used']:,} / {lut['available']:,}" in row and "fits" in row
+    row = next(r for r in rows if "part_tiny-zcu102" in r and "ratio synthesised / estimate" in r)
+    ratio = synth["resources"]["LUT"]["used"] / lut["used"]
+    assert f"{ratio:.3f}" in row
+    # a design without synthesis: its estimate, and no synthesised or ratio row
+    assert any("part_tiny-vu13p" in r and "estimate (pre-synthesis)" in r for r in rows)
+    assert not any("part_tiny-vu13p" in r and "synthesised" in r for r in rows)
+    # a design without an estimate says so
+    row = next(r for r in rows if "part_l1-u250" in r)
+    assert "estimate: not run (make estimate)" in row
+    # estimated figures never enter the synthesis table
+    row = next(r for r in table_rows(page, "synthesis") if "part_tiny-vu13p" in r)
+    assert "%" not in row
+    # the accuracy plot puts the unsynthesised design on estimated LUT / DSP, labelled so
+    vu13p = json.loads((build / "hls" / "part_tiny-vu13p" / "estimate.json").read_text())
+    point = next(p for p in summary["points"] if p["label"] == "part_tiny-vu13p")
+    assert point["util_max"] is None and point["est_util"] == pytest.approx(max(
+        vu13p["resources"][r]["utilization_pct"] for r in ("LUT", "DSP")))
+
+
 def test_design_without_synthesis_shows_not_run(report):
     _, out, summary = report
     page = (out / "index.html").read_text()
@@ -303,7 +344,7 @@ def test_figures_come_from_the_reports(report):
     front = {(p["source"], p["label"]) for p in summary["pareto_front"]}
     assert ("scan part_tiny-vu13p", "w8a8") in front
     assert ("designs (build/hls)", "part_l1-u250") in front
-    assert ("designs (build/hls)", "part_tiny-vu13p") in front  # alone on the BOPs axis
+    assert ("designs (build/hls)", "part_tiny-vu13p") in front  # alone: estimated resources
 
 
 def test_rerun_removes_only_its_own_stale_files(tmp_path, no_hls_tools):
