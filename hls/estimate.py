@@ -212,18 +212,61 @@ class _Walker:
     def ClassAttention(self, layer):
         return self._attention(layer, False)
 
-    def layers(self):
+    def clones(self):
+        """[(array name, copies, bits per copy)] of every array read by more than one layer:
+        hls/extensions/clone.py copies it once per reader (at most 4 copies per clone, the last
+        one shared by the rest and cloned again)."""
+        from hls.extensions.clone import MAX_COPIES
+
+        folded = {layer.name: self.inputs[layer.name][0] for layer in self.model.layers
+                  if type(layer).__name__ == "FxQuant" and self.FxQuant(layer) is None}
+        readers = {}
+        for name, sources in self.inputs.items():
+            if name in folded:
+                continue
+            for src in sources:
+                src = folded.get(src, src)
+                readers[src] = readers.get(src, 0) + 1
+        for name in self.model.output_names:
+            readers[name] = readers.get(name, 0) + 1
+        shapes = {layer.name: layer.output_shape for layer in self.model.layers}
         out = []
+        for name, n in readers.items():
+            if n < 2:
+                continue
+            shape = shapes[name][0] if isinstance(shapes[name], list) else shapes[name]
+            n_clones = -(-(n - 1) // (MAX_COPIES - 1))
+            out.append((name, n + n_clones - 1,
+                        int(math.prod(shape[1:])) * _width(self.types[name]), n_clones))
+        return out
+
+    def layers(self):
+        """Per-layer estimates in graph order, each clone right after the array it copies."""
+        clones = {}
+        for name, copies, bits, n_clones in self.clones():
+            entry = _layer_estimate(_Named(f"clone_{name}", "QpartClone"),
+                                    folding.Folding(1, 1, 1),
+                                    [Region(f"copy{i}", pipelined=False) for i in range(n_clones)],
+                                    copies * bits, self.rules)
+            entry["latency_cycles"] = entry["interval_cycles"] = n_clones  # a register each
+            clones[name] = entry
+        out = [clones.pop(name) for name in self.model.input_names if name in clones]
         for layer in self.model.layers:
             handler = getattr(self, type(layer).__name__, None)
-            if handler is None:
-                continue  # InputLayer, Flatten / Reshape (wiring)
-            got = handler(layer)
-            if got is None:
-                continue
-            fold, regions, stored_bits = got
-            out.append(_layer_estimate(layer, fold, regions, stored_bits, self.rules))
+            got = handler(layer) if handler is not None else None
+            if got is not None:  # else InputLayer, Flatten / Reshape (wiring), a folded cast
+                fold, regions, stored_bits = got
+                out.append(_layer_estimate(layer, fold, regions, stored_bits, self.rules))
+            if layer.name in clones:
+                out.append(clones.pop(layer.name))
         return out
+
+
+class _Named:
+    """A layer that hls4ml inserts (no Keras layer): its name and class for the estimate."""
+
+    def __init__(self, name, cls):
+        self.name, self.cls = name, cls
 
 
 def _layer_estimate(layer, fold, regions, stored_bits, rules) -> dict:
@@ -246,7 +289,8 @@ def _layer_estimate(layer, fold, regions, stored_bits, rules) -> dict:
     # the layer's output array, complete-partitioned registers, ping-pong between processes
     res["FF"] += 2 * stored_bits
     latency = sum(r["latency_cycles"] for r in rows)
-    return {"name": layer.name, "class": type(layer).__name__, "rows": fold.rows,
+    cls = layer.cls if isinstance(layer, _Named) else type(layer).__name__
+    return {"name": layer.name, "class": cls, "rows": fold.rows,
             "parallel": fold.parallel, "reuse_factor": fold.reuse_factor,
             "latency_cycles": latency, "interval_cycles": latency, "resources": res,
             "stored_bits": stored_bits,

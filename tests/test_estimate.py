@@ -146,6 +146,30 @@ def test_generated_code_folds_as_estimated(model, tmp_path, parallel, reuse):
     assert "#pragma HLS DATAFLOW" in top and "#pragma HLS PIPELINE" not in top
 
 
+def test_dataflow_arrays_have_one_reader_and_the_clones_are_estimated(tmp_path):
+    """Every array of the DATAFLOW region is written once and read once (clones copy the
+    residual branches and the mask), and the estimate counts the same clones."""
+    cfg = builder.load_config("part_tiny")
+    model = builder.build_model(cfg)
+    fw = firmware.load_firmware("vu13p")
+    hls_model = convert(model, tmp_path / "prj", **firmware.convert_kwargs(fw))
+    hls_model.write()
+    top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+    calls = [line for line in top.splitlines() if "nnet::" in line and "(" in line]
+    uses = {}
+    for line in calls:
+        for name in re.findall(r"\b(layer\d+_(?:out|cpy\d+)|particles|pairs|mask)\b", line):
+            uses[name] = uses.get(name, 0) + 1
+    inputs = {"particles", "pairs", "mask"}
+    assert all(n == 1 for k, n in uses.items() if k in inputs), uses
+    assert all(n <= 2 for k, n in uses.items() if k not in inputs), uses
+    cloned = set(re.findall(r"// clone_(\w+)", top))
+    est = estimate.estimate(model, fw, trained=False)
+    assert cloned == {e["name"][len("clone_"):] for e in est["layers"]
+                      if e["class"] == "QpartClone"}
+    assert {"mask", "cls_token"} <= cloned
+
+
 def test_headers_pipeline_every_row_loop():
     """Every qpart row loop is pipelined at the layer's II with `parallel` unrolled lanes; tables
     are bound to ROMs (text of the headers: what the HLS tool reads)."""

@@ -55,6 +55,14 @@ def test_scan_grid_points(trained_tiny, jet_sample, tmp_path):
     assert all(p["synth"] is None for p in points) and "not run" in result["synthesis"]
     wide, narrow = points[0], points[2]
     assert narrow["bops"] < wide["bops"]
+    # every point carries its estimate: narrower activations cost fewer LUTs; a longer II
+    # (reuse 2) shares the variable products: fewer DSPs, a longer interval
+    assert all(p["estimate"]["source"] == "estimate" for p in points)
+    lut = [p["estimate"]["resources"]["LUT"]["used"] for p in points]
+    assert lut[2] < lut[0]
+    rf1, rf2 = points[0]["estimate"], points[1]["estimate"]
+    assert rf2["resources"]["DSP"]["used"] < rf1["resources"]["DSP"]["used"]
+    assert rf2["latency"]["interval_max"] > rf1["latency"]["interval_max"]
     assert (build / "scan" / "part_tiny-scanfw" / "scan.json").exists()
 
 

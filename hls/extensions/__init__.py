@@ -16,10 +16,19 @@ _registered = False
 
 
 def extensions():
-    from hls.extensions import add, attention, class_token, dense, layernorm, pair_embed, quant
+    from hls.extensions import (
+        add,
+        attention,
+        class_token,
+        clone,
+        dense,
+        layernorm,
+        pair_embed,
+        quant,
+    )
 
     return [quant.EXTENSION, dense.EXTENSION, add.EXTENSION, layernorm.EXTENSION,
-            pair_embed.EXTENSION, *attention.EXTENSIONS, class_token.EXTENSION]
+            pair_embed.EXTENSION, *attention.EXTENSIONS, class_token.EXTENSION, clone.EXTENSION]
 
 
 def register():
@@ -34,7 +43,7 @@ def register():
 
     exts = extensions()
     for ext in exts:
-        if ext.keras_class not in get_layer_handlers():
+        if ext.keras_class is not None and ext.keras_class not in get_layer_handlers():
             hls4ml.converters.register_keras_v2_layer_handler(ext.keras_class, ext.parser)
         hls4ml.model.layers.register_layer(ext.layer_name, ext.layer_cls)
 

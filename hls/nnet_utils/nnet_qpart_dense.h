@@ -1,4 +1,4 @@
-// qpart: FxQuant, FxDense (pointwise over the last axis of any rank), FxAdd, ClassToken.
+// qpart: FxQuant, FxDense (pointwise over the last axis of any rank), FxAdd, Clone, ClassToken.
 //
 // Folding (hls/folding.py): a layer is a loop over its rows, pipelined at II = reuse_factor,
 // `parallel` rows per iteration. Inside a row everything is unrolled; the ALLOCATION limit of the
@@ -113,6 +113,53 @@ Rows:
             const unsigned k = r * CONFIG_T::n_cols + i;
             res[k] = (res_T)(a[k] + b[k]);
         }
+    }
+}
+
+struct clone_config {
+    static const unsigned n_elem = 1;
+};
+
+// Clone: a copy of an array per reader, so that every array of the DATAFLOW region has one
+// writer and one reader (hls/extensions/clone.py). Registers, no arithmetic.
+template <class data_T, typename CONFIG_T>
+void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem]) {
+    #pragma HLS INLINE off
+    #pragma HLS PIPELINE
+Copy:
+    for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
+        #pragma HLS UNROLL
+        out1[i] = data[i];
+        out2[i] = data[i];
+    }
+}
+
+template <class data_T, typename CONFIG_T>
+void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem],
+           data_T out3[CONFIG_T::n_elem]) {
+    #pragma HLS INLINE off
+    #pragma HLS PIPELINE
+Copy:
+    for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
+        #pragma HLS UNROLL
+        out1[i] = data[i];
+        out2[i] = data[i];
+        out3[i] = data[i];
+    }
+}
+
+template <class data_T, typename CONFIG_T>
+void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem],
+           data_T out3[CONFIG_T::n_elem], data_T out4[CONFIG_T::n_elem]) {
+    #pragma HLS INLINE off
+    #pragma HLS PIPELINE
+Copy:
+    for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
+        #pragma HLS UNROLL
+        out1[i] = data[i];
+        out2[i] = data[i];
+        out3[i] = data[i];
+        out4[i] = data[i];
     }
 }
 
