@@ -17,6 +17,8 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from data.errors import QpartError
+
 CLIP = 5.0
 
 # name -> (center, scale, clip_min, clip_max); center None = raw, no clip.
@@ -56,7 +58,7 @@ PAIR_STD = {
 VECTOR_BRANCHES = ("part_px", "part_py", "part_pz", "part_energy")
 
 
-class FeatureError(ValueError):
+class FeatureError(QpartError, ValueError):
     """A feature set or input that cannot be turned into model inputs."""
 
 

@@ -23,6 +23,7 @@ import os
 import queue
 import sys
 import time
+from data.errors import QpartError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,10 @@ PYTHIA_SEED_MAX = 900_000_000        # Pythia accepts seeds 1..900000000
 _PART = "part"
 
 
+class GenerateError(QpartError, ValueError):
+    """A generation request that cannot be met (unknown class, bad split or count)."""
+
+
 @dataclass(frozen=True)
 class Task:
     cls: str
@@ -66,7 +71,7 @@ def task_seeds(seed, cls, chunk, n):
 
 
 def make_pythia(settings, seed):
-    from pythia8mc import Pythia   # imported here: the pythia8mc module is only needed in workers
+    from pythia8mc import Pythia  # imported here: the pythia8mc module is only needed in workers
     pythia = Pythia("", False)
     for s in tuple(settings) + ("Random:setSeed = on", f"Random:seed = {seed}"):
         if not pythia.readString(s):
@@ -249,7 +254,7 @@ def _check_classes(classes):
         classes = [c for c in classes.split(",") if c]
     bad = [c for c in classes if c not in CLASS_NAMES]
     if bad or not classes:
-        raise ValueError(f"unknown class name(s) {bad}; valid: {', '.join(CLASS_NAMES)}")
+        raise GenerateError(f"unknown class name(s) {bad}; valid: {', '.join(CLASS_NAMES)}")
     return list(dict.fromkeys(classes))
 
 
@@ -318,9 +323,9 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
     """
     classes = _check_classes(classes)
     if int(jets_per_class) < 1:
-        raise ValueError("jets_per_class must be >= 1")
+        raise GenerateError("jets_per_class must be >= 1")
     if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
-        raise ValueError(f"split must be three non-negative fractions, got {split}")
+        raise GenerateError(f"split must be three non-negative fractions, got {split}")
     out_dir = Path(out_dir)
     for name in SPLITS:
         (out_dir / name).mkdir(parents=True, exist_ok=True)
@@ -399,7 +404,7 @@ def main(argv=None):
                   "(--force regenerates)", file=sys.stderr)
             return
         generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers)
-    except ValueError as e:
+    except QpartError as e:
         ap.error(str(e))
 
 

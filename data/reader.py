@@ -16,13 +16,14 @@ import numpy as np
 import uproot
 
 from data import features as F
+from data.errors import QpartError
 from data.schema import TREE
 from data.yamlconfig import REQUIRED, ConfigError, load
 
 LABEL_SCHEME_DIR = Path(__file__).parent / "label_schemes"
 
 
-class DataError(ValueError):
+class DataError(QpartError, ValueError):
     """Input data that cannot be read: names the file and the branch or key at fault."""
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import yaml
 
+from data.errors import QpartError
+
 REQUIRED = object()
 
 
-class ConfigError(ValueError):
+class ConfigError(QpartError, ValueError):
     """A configuration file that is missing, unreadable or does not match its schema."""
 
 

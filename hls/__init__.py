@@ -1,9 +1,6 @@
 """qpart hls package: hls4ml integration of the quantized ParT (custom layers, conversion,
-synthesis reports).
+estimate, C simulation, synthesis reports, dashboard).
 
-Importing it registers the qpart layers with hls4ml (hls/extensions), once.
+Importing it is light: the qpart layers are registered with hls4ml where conversion happens
+(hls/convert.py), so the report parser and the dashboard import without hls4ml or TensorFlow.
 """
-
-from hls.extensions import register as _register
-
-_register()

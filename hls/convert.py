@@ -14,8 +14,10 @@ from __future__ import annotations
 import copy
 import json
 
-import hls  # noqa: F401  (registers the qpart extensions)
-from hls.extensions.common import QpartHLSError
+from hls.extensions import register
+from hls.fxtypes import QpartHLSError
+
+register()  # the qpart layers, templates and passes, once
 
 MASK_TYPE = "ap_uint<1>"
 ATTENTION = ("ParticleAttention", "ClassAttention")

@@ -26,17 +26,16 @@ from pathlib import Path
 import numpy as np
 
 from data import pipeline, reader
-from data.yamlconfig import ConfigError
+from data.errors import QpartError
 from model import builder
 from model.fixed import as_fx
-from model.train import TrainError, load_trained, model_dir
-from hls.extensions.common import QpartHLSError
+from model.train import load_trained, model_dir
 
 MARKER = "qpart_project.json"
 ESTIMATE_FILE = "estimate.json"
 
 
-class CsimError(RuntimeError):
+class CsimError(QpartError, RuntimeError):
     """A C-simulation run that cannot go on; the message says what and where."""
 
 
@@ -199,7 +198,8 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
     from hls import autofold
     from hls.convert import convert, keras_result_types
     from hls.estimate import estimate, verdict_line
-    from hls.firmware import convert_kwargs as target, firmware_model, load_firmware
+    from hls.firmware import convert_kwargs as target
+    from hls.firmware import firmware_model, load_firmware
 
     cfg = builder.load_config(model_name)
     fw = load_firmware(fw_name)
@@ -304,7 +304,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         report = run(args.model, args.fw, args.data_dir, args.n_jets, bool(args.force))
-    except (CsimError, TrainError, ConfigError, reader.DataError, QpartHLSError) as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     exact = report["predict"]["bit_exact_fraction"] == 1 and (

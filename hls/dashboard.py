@@ -36,6 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from data.errors import QpartError
 from hls.firmware import changes_arithmetic
 from hls.synth import TOOLS
 
@@ -47,7 +48,7 @@ CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 SCHEMA_VERSION = 1
 
 
-class DashboardError(RuntimeError):
+class DashboardError(QpartError, RuntimeError):
     """Input the dashboard cannot use; the message names the file(s) and what is wrong."""
 
 
@@ -1209,7 +1210,7 @@ def main(argv=None):
         print(f"[report] {len(summary['plots'])} plot(s) -> {args.out}/index.html")
         if args.screenshot:
             print(f"[report] screenshot -> {screenshot(Path(args.out) / 'index.html', args.screenshot)}")
-    except DashboardError as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -24,6 +24,7 @@ import math
 import sys
 from pathlib import Path
 
+from data.errors import QpartError
 from hls import cost, folding
 from hls.cost import RESOURCES, Region
 
@@ -378,7 +379,7 @@ def estimate(model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES,
     }
 
 
-class EstimateError(ValueError):
+class EstimateError(QpartError, ValueError):
     """An estimate.json that does not follow this module's schema (names the file and key)."""
 
 
@@ -436,10 +437,8 @@ def verdict_line(est: dict) -> str:
 
 
 def main(argv=None) -> int:
-    from data.yamlconfig import ConfigError
     from hls import autofold
     from hls.firmware import firmware_model, load_firmware
-    from hls.fxtypes import QpartHLSError
     from model import builder
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -468,7 +467,7 @@ def main(argv=None) -> int:
         est = estimate(model, fw, trained)
         if "auto_parallel" in fw:
             est["auto_parallel"] = fw["auto_parallel"]
-    except (ConfigError, QpartHLSError) as err:  # FoldingError, BudgetError included
+    except QpartError as err:
         print(f"estimate: {err}", file=sys.stderr)
         return 2
     out = Path(args.out_root) / f"{cfg['name']}-{fw['name']}" / "estimate.json"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from data.errors import QpartError
 from model.fixed import Fx
 
 FLOAT64_BITS = 53
@@ -136,7 +137,7 @@ def dot_accum(a, b, n_terms: int, bias=None) -> CType:
     return CType(integer + frac, integer, True)
 
 
-class QpartHLSError(ValueError):
+class QpartHLSError(QpartError, ValueError):
     """A Keras model or layer that the qpart firmware cannot implement (the message says why)."""
 
 

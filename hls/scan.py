@@ -27,15 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from data import reader
 from data.yamlconfig import REQUIRED, ConfigError, validate
 from hls import autofold, csim
 from hls.estimate import estimate, summary
-from hls.extensions.common import QpartHLSError
 from hls.firmware import check_value, convert_kwargs, firmware_model, load_firmware
 from hls.synth import TOOLS
 from model import builder
-from model.train import TrainError, load_trained, model_dir
+from model.train import load_trained, model_dir
+from data.errors import QpartError
 
 SCAN_SCHEMA = {
     "precision": (dict, REQUIRED),
@@ -143,7 +142,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         run(args.model, args.fw, args.data_dir)
-    except (ConfigError, TrainError, reader.DataError, csim.CsimError, QpartHLSError) as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

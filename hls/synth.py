@@ -13,16 +13,15 @@ import json
 import shutil
 import sys
 
-from data.yamlconfig import ConfigError
+from data.errors import QpartError
 from hls.csim import MARKER, project_dir
 from hls.firmware import load_firmware
-from hls.fxtypes import QpartHLSError
 
 TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}
 EXIT_NO_TOOL = 3
 
 
-class SynthError(RuntimeError):
+class SynthError(QpartError, RuntimeError):
     """A synthesis run that cannot start or whose reports cannot be read."""
 
 
@@ -65,7 +64,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         fw = load_firmware(args.fw)
-    except ConfigError as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     tool = TOOLS[fw["backend"]]
@@ -75,7 +74,7 @@ def main(argv=None):
         return EXIT_NO_TOOL
     try:
         report = run(args.model, fw["path"], bool(args.vsynth), bool(args.cosim), args.hls_root)
-    except (SynthError, ConfigError, QpartHLSError) as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(json.dumps({k: report.get(k) for k in ("latency", "resources")}, indent=1))

@@ -66,13 +66,15 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from data.errors import QpartError
+
 SCHEMA_VERSION = 1
 RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
 _ALIASES = {"DSP48E": "DSP", "DSP48": "DSP", "BRAM": "BRAM_18K"}
 _UNKNOWN = {"-", "undef", "?", "na", "n/a"}
 
 
-class ReportError(Exception):
+class ReportError(QpartError):
     """A report is missing, unreadable, or lacks a figure; the message names the file and what."""
 
 

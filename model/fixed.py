@@ -19,13 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from data.errors import QpartError
+
 _ROUNDING = ("AP_RND_CONV", "AP_RND", "AP_TRN")
 _OVERFLOW = ("AP_SAT", "AP_WRAP")
 _PATTERN = re.compile(
     r"^\s*ap_(u?)fixed\s*<\s*(\d+)\s*,\s*(-?\d+)\s*(?:,\s*(AP_\w+)\s*)?(?:,\s*(AP_\w+)\s*)?>\s*$")
 
 
-class FxError(ValueError):
+class FxError(QpartError, ValueError):
     """A fixed-point type string that is not a valid ap_fixed / ap_ufixed."""
 
 

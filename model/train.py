@@ -22,12 +22,13 @@ import numpy as np
 
 from data import features as F
 from data import pipeline, reader
+from data.errors import QpartError
 from model import builder, metrics, plots
 
 IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
 
 
-class TrainError(RuntimeError):
+class TrainError(QpartError, RuntimeError):
     """A training run that cannot start: names the file or key at fault."""
 
 
@@ -210,7 +211,7 @@ def main(argv=None):
     try:
         train(args.model, args.data_dir, quantized, args.epochs, args.max_jets_per_file,
               args.out, args.seed, batch_size=args.batch_size)
-    except (TrainError, reader.DataError, builder.ConfigError) as err:
+    except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -15,7 +15,6 @@ from hls import folding
 from hls.fxtypes import QpartHLSError, dot_accum, fx_of_precision, precision_of  # noqa: F401
 from model.fixed import Fx, quantize_np
 
-
 # ---------------------------------------------------------------------------------------------
 # Keras side (parsers)
 

@@ -24,6 +24,7 @@ from hls.extensions.common import (
     read_weight,
     weight_type_name,
 )
+from hls.folding import rom_copies
 from hls.fxtypes import (
     CType,
     add_type,
@@ -35,7 +36,6 @@ from hls.fxtypes import (
     sub_type,
     typedefs,
 )
-from hls.folding import rom_copies
 from model import tables
 
 MULTS_PER_ELEMENT = 3  # d*d, d*rsqrt, scaled*gamma
