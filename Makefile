@@ -63,7 +63,7 @@ scan: setup
 	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR)
 
 report: setup
-	$(PY) -m hls.dashboard --build build --out build/reports
+	$(PY) -m hls.report --build build --out build/reports
 
 test: setup browser
 	$(PY) -m pytest -q tests

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 
+from hls.common import PROJECT_NAME
 from hls.extensions import register
 from hls.fxtypes import QpartHLSError
 
@@ -128,7 +129,7 @@ def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None
 
 
 def convert(keras_model, output_dir, backend="Vivado", part=None, clock_period=5,
-            io_type="io_parallel", reuse_factor=1, project_name="myproject", hls_overrides=None,
+            io_type="io_parallel", reuse_factor=1, project_name=PROJECT_NAME, hls_overrides=None,
             parallel=1):
     """Keras qpart model -> hls4ml ModelGraph (written by compile()/write(), not compiled).
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 
-RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
+from hls.common import RESOURCES
+
 
 # DSP48E2: a 27 x 18 signed multiplier.
 DSP_A_BITS, DSP_B_BITS = 27, 18

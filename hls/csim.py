@@ -27,6 +27,8 @@ import numpy as np
 
 from data import pipeline, reader
 from data.errors import QpartError
+from hls.common import PROJECT_NAME
+from hls.csim_report import write_csim_report
 from model import builder
 from model.fixed import as_fx
 from model.train import load_trained, model_dir
@@ -96,7 +98,7 @@ def compare(keras_out, csim_out, lsb, labels) -> dict:
 
 # ------------------------------------------------------------------ the standalone testbench
 
-def _fmt(row) -> str:
+def _tb_line(row) -> str:
     return " ".join(repr(float(v)) for v in row)
 
 
@@ -107,9 +109,9 @@ def write_tb_data(prj: Path, inputs, keras_out):
     tb.mkdir(exist_ok=True)
     flat = np.concatenate([a.reshape(len(a), -1) for a in inputs], axis=1)
     with open(tb / "tb_input_features.dat", "w") as f:
-        f.writelines(_fmt(row) + "\n" for row in flat)
+        f.writelines(_tb_line(row) + "\n" for row in flat)
     with open(tb / "tb_output_predictions.dat", "w") as f:
-        f.writelines(_fmt(row) + "\n" for row in keras_out)
+        f.writelines(_tb_line(row) + "\n" for row in keras_out)
 
 
 def first_compiler_error(stderr: str, context: int = 6) -> str:
@@ -120,7 +122,7 @@ def first_compiler_error(stderr: str, context: int = 6) -> str:
     return "\n".join(lines[-context:])
 
 
-def build_testbench(prj: Path, project_name="myproject") -> tuple[Path, float]:
+def build_testbench(prj: Path, project_name=PROJECT_NAME) -> tuple[Path, float]:
     """g++ the generated testbench against the shipped ap_types; returns (binary, seconds)."""
     exe = prj / f"{project_name}_csim_tb"
     cmd = ["g++", "-O2", "-std=c++14", "-fno-gnu-unique",
@@ -275,7 +277,7 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
               flush=True)
         report["first_divergent_layer"] = first_divergent_layer(
             keras_model, convert_kwargs, inputs, prj)
-    (prj / "csim_report.json").write_text(json.dumps(report, indent=1))
+    write_csim_report(report, prj / "csim_report.json")
     _summary(report)
     return report
 

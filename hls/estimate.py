@@ -24,6 +24,7 @@ import math
 import sys
 from pathlib import Path
 
+from data.checks import SchemaError, need
 from data.errors import QpartError
 from hls import cost, folding
 from hls.cost import RESOURCES, Region
@@ -379,33 +380,23 @@ def estimate(model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES,
     }
 
 
-class EstimateError(QpartError, ValueError):
-    """An estimate.json that does not follow this module's schema (names the file and key)."""
-
-
 def check_estimate(est, path) -> dict:
     """Validate an estimate.json (the dashboard reads it): the keys the dashboard uses, and
     "source": "estimate" so that it is never taken for a synthesis report."""
-    def need(obj, key, where, kind):
-        if not isinstance(obj, dict) or not isinstance(obj.get(key), kind):
-            raise EstimateError(f"{path}: {where}{key} missing or not {kind.__name__}")
-        return obj[key]
-
-    if need(est, "source", "", str) != "estimate":
-        raise EstimateError(f"{path}: source must be 'estimate', got {est.get('source')!r}")
-    res = need(est, "resources", "", dict)
+    if need(est, "source", path, kind=str) != "estimate":
+        raise SchemaError(f"{path}: source must be 'estimate', got {est.get('source')!r}")
+    res = need(est, "resources", path, kind=dict)
     for k in RESOURCES:
-        entry = need(res, k, "resources.", dict)
+        entry = need(res, k, path, "resources.", dict)
         for key in ("used", "available"):
-            need(entry, key, f"resources.{k}.", int)
-    lat = need(est, "latency", "", dict)
+            need(entry, key, path, f"resources.{k}.", int)
+    lat = need(est, "latency", path, kind=dict)
     for key in ("worst_cycles", "interval_max"):
-        need(lat, key, "latency.", int)
+        need(lat, key, path, "latency.", int)
     for key in ("worst_ns", "interval_ns"):
-        need(lat, key, "latency.", (int, float))
-    fit = need(est, "fit", "", dict)
-    need(fit, "fits", "fit.", bool)
-    need(est, "layers", "", list)
+        need(lat, key, path, "latency.", (int, float))
+    need(need(est, "fit", path, kind=dict), "fits", path, "fit.", bool)
+    need(est, "layers", path, kind=list)
     return est
 
 

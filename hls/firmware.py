@@ -15,6 +15,7 @@ from pathlib import Path
 
 from data import yamlconfig
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
+from hls.common import RESOURCES
 from model import builder
 from model.fixed import FxError, as_fx
 
@@ -35,7 +36,7 @@ PARTS = {
                                  DSP=1968, BRAM_18K=1968, URAM=128, SLR=1),
 }
 
-_RESOURCES = {k: (int, REQUIRED) for k in ("LUT", "FF", "DSP", "BRAM_18K", "URAM")}
+_RESOURCES = {k: (int, REQUIRED) for k in RESOURCES}
 _RESOURCES["family"] = (str, "custom part")
 _RESOURCES["SLR"] = (int, 1)
 

@@ -25,16 +25,10 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from data.yamlconfig import REQUIRED, ConfigError, validate
-from hls import autofold, csim
-from hls.estimate import estimate, summary
-from hls.firmware import check_value, convert_kwargs, firmware_model, load_firmware
-from hls.synth import TOOLS
-from model import builder
-from model.train import load_trained, model_dir
+from data.checks import SchemaError, need, numbers
 from data.errors import QpartError
+from data.yamlconfig import REQUIRED, ConfigError, validate
+from hls.common import TOOLS
 
 SCAN_SCHEMA = {
     "precision": (dict, REQUIRED),
@@ -45,6 +39,9 @@ SCAN_SCHEMA = {
 
 def scan_grid(fw: dict) -> tuple[list[dict], list[int], int]:
     """The precision points, reuse factors and jet count of a firmware config's scan section."""
+    from hls.firmware import check_value
+    from model import builder
+
     where = f"{fw['path']}: scan"
     if not fw.get("scan"):
         raise ConfigError(f"{fw['path']}: no scan: section (see hls/scan.py for its format)")
@@ -78,8 +75,15 @@ def _label(precision: dict) -> str:
 
 def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build/models",
         scan_root="build/scan") -> dict:
+    import numpy as np
+
+    from hls import autofold, csim
     from hls.convert import convert, keras_result_types
+    from hls.estimate import estimate, summary
+    from hls.firmware import convert_kwargs, firmware_model, load_firmware
+    from model import builder
     from model.fixed import as_fx
+    from model.train import load_trained, model_dir
 
     cfg = builder.load_config(model_name)
     fw = load_firmware(fw_name)
@@ -129,9 +133,48 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
     result = {"model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
               "part": fw["part"], "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
               "points": rows}
+    check_scan(result, out / "scan.json")
     (out / "scan.json").write_text(json.dumps(result, indent=1))
     print(f"[scan] {len(rows)} points -> {out}/scan.json", flush=True)
     return result
+
+
+POINT_NUMBERS = ("reuse_factor", "keras_accuracy", "csim_accuracy", "bit_exact_fraction", "bops")
+
+
+def check_scan(data, path) -> list[dict]:
+    """scan.json (an object with `points`, or a bare list of points): each point has a label,
+    numbers or null for its figures, and `synth` (a synth_report.json's latency and resources)
+    and `estimate` (hls.estimate.summary) objects or null. Returns the points."""
+    from hls.estimate import check_estimate
+    from hls.synth_report import check_synth_report
+
+    if isinstance(data, dict):
+        points = need(data, "points", path, kind=list)
+    elif isinstance(data, list):
+        points = data
+    else:
+        raise SchemaError(f"{path}: must be a list of points or an object with 'points'")
+    for i, p in enumerate(points):
+        where = f"points[{i}]."
+        need(p, "label", path, where)
+        numbers(p, POINT_NUMBERS, path, where)
+        if p.get("precision") is not None and not isinstance(p["precision"], dict):
+            raise SchemaError(f"{path}: {where}precision must be an object")
+        if p.get("synth") is not None:
+            if not isinstance(p["synth"], dict):
+                raise SchemaError(f"{path}: {where}synth must be an object or null")
+            check_synth_report(p["synth"], f"{path}: {where}synth")
+        if p.get("estimate") is not None:
+            check_estimate(dict(p["estimate"], layers=[]), f"{path}: {where}estimate")
+    return points
+
+
+def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, estimate=None):
+    """A valid scan point (for tests and examples)."""
+    return {"label": label, "precision": precision, "reuse_factor": reuse_factor,
+            "keras_accuracy": accuracy, "csim_accuracy": accuracy, "bit_exact_fraction": 1.0,
+            "synth": synth, "estimate": estimate}
 
 
 def main(argv=None):

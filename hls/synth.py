@@ -14,10 +14,10 @@ import shutil
 import sys
 
 from data.errors import QpartError
+from hls.common import TOOLS
 from hls.csim import MARKER, project_dir
 from hls.firmware import load_firmware
 
-TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}
 EXIT_NO_TOOL = 3
 
 

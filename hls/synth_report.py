@@ -66,10 +66,11 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from data.checks import SchemaError, need, numbers
 from data.errors import QpartError
+from hls.common import PROJECT_NAME, RESOURCES
 
 SCHEMA_VERSION = 1
-RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
 _ALIASES = {"DSP48E": "DSP", "DSP48": "DSP", "BRAM": "BRAM_18K"}
 _UNKNOWN = {"-", "undef", "?", "na", "n/a"}
 
@@ -457,7 +458,7 @@ def _solution_dir(hls_dir):
     return sols[0]
 
 
-def read_project_reports(prj_dir, project_name="myproject"):
+def read_project_reports(prj_dir, project_name=PROJECT_NAME):
     """Find the reports of the hls4ml project at ``prj_dir`` and assemble the full schema.
 
     The csynth .xml is preferred (it is what hls4ml reads); the .rpt fills what the .xml lacks
@@ -513,7 +514,42 @@ def read_project_reports(prj_dir, project_name="myproject"):
             "sources": sources}
 
 
-def write_synth_report(prj_dir, out_json, project_name="myproject"):
+def check_synth_report(s, path) -> dict:
+    """A synth_report.json (this schema), as the dashboard reads it: latency, resources,
+    clock, modules and vivado_synth figures are numbers or null. Raises SchemaError."""
+
+    def resources(res, where):
+        if not isinstance(res, dict):
+            raise SchemaError(f"{path}: {where.rstrip('.')} must be a JSON object")
+        for r in RESOURCES:
+            entry = res.get(r)
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                raise SchemaError(f"{path}: {where}{r} must be an object {{used, available, ...}}")
+            numbers(entry, ("used", "available", "utilization_pct"), path, f"{where}{r}.")
+
+    numbers(need(s, "latency", path, kind=dict), ("best_cycles", "worst_cycles", "best_ns",
+                                                   "worst_ns", "interval_min", "interval_max"),
+            path, "latency.")
+    resources(need(s, "resources", path, kind=dict), "resources.")
+    clock = s.get("clock") or {}
+    if not isinstance(clock, dict):
+        raise SchemaError(f"{path}: 'clock' must be an object")
+    numbers(clock, ("target_ns", "estimated_ns", "uncertainty_ns"), path, "clock.")
+    mods = s.get("modules") or []
+    if not isinstance(mods, list):
+        raise SchemaError(f"{path}: 'modules' must be a list")
+    for i, m in enumerate(mods):
+        need(m, "name", path, f"modules[{i}].")
+        numbers(m, RESOURCES + ("latency_best_cycles", "latency_worst_cycles"), path,
+                f"modules[{i}].")
+    if s.get("vivado_synth") is not None:
+        resources(s["vivado_synth"], "vivado_synth.")
+    return s
+
+
+def write_synth_report(prj_dir, out_json, project_name=PROJECT_NAME):
     """Write :func:`read_project_reports` as JSON to ``out_json``; returns the dict."""
     report = read_project_reports(prj_dir, project_name)
     out = Path(out_json)

@@ -173,6 +173,7 @@ def train(name: str, data_dir="build/data", quantized: bool | None = None, epoch
         "train_jets_per_second": round(n_train * epochs_run / max(train_seconds, 1e-9), 1),
         "class_names": list(scheme.names), "seed": seed, "data_dir": str(data_dir),
     })
+    metrics.check_metrics_json(result, out / "metrics.json")
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
     title = f"{cfg['name']} ({'quantized' if quantized else 'float'})"
     plots.history_plot(history, out / "history.png", title)

@@ -1,10 +1,10 @@
-"""Tests for hls/dashboard.py (`make report`) on a fake build/ tree.
+"""Tests for hls/report (`make report`) on a fake build/ tree.
 
-The tree holds metrics.json and csim_report.json files written here after the schemas of
-model/train.py and hls/csim.py, synth_report.json files made by hls.synth_report from the real
-Vivado HLS reports in tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth
-leaves them), estimate.json files made by hls.estimate from part_tiny's config, a scan.json and
-two bench files.
+The tree holds metrics.json, csim_report.json and scan.json files made by the example builders
+of the modules that own those schemas (model.metrics, hls.csim_report, hls.scan),
+synth_report.json files made by hls.synth_report from the real Vivado HLS reports in
+tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves them),
+estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
 """
 
 import json
@@ -20,10 +20,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from hls import dashboard  # noqa: E402
-from hls.dashboard import DashboardError, build_dashboard, main  # noqa: E402
-from hls.plots import pareto_front  # noqa: E402
+from data.checks import SchemaError  # noqa: E402
+from hls.common import TOOLS  # noqa: E402
+from hls.csim_report import example_csim_report as csim_report  # noqa: E402
+from hls.csim_report import example_route as route  # noqa: E402
+from hls.report import browser, discover  # noqa: E402
+from hls.report.build import build_dashboard, main  # noqa: E402
+from hls.report.discover import DashboardError  # noqa: E402
+from hls.report.points import pareto_front  # noqa: E402
+from hls.scan import example_scan_point  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
+from model.metrics import example_metrics_json  # noqa: E402
 
 FIX = Path(__file__).parent / "fixtures" / "hls_reports"
 CLASSES = ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"]
@@ -42,47 +49,7 @@ def write_json(path, obj):
 
 
 def metrics(model, quantized, accuracy, macro_auc, bops_scale=1.0):
-    """metrics.json as model/train.py writes it (metrics.tagging_metrics + the run's figures)."""
-    rng = np.random.default_rng(len(model) + quantized)
-    layers = [("particles", "InputLayer", 0, 0), ("embed", "FxDense", 1184, 36864),
-              ("pair_embed", "PairEmbed", 340, 67584), ("block0_attn", "ParticleAttention",
-                                                        4224, 98304),
-              ("block1_attn", "ParticleAttention", 4224, 98304),
-              ("cls0_attn", "ClassAttention", 4224, 33792), ("head", "FxDense", 330, 320)]
-    bits = 8 * 8 if quantized else 32 * 32
-    cost = [{"layer": n, "type": t, "params": p, "macs": m, "bops": int(m * bits * bops_scale)}
-            for n, t, p, m in layers]
-    conf = (rng.integers(0, 8, (10, 10)) + np.eye(10, dtype=int) * 70).tolist()
-    return {
-        "n_jets": 1000, "accuracy": accuracy, "macro_auc": macro_auc,
-        "auc": {c: round(0.9 + 0.009 * i, 4) for i, c in enumerate(CLASSES)},
-        "rejection_at_50pct": {c: (float("inf") if c == "Tbl" else round(30 + 40 * i, 1))
-                               for i, c in enumerate(CLASSES[1:])},
-        "confusion": conf, "model": model, "quantized": quantized,
-        "parameters": sum(r["params"] for r in cost), "bops": sum(r["bops"] for r in cost),
-        "cost_per_layer": cost, "n_train": 8000, "n_val": 1000, "epochs_run": 12,
-        "train_seconds": 341.2, "train_jets_per_second": 281.4, "class_names": CLASSES,
-        "seed": 42, "data_dir": "build/data",
-    }
-
-
-def route(n, exact=1.0, maxdiff=0.0, agree=1.0, keras=0.652, csim=0.652, tb=False):
-    r = {"n_jets": n, "bit_exact_fraction": exact, "max_abs_diff_lsb": maxdiff,
-         "argmax_agreement": agree, "keras_accuracy": keras, "csim_accuracy": csim,
-         "first_mismatch": None if exact == 1 else 3, "compile_seconds": 41.7,
-         "jets_per_second": 812.3}
-    if tb:
-        r["equals_predict"] = exact == 1
-    return r
-
-
-def csim_report(model, fw, backend, part, predict, testbench, divergent=None, clock=5.0):
-    """csim_report.json as hls/csim.py writes it."""
-    return {"model": model, "firmware": fw, "backend": backend, "part": part,
-            "clock_period_ns": clock, "project_dir": f"build/hls/{model}-{fw}",
-            "output_type": "fixed<16,6,RND_CONV,SAT>", "output_lsb": 2 ** -10,
-            "data_dir": "build/data", "predict": predict, "testbench": testbench,
-            "first_divergent_layer": divergent}
+    return example_metrics_json(model, quantized, accuracy, macro_auc, CLASSES, bops_scale)
 
 
 def lay_out_reports(prj, folder):
@@ -163,20 +130,12 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
         l1 = lay_out_reports(root / "scanprj" / "a", "L1JetTagger")
         dnd = lay_out_reports(root / "scanprj" / "b", "dnd_hls4ml")
         pts = [
-            {"label": "w8a8", "precision": {"weight_bits": 8, "act_t": "fixed<8,3>"},
-             "reuse_factor": 1, "keras_accuracy": 0.652, "csim_accuracy": 0.652,
-             "bit_exact_fraction": 1.0,
-             "synth": {"latency": l1["latency"], "resources": l1["resources"]}},
-            {"label": "w6a8", "precision": {"weight_bits": 6, "act_t": "fixed<8,3>"},
-             "reuse_factor": 1, "keras_accuracy": 0.648, "csim_accuracy": 0.647,
-             "bit_exact_fraction": 1.0,
-             "synth": {"latency": dnd["latency"], "resources": dnd["resources"]}},
-            {"label": "w4a8", "precision": {"weight_bits": 4, "act_t": "fixed<8,3>"},
-             "reuse_factor": 1, "keras_accuracy": 0.601, "csim_accuracy": 0.601,
-             "bit_exact_fraction": 1.0, "synth": None},
-            {"label": "w8a6-rf4", "precision": {"weight_bits": 8, "act_t": "fixed<6,2>"},
-             "reuse_factor": 4, "keras_accuracy": 0.633, "csim_accuracy": 0.633,
-             "bit_exact_fraction": 1.0, "synth": None},
+            example_scan_point("w8a8", {"weight_bits": 8, "act_t": "fixed<8,3>"}, 1, 0.652,
+                               {"latency": l1["latency"], "resources": l1["resources"]}),
+            example_scan_point("w6a8", {"weight_bits": 6, "act_t": "fixed<8,3>"}, 1, 0.648,
+                               {"latency": dnd["latency"], "resources": dnd["resources"]}),
+            example_scan_point("w4a8", {"weight_bits": 4, "act_t": "fixed<8,3>"}, 1, 0.601),
+            example_scan_point("w8a6-rf4", {"weight_bits": 8, "act_t": "fixed<6,2>"}, 4, 0.633),
         ]
         write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
     if bench:
@@ -193,8 +152,8 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
 
 def _without_hls_tools(mp):
     real = shutil.which
-    mp.setattr(dashboard.shutil, "which",
-               lambda name, *a, **k: None if name in dashboard.TOOLS.values()
+    mp.setattr(discover.shutil, "which",
+               lambda name, *a, **k: None if name in TOOLS.values()
                else real(name, *a, **k))
 
 
@@ -408,7 +367,7 @@ def test_bad_metrics_figure_names_the_file(tmp_path, edit, message):
     m = json.loads(path.read_text())
     edit(m)
     path.write_text(json.dumps(m))
-    with pytest.raises(DashboardError, match=re.escape(f"{path}: {message}")):
+    with pytest.raises(SchemaError, match=re.escape(f"{path}: {message}")):
         build_dashboard(build, tmp_path / "reports")
 
 
@@ -464,19 +423,19 @@ def test_pareto_front():
 
 
 def test_screenshot_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(dashboard, "find_chromium", lambda: None)
+    monkeypatch.setattr(browser, "find_chromium", lambda: None)
     page = tmp_path / "index.html"
     page.write_text("<html></html>")
     with pytest.raises(DashboardError, match=r"no Chromium on PATH .* apt-get install chromium"):
-        dashboard.screenshot(page, tmp_path / "shot.png")
+        browser.screenshot(page, tmp_path / "shot.png")
 
 
-@pytest.mark.skipif(dashboard.find_chromium() is None,
+@pytest.mark.skipif(browser.find_chromium() is None,
                     reason="Chromium is not installed (apt-get install chromium); the page is "
                            "not rendered")
 def test_page_renders_in_headless_chromium(report, tmp_path):
     _, out, _ = report
-    shot = dashboard.screenshot(out / "index.html", tmp_path / "page.png")
+    shot = browser.screenshot(out / "index.html", tmp_path / "page.png")
     img = check_png(shot)[..., :3]
     assert img.shape[:2] == (3000, 1400)
     # not blank: the header band, the tables and the plots give many distinct colours

@@ -9,7 +9,8 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-from hls import csim, dashboard, scan
+from hls import csim, scan
+from hls.report import build as report
 from hls.synth_report import write_synth_report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hls_reports"
@@ -107,7 +108,7 @@ def test_report_on_the_build_tree(csim_report, trained_tiny, tmp_path):
                   clock_period_ns=synth["clock"]["target_ns"], project_dir=str(prj))
     (prj / "csim_report.json").write_text(json.dumps(design))
     out = tmp_path / "reports"
-    summary = dashboard.main(["--build", str(tree), "--out", str(out)])
+    summary = report.main(["--build", str(tree), "--out", str(out)])
     assert summary in (0, None)
     pngs = sorted(out.rglob("*.png"))
     assert len(pngs) >= 5

@@ -1,13 +1,14 @@
 """The dashboard's plots (matplotlib, Agg), one function per PNG.
 
-Each function takes the records that hls/dashboard.py collected (plain dicts, missing figures
-as None) and writes one PNG. Nothing here reads files or invents a figure: a value that is None
+Each function takes the records that hls/report/discover.py collected (plain dicts, missing
+figures as None) and writes one PNG; make_plots() writes every plot the data allows. Nothing here reads files or invents a figure: a value that is None
 is drawn as a labelled gap ("not run", "n/a"), never as zero.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import matplotlib
@@ -16,8 +17,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
-RES_LABEL = {"LUT": "LUT", "FF": "FF", "DSP": "DSP", "BRAM_18K": "BRAM (18K)", "URAM": "URAM"}
+from hls.common import RESOURCE_LABELS as RES_LABEL  # noqa: E402
+from hls.common import RESOURCES, fmt  # noqa: E402
+from hls.report.points import _finite, accuracy_panels, pareto_front  # noqa: E402
+
 RES_COLOR = {"LUT": "#4c72b0", "FF": "#55a868", "DSP": "#c44e52", "BRAM_18K": "#8172b2",
              "URAM": "#ccb974"}
 ROUTE_COLOR = {"predict": "#4c72b0", "testbench": "#dd8452"}
@@ -29,22 +32,6 @@ DPI = 110
 def _save(fig, path: Path):
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     plt.close(fig)
-
-
-def _finite(v) -> bool:
-    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
-
-
-def _fmt(v, digits=3) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, float) and math.isinf(v):
-        return "∞"
-    if isinstance(v, float) and math.isnan(v):
-        return "nan"
-    if isinstance(v, int) or float(v).is_integer():
-        return f"{int(v):,}"
-    return f"{v:.{digits}g}"
 
 
 def _pct_label(v) -> str:
@@ -171,7 +158,7 @@ def fidelity_plot(designs: list[dict], path: Path):
                 labelled = route in ax.get_legend_handles_labels()[1]
                 ax.bar(x, v, width, color=ROUTE_COLOR[route],
                        label=None if labelled else route)
-                label = f"{v:.4f}".rstrip("0").rstrip(".") if ylim else _fmt(v)
+                label = f"{v:.4f}".rstrip("0").rstrip(".") if ylim else fmt(v)
                 ax.text(x, v, label, ha="center", va="bottom", fontsize=7)
         _design_ticks(ax, names)
         if ylim:
@@ -273,7 +260,7 @@ def latency_plot(designs: list[dict], path: Path):
                     continue
                 ax.bar(x, v, width, color=color, label=label if i == 0 or
                        label not in ax.get_legend_handles_labels()[1] else None)
-                ax.text(x, v, _fmt(v), ha="center", va="bottom", fontsize=7)
+                ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=7)
             cos = d["synth"].get("cosim") or {}
             if unit == "clock cycles" and _finite(cos.get("latency_max")):
                 ax.plot(i, cos["latency_max"], marker="D", color="black", ls="none",
@@ -297,19 +284,6 @@ def latency_plot(designs: list[dict], path: Path):
 
 
 # ------------------------------------------------------------------------- accuracy vs cost
-
-
-def pareto_front(points: list[dict], xkey: str) -> list[dict]:
-    """Points not dominated by another: no other has lower-or-equal x and higher accuracy
-    (lower x is better, higher accuracy is better)."""
-    ok = sorted((p for p in points if _finite(p.get(xkey)) and _finite(p.get("accuracy"))),
-                key=lambda p: (p[xkey], -p["accuracy"]))
-    front, best = [], -math.inf
-    for p in ok:
-        if p["accuracy"] > best:
-            front.append(p)
-            best = p["accuracy"]
-    return front
 
 
 def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
@@ -408,9 +382,9 @@ def layers_plot(design: dict, path: Path, limit=30):
         vals = [m.get(r) for m in order]
         ax.barh(y, [v or 0 for v in vals], color=RES_COLOR[r])
         for yy, v in zip(y, vals):
-            ax.text(v or 0, yy, f" {_fmt(v)}", va="center", fontsize=6.5)
+            ax.text(v or 0, yy, f" {fmt(v)}", va="center", fontsize=6.5)
         total = (design.get("utilization") or {}).get(r, {}).get("used")
-        ax.set_title(f"{RES_LABEL[r]}" + (f" (design total {_fmt(total)})" if total is not None
+        ax.set_title(f"{RES_LABEL[r]}" + (f" (design total {fmt(total)})" if total is not None
                                           else ""), fontsize=9)
         ax.set_xlim(0, max([v or 0 for v in vals] + [1]) * 1.3)
         ax.grid(axis="x", alpha=0.3)
@@ -445,3 +419,60 @@ def bops_plot(model: dict, path: Path, limit=30):
                  fontsize=10)
     fig.tight_layout()
     _save(fig, path)
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def make_plots(data: dict, points: list[dict], out: Path):
+    """Write every plot the data allows (`points`: hls.report.points.accuracy_points);
+    returns (written [{file, title, section}], skipped [{plot, reason}])."""
+    written, skipped = [], []
+
+    def run(fn, args, file, title, section):
+        fn(*args, out / file)
+        written.append({"file": file, "title": title, "section": section})
+
+    models, designs = data["models"], data["designs"]
+    if models:
+        run(training_plot, (models,), "training.png",
+            "Training metrics: accuracy, macro AUC, rejection (quantized vs float twin)",
+            "models")
+    else:
+        skipped.append({"plot": "training.png", "reason": "no metrics.json (make train)"})
+    with_csim = [d for d in designs if d["csim"] is not None]
+    if with_csim:
+        run(fidelity_plot, (with_csim,), "fidelity.png",
+            "C-simulation fidelity per design, both routes", "fidelity")
+    else:
+        skipped.append({"plot": "fidelity.png", "reason": "no csim_report.json (make hls-csim)"})
+    if any(d["synth"] for d in designs):
+        run(resources_plot, (designs,), "resources.png",
+            "Resource utilisation per design (% of the part)", "synthesis")
+        run(latency_plot, (designs,), "latency.png",
+            "Latency per design (cycles and ns)", "synthesis")
+    else:
+        reason = "no synth_report.json in any design (make synth)"
+        skipped += [{"plot": "resources.png", "reason": reason},
+                    {"plot": "latency.png", "reason": reason}]
+    panels = accuracy_panels(points, models)
+    if panels:
+        run(pareto_plot, (panels,), "pareto.png",
+            "Accuracy vs resources across firmware configs and precisions (Pareto front)",
+            "pareto")
+    else:
+        skipped.append({"plot": "pareto.png",
+                        "reason": "no design or scan point with an accuracy"})
+    for d in designs:
+        if d["synth"] and d["synth"].get("modules"):
+            run(layers_plot, (d,), f"layers_{safe_name(d['name'])}.png",
+                f"{d['name']}: resources per module (synthesis report)", "layers")
+        elif d["synth"]:
+            skipped.append({"plot": f"layers_{safe_name(d['name'])}.png",
+                            "reason": f"{d['synth_path']} has no module rows"})
+    for m in models:  # the quantized models are the ones that become firmware
+        if m["quantized"] and any((r.get("bops") or 0) > 0 for r in m["metrics"].get("cost_per_layer") or []):
+            run(bops_plot, (m,), f"bops_{safe_name(m['dir'])}.png",
+                f"{m['label']}: BOPs per layer (metrics.json cost_per_layer)", "layers")
+    return written, skipped

@@ -1,0 +1,5 @@
+import sys
+
+from hls.report.build import main
+
+sys.exit(main())

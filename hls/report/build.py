@@ -1,0 +1,146 @@
+"""`make report`: the latency/resource dashboard, from whatever the pipeline left under build/.
+
+    python -m hls.report --build build --out build/reports [--screenshot page.png]
+
+Reads (each optional; what is absent is reported as not run, never filled in):
+
+    build/models/<model>[-float]/metrics.json      make train (model/metrics.py schema)
+    build/hls/<model>-<fw>/csim_report.json        make hls-csim (hls/csim_report.py schema)
+    build/hls/<model>-<fw>/synth_report.json       make synth (hls/synth_report.py schema)
+    build/hls/<model>-<fw>/estimate.json           make estimate / make hls-csim (hls/estimate.py),
+                                                   shown as a pre-synthesis estimate, never as a
+                                                   synthesis result
+    build/scan/<model>-<fw>/scan.json              make scan (hls/scan.py schema)
+    build/bench/*.json                             make bench (listed generically)
+
+Writes build/reports/: PNG plots, index.html (one page; the plots are PNGs next to it, linked
+by relative paths, so the folder can be copied anywhere) and dashboard.json (what was found,
+which plots were written, what was not run).
+
+A malformed JSON file, a report with a missing key or a non-numeric figure, or a
+synth_report.json that belongs to another design than its project directory (part, top module
+or clock differing from csim_report.json) stops the run with an error naming the file(s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from data.errors import QpartError
+from hls.report.browser import screenshot
+from hls.report.discover import collect
+from hls.report.points import accuracy_points
+from hls.report.render import render_html
+
+SCHEMA_VERSION = 1
+
+
+def _summary_json(data, points, written, skipped, copied, generated, out) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION, "generated": generated, "build": data["build"],
+        "out": str(out),
+        "found": {
+            "models": [{"dir": m["dir"], "model": m["model"], "quantized": m["quantized"],
+                        "metrics": m["path"]} for m in data["models"]],
+            "designs": [{"name": d["name"], "model": d["model"], "firmware": d["firmware"],
+                         "backend": d["backend"], "part": d["part"],
+                         "csim_report": d["csim_path"], "synth_report": d["synth_path"],
+                         "estimate": d["estimate_path"],
+                         "csim": d["csim_status"], "synthesis": d["synth_status"],
+                         "vivado_synth": None if d["synth"] is None else
+                         ("run" if d["synth"].get("vivado_synth") else "not run"),
+                         "cosim": None if d["synth"] is None else
+                         ((d["synth"].get("cosim") or {}).get("status") or "not run")}
+                        for d in data["designs"]],
+            "scans": [{"name": s["name"], "path": s["path"], "points": len(s["points"]),
+                       "synthesised": sum(p.get("synth") is not None for p in s["points"])}
+                      for s in data["scans"]],
+            "bench": [{"name": b["name"], "path": b["path"]} for b in data["bench"]],
+        },
+        "plots": written,
+        "plots_not_written": skipped,
+        "copied": copied,
+        "pareto_front": [{"label": p["label"], "source": p["source"], "axis": p["pareto"]}
+                         for p in points if p.get("pareto")],
+        # accuracy points: synthesised utilisation (util_max) and, apart, the estimate's
+        "points": [{k: p[k] for k in ("label", "source", "accuracy", "accuracy_kind", "binding",
+                                      "util_max", "est_binding", "est_util", "bops")}
+                   for p in points],
+        "not_run": data["not_run"],
+        "warnings": data["warnings"],
+    }
+
+
+def _clean_previous(out: Path):
+    """Remove the files a previous run wrote (listed in its dashboard.json), nothing else."""
+    old = out / "dashboard.json"
+    if not old.is_file():
+        return
+    try:
+        prev = json.loads(old.read_text())
+        files = [p["file"] for p in prev.get("plots", [])] + list(prev.get("copied", []))
+    except (json.JSONDecodeError, AttributeError, KeyError, TypeError):
+        return
+    for f in files:
+        p = (out / f).resolve()
+        if out.resolve() in p.parents and p.is_file():
+            p.unlink()
+
+
+def build_dashboard(build="build", out="build/reports") -> dict:
+    """Collect, plot, write index.html and dashboard.json; returns the summary dict."""
+    build, out = Path(build), Path(out)
+    data = collect(build)
+    out.mkdir(parents=True, exist_ok=True)
+    _clean_previous(out)
+    from hls.report.plots import make_plots, safe_name  # matplotlib: only when plotting
+
+    points = accuracy_points(data)
+    written, skipped = make_plots(data, points, out)
+    copied = []
+    for m in data["models"]:
+        for src in m["plots"]:
+            rel = f"models/{safe_name(m['dir'])}/{src.name}"
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, out / rel)
+            copied.append(rel)
+    generated = time.strftime("%Y-%m-%d %H:%M:%S")
+    (out / "index.html").write_text(render_html(data, points, written, skipped, copied,
+                                                generated))
+    summary = _summary_json(data, points, written, skipped, copied, generated, out)
+    (out / "dashboard.json").write_text(json.dumps(summary, indent=1, allow_nan=False,
+                                                   default=str) + "\n")
+    return summary
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--build", default="build", help="the build directory to read")
+    p.add_argument("--out", default="build/reports", help="where the dashboard goes")
+    p.add_argument("--screenshot", default=None,
+                   help="also render index.html in headless Chromium into this PNG")
+    args = p.parse_args(argv)
+    try:
+        summary = build_dashboard(args.build, args.out)
+        f = summary["found"]
+        print(f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
+              f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
+              f"{len(f['scans'])} scan(s), {len(f['bench'])} bench file(s)")
+        for line in summary["not_run"]:
+            print(f"[report] not run: {line}")
+        print(f"[report] {len(summary['plots'])} plot(s) -> {args.out}/index.html")
+        if args.screenshot:
+            print(f"[report] screenshot -> {screenshot(Path(args.out) / 'index.html', args.screenshot)}")
+    except QpartError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
