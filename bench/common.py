@@ -11,8 +11,12 @@ from pathlib import Path
 
 
 def machine() -> dict:
-    return {"cpu_count": os.cpu_count(), "machine": platform.machine(),
-            "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M:%S")}
+    return {
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
 
 
 def _strict(value):
@@ -29,6 +33,7 @@ def _strict(value):
 def write_json(path, payload: dict):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_strict({"machine": machine(), **payload}), indent=1,
-                               allow_nan=False))
+    path.write_text(
+        json.dumps(_strict({"machine": machine(), **payload}), indent=1, allow_nan=False)
+    )
     print(f"[bench] wrote {path}")

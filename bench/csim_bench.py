@@ -23,10 +23,24 @@ def main(argv=None):
     args = p.parse_args(argv)
     rows = []
     for name in args.models.split(","):
-        report = csim.run(name, args.fw, args.data_dir, args.n_jets, force=True,
-                          models_root=args.models_root, hls_root="build/bench/hls")
-        rows.append({"model": name, "firmware": args.fw, "backend": report["backend"],
-                     "predict": report["predict"], "testbench": report["testbench"]})
+        report = csim.run(
+            name,
+            args.fw,
+            args.data_dir,
+            args.n_jets,
+            force=True,
+            models_root=args.models_root,
+            hls_root="build/bench/hls",
+        )
+        rows.append(
+            {
+                "model": name,
+                "firmware": args.fw,
+                "backend": report["backend"],
+                "predict": report["predict"],
+                "testbench": report["testbench"],
+            }
+        )
     write_json(args.out, {"results": rows, "data_dir": args.data_dir})
 
 

@@ -36,8 +36,11 @@ def reader_rates(data_dir: str, n_particles: int) -> dict:
         t1 = time.perf_counter()
         F.pair_inputs(arrays["vectors"], arrays["mask"])
         pair_seconds = time.perf_counter() - t1
-        out[feature_set] = {"jets": n, "jets_per_second": round(n / seconds, 1),
-                            "pair_features_jets_per_second": round(n / pair_seconds, 1)}
+        out[feature_set] = {
+            "jets": n,
+            "jets_per_second": round(n / seconds, 1),
+            "pair_features_jets_per_second": round(n / pair_seconds, 1),
+        }
     return out
 
 
@@ -51,11 +54,16 @@ def main(argv=None):
     args = p.parse_args(argv)
     gen = generator_rates(args.jets_per_class, args.seed)
     read = reader_rates(args.data_dir, args.n_particles)
-    write_json(args.out, {
-        "generator_jets_per_second_per_core": gen,
-        "generator_jets_per_class": args.jets_per_class,
-        "reader": read, "reader_n_particles": args.n_particles, "data_dir": args.data_dir,
-    })
+    write_json(
+        args.out,
+        {
+            "generator_jets_per_second_per_core": gen,
+            "generator_jets_per_class": args.jets_per_class,
+            "reader": read,
+            "reader_n_particles": args.n_particles,
+            "data_dir": args.data_dir,
+        },
+    )
 
 
 if __name__ == "__main__":

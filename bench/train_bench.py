@@ -15,13 +15,29 @@ from pathlib import Path
 from bench.common import write_json
 from model.train import train
 
-FIELDS = ("accuracy", "macro_auc", "rejection_at_50pct", "parameters", "bops", "n_train",
-          "n_jets", "epochs_run", "train_seconds", "train_jets_per_second")
+FIELDS = (
+    "accuracy",
+    "macro_auc",
+    "rejection_at_50pct",
+    "parameters",
+    "bops",
+    "n_train",
+    "n_jets",
+    "epochs_run",
+    "train_seconds",
+    "train_jets_per_second",
+)
 
 
 def run(name, data_dir, root, quantized=None, epochs=None, max_jets_per_file=None):
-    result = train(name, data_dir, quantized=quantized, epochs=epochs,
-                   max_jets_per_file=max_jets_per_file, root=root)
+    result = train(
+        name,
+        data_dir,
+        quantized=quantized,
+        epochs=epochs,
+        max_jets_per_file=max_jets_per_file,
+        root=root,
+    )
     row = {k: result[k] for k in FIELDS}
     row.update(model=name, quantized=result["quantized"], max_jets_per_file=max_jets_per_file)
     return row
@@ -36,27 +52,65 @@ def main(argv=None):
     p.add_argument("--full-epochs", type=int, default=2)
     p.add_argument("--full-max-jets-per-file", type=int, default=None)
     p.add_argument("--skip-full", action="store_true")
-    p.add_argument("--only-full", action="store_true",
-                   help="train only part_full and part_l1 on its budget (appends to --out)")
+    p.add_argument(
+        "--only-full",
+        action="store_true",
+        help="train only part_full and part_l1 on its budget (appends to --out)",
+    )
     args = p.parse_args(argv)
     if args.only_full:
         rows = json.loads(Path(args.out).read_text())["results"] if Path(args.out).exists() else []
     else:
-        rows = [run("part_l1", args.data_dir, args.models_root, True, args.epochs),
-                run("part_l1", args.data_dir, args.models_root, False, args.epochs),
-                run("part_tiny", args.data_dir, args.models_root, True)]
+        rows = [
+            run("part_l1", args.data_dir, args.models_root, True, args.epochs),
+            run("part_l1", args.data_dir, args.models_root, False, args.epochs),
+            run("part_tiny", args.data_dir, args.models_root, True),
+        ]
     if not args.skip_full:
-        rows.append(run("part_full", args.data_dir, args.models_root, None, args.full_epochs,
-                        args.full_max_jets_per_file))
+        rows.append(
+            run(
+                "part_full",
+                args.data_dir,
+                args.models_root,
+                None,
+                args.full_epochs,
+                args.full_max_jets_per_file,
+            )
+        )
         # part_l1 on exactly part_full's budget (jets and epochs): the like-for-like row.
-        rows.append(run("part_l1", args.data_dir, f"{args.models_root}/full_budget", True,
-                        args.full_epochs, args.full_max_jets_per_file))
-    quant, flt = (next((r for r in rows if r["model"] == "part_l1" and r["quantized"] is q
-                       and r["max_jets_per_file"] is None), None) for q in (True, False))
-    write_json(args.out, {
-        "data_dir": args.data_dir, "results": rows,
-        "quantization_cost_accuracy": (flt["accuracy"] - quant["accuracy"]) if quant and flt
-        else None})
+        rows.append(
+            run(
+                "part_l1",
+                args.data_dir,
+                f"{args.models_root}/full_budget",
+                True,
+                args.full_epochs,
+                args.full_max_jets_per_file,
+            )
+        )
+    quant, flt = (
+        next(
+            (
+                r
+                for r in rows
+                if r["model"] == "part_l1"
+                and r["quantized"] is q
+                and r["max_jets_per_file"] is None
+            ),
+            None,
+        )
+        for q in (True, False)
+    )
+    write_json(
+        args.out,
+        {
+            "data_dir": args.data_dir,
+            "results": rows,
+            "quantization_cost_accuracy": (flt["accuracy"] - quant["accuracy"])
+            if quant and flt
+            else None,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ def read_json(path):
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        raise SchemaError(f"{path}: not valid JSON (line {err.lineno} column {err.colno}: "
-                          f"{err.msg})") from None
+        raise SchemaError(
+            f"{path}: not valid JSON (line {err.lineno} column {err.colno}: " f"{err.msg})"
+        ) from None
 
 
 def is_number(v) -> bool:
@@ -38,8 +39,10 @@ def need(obj, key, path, where="", kind=None):
         raise SchemaError(f"{path}: missing key {where}{key!r}")
     value = obj[key]
     if kind is not None and not isinstance(value, kind):
-        raise SchemaError(f"{path}: {where}{key!r} must be a "
-                          f"{getattr(kind, '__name__', kind)}, got {type(value).__name__}")
+        raise SchemaError(
+            f"{path}: {where}{key!r} must be a "
+            f"{getattr(kind, '__name__', kind)}, got {type(value).__name__}"
+        )
     return value
 
 

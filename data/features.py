@@ -33,8 +33,14 @@ _STD = {
 }
 
 _KIN = ["part_pt_log", "part_e_log", "part_logptrel", "part_logerel", "part_deltaR"]
-_PID = ["part_charge", "part_isChargedHadron", "part_isNeutralHadron", "part_isPhoton",
-        "part_isElectron", "part_isMuon"]
+_PID = [
+    "part_charge",
+    "part_isChargedHadron",
+    "part_isNeutralHadron",
+    "part_isPhoton",
+    "part_isElectron",
+    "part_isMuon",
+]
 _IP = ["part_d0", "part_d0err", "part_dz", "part_dzerr"]
 _ANGLES = ["part_deta", "part_dphi"]
 
@@ -65,7 +71,8 @@ class FeatureError(QpartError, ValueError):
 def feature_names(feature_set: str) -> list[str]:
     if feature_set not in FEATURE_SETS:
         raise FeatureError(
-            f"unknown feature set {feature_set!r}; choose one of {sorted(FEATURE_SETS)}")
+            f"unknown feature set {feature_set!r}; choose one of {sorted(FEATURE_SETS)}"
+        )
     return list(FEATURE_SETS[feature_set])
 
 
@@ -147,7 +154,7 @@ def pair_features_raw(vectors: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     phi = np.arctan2(py, px)
     drap = rap[:, :, None] - rap[:, None, :]
     dphi = np.mod(phi[:, :, None] - phi[:, None, :] + np.pi, 2 * np.pi) - np.pi
-    delta = np.sqrt(drap ** 2 + dphi ** 2)
+    delta = np.sqrt(drap**2 + dphi**2)
     ptmin = np.minimum(pt[:, :, None], pt[:, None, :])
     lndelta = np.log(np.maximum(delta, eps))
     lnkt = np.log(np.maximum(ptmin * delta, eps))

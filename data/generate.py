@@ -11,8 +11,9 @@ into (class, chunk) tasks of at most JETS_PER_CHUNK jets; chunk k becomes file k
 its jets divided in consecutive blocks (80/10/10 by default), so jets of one event stay together.
 Each task seeds Pythia from (seed, class index, chunk index) only, so the files do not depend on
 the number of workers.  Workers are spawned processes: a script that calls generate() with
-workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one TTree "tree": part_* jagged float32 (plus the counter
-branch "npart" that uproot writes for jagged data), jet_* float32, label_* one-hot bool.
+workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one TTree "tree":
+part_* jagged float32 (plus the counter branch "npart" that uproot writes for jagged data),
+jet_* float32, label_* one-hot bool.
 """
 
 import argparse
@@ -23,7 +24,6 @@ import os
 import queue
 import sys
 import time
-from data.errors import QpartError
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,16 +34,17 @@ from tqdm import tqdm
 
 from data import jets as J
 from data import truth
+from data.errors import QpartError
 from data.processes import COMMON, PROCESSES
 from data.schema import CLASS_NAMES, FILE_STEMS, LABEL_BRANCHES, TREE
 
 JETS_PER_CHUNK = 1000
 SPLITS = ("train", "val", "test")
-QCD_JETS_PER_EVENT = 2       # the two leading jets passing the cuts
+QCD_JETS_PER_EVENT = 2  # the two leading jets passing the cuts
 MIN_BATCH, MAX_BATCH = 10, 100
-MAX_EVENTS_PER_JET = 100     # give up below 1% jets per event...
-MIN_EVENTS_BEFORE_GIVING_UP = 2000   # ...but only after this many events
-PYTHIA_SEED_MAX = 900_000_000        # Pythia accepts seeds 1..900000000
+MAX_EVENTS_PER_JET = 100  # give up below 1% jets per event...
+MIN_EVENTS_BEFORE_GIVING_UP = 2000  # ...but only after this many events
+PYTHIA_SEED_MAX = 900_000_000  # Pythia accepts seeds 1..900000000
 
 _PART = "part"
 
@@ -64,6 +65,7 @@ class Task:
 
 # ----------------------------------------------------------------------------- Pythia
 
+
 def task_seeds(seed, cls, chunk, n):
     """Pythia seeds for a (class, chunk): a function of (seed, class index, chunk) only."""
     ss = np.random.SeedSequence([seed, CLASS_NAMES.index(cls), chunk])
@@ -72,6 +74,7 @@ def task_seeds(seed, cls, chunk, n):
 
 def make_pythia(settings, seed):
     from pythia8mc import Pythia  # imported here: the pythia8mc module is only needed in workers
+
     pythia = Pythia("", False)
     for s in tuple(settings) + ("Random:setSeed = on", f"Random:seed = {seed}"):
         if not pythia.readString(s):
@@ -97,6 +100,7 @@ class ChargeTable:
 
 # ----------------------------------------------------------------------------- selection
 
+
 def _flat(x, dtype):
     return ak.to_numpy(ak.flatten(x)).astype(dtype)
 
@@ -107,8 +111,15 @@ def flatten_events(events):
     Particles without a production vertex (vProd is None) are at the origin.
     """
     prt = events.prt
-    rec = {k: _flat(v, np.int64) for k, v in
-           (("pid", prt.id), ("status", prt.status), ("d1", prt.daughter1), ("d2", prt.daughter2))}
+    rec = {
+        k: _flat(v, np.int64)
+        for k, v in (
+            ("pid", prt.id),
+            ("status", prt.status),
+            ("d1", prt.daughter1),
+            ("d2", prt.daughter2),
+        )
+    }
     for k in ("px", "py", "pz", "e"):
         rec[k] = _flat(prt.p[k], np.float64)
     for k, f in (("x", "px"), ("y", "py"), ("z", "pz")):
@@ -124,7 +135,8 @@ def select_jets(events, cls, charge_of):
     vis_idx = np.nonzero(visible)[0]
     n_vis = np.bincount(np.repeat(np.arange(len(n_prt)), n_prt)[visible], minlength=len(n_prt))
     (jpx, jpy, jpz, _), n_jets, n_const, const_idx = J.cluster(
-        rec["px"][vis_idx], rec["py"][vis_idx], rec["pz"][vis_idx], rec["e"][vis_idx], n_vis)
+        rec["px"][vis_idx], rec["py"][vis_idx], rec["pz"][vis_idx], rec["e"][vis_idx], n_vis
+    )
 
     jpt, jeta, jphi = J.pt_eta_phi(jpx, jpy, jpz)
     prt_start = np.r_[0, np.cumsum(n_prt)[:-1]]
@@ -132,7 +144,7 @@ def select_jets(events, cls, charge_of):
     jet_start = np.r_[0, np.cumsum(n_jets)[:-1]]
     const_start = np.r_[0, np.cumsum(n_const)[:-1]]
 
-    chosen = []   # flat visible-particle indices of each selected jet's constituents
+    chosen = []  # flat visible-particle indices of each selected jet's constituents
     for ev in np.nonzero(n_jets)[0]:
         js = np.arange(jet_start[ev], jet_start[ev] + n_jets[ev])
         js = js[np.argsort(-jpt[js], kind="stable")]
@@ -143,12 +155,21 @@ def select_jets(events, cls, charge_of):
             keep = js[:QCD_JETS_PER_EVENT]
         else:
             sl = slice(prt_start[ev], prt_start[ev] + n_prt[ev])
-            record = truth.EventRecord(rec["pid"][sl], rec["d1"][sl], rec["d2"][sl],
-                                       rec["px"][sl], rec["py"][sl], rec["pz"][sl])
-            keep = js[truth.contained_jets(record, proc.resonance, proc.n_visible,
-                                           jeta[js], jphi[js], J.JET_R)]
+            record = truth.EventRecord(
+                rec["pid"][sl],
+                rec["d1"][sl],
+                rec["d2"][sl],
+                rec["px"][sl],
+                rec["py"][sl],
+                rec["pz"][sl],
+            )
+            keep = js[
+                truth.contained_jets(
+                    record, proc.resonance, proc.n_visible, jeta[js], jphi[js], J.JET_R
+                )
+            ]
         for j in keep:
-            local = const_idx[const_start[j]:const_start[j] + n_const[j]]
+            local = const_idx[const_start[j] : const_start[j] + n_const[j]]
             chosen.append(vis_idx[vis_start[ev] + local])
     if not chosen:
         return None
@@ -160,7 +181,7 @@ def select_jets(events, cls, charge_of):
 
 # ----------------------------------------------------------------------------- one task
 
-_report = None   # progress callback of this process: report(cls, n_jets)
+_report = None  # progress callback of this process: report(cls, n_jets)
 
 
 def _next_batch_size(remaining, jets, events):
@@ -171,8 +192,9 @@ def _next_batch_size(remaining, jets, events):
 def generate_jets(cls, n_jets, seeds, report=None):
     """Exactly n_jets jets of class cls (concatenated feature dict) and the events used."""
     proc = PROCESSES[cls]
-    pythias = [make_pythia(COMMON + proc.settings + tuple(v), s)
-               for v, s in zip(proc.variants, seeds)]
+    pythias = [
+        make_pythia(COMMON + proc.settings + tuple(v), s) for v, s in zip(proc.variants, seeds)
+    ]
     charge_of = ChargeTable(pythias[0])
     batches, have, events, turn = [], 0, 0, 0
     while have < n_jets:
@@ -180,7 +202,8 @@ def generate_jets(cls, n_jets, seeds, report=None):
             raise RuntimeError(
                 f"{cls}: only {have} of {n_jets} jets after {events} Pythia events "
                 f"({100 * have / events:.2f}% per event, below {100 / MAX_EVENTS_PER_JET:g}%); "
-                "check the process settings in data/processes.py")
+                "check the process settings in data/processes.py"
+            )
         size = _next_batch_size(n_jets - have, have, events)
         batch = pythias[turn % len(pythias)].nextBatch(size)
         events, turn = events + size, turn + 1
@@ -192,8 +215,14 @@ def generate_jets(cls, n_jets, seeds, report=None):
         have += take
         if report:
             report(cls, take)
-    out = {k: (ak.concatenate([b[k] for b in batches]) if k == _PART
-               else np.concatenate([b[k] for b in batches])) for k in batches[0]}
+    out = {
+        k: (
+            ak.concatenate([b[k] for b in batches])
+            if k == _PART
+            else np.concatenate([b[k] for b in batches])
+        )
+        for k in batches[0]
+    }
     return out, events
 
 
@@ -213,8 +242,9 @@ def write_tree(path, data, cls):
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with uproot.recreate(tmp) as f:
-            tree = f.mktree(TREE, {k: (v.type.content if k == _PART else v.dtype)
-                                   for k, v in branches.items()})
+            tree = f.mktree(
+                TREE, {k: (v.type.content if k == _PART else v.dtype) for k, v in branches.items()}
+            )
             tree.extend(branches)
         os.replace(tmp, path)
     finally:
@@ -231,20 +261,27 @@ def run_task(task):
     files, start = [], 0
     for name, size in zip(SPLITS, split_sizes(task.n_jets, task.split)):
         if size:
-            part = {k: v[start:start + size] for k, v in data.items()}
+            part = {k: v[start : start + size] for k, v in data.items()}
             path = Path(task.out_dir) / name / f"{FILE_STEMS[task.cls]}_{task.chunk:03d}.root"
             files.append(write_tree(path, part, task.cls))
         start += size
-    return {"cls": task.cls, "chunk": task.chunk, "jets": task.n_jets, "events": events,
-            "files": files, "seconds": time.perf_counter() - t0}
+    return {
+        "cls": task.cls,
+        "chunk": task.chunk,
+        "jets": task.n_jets,
+        "events": events,
+        "files": files,
+        "seconds": time.perf_counter() - t0,
+    }
 
 
 # ----------------------------------------------------------------------------- driver
 
+
 def _init_worker(q):
     global _report
     J.silence_fastjet_banner()
-    _report = lambda cls, n: q.put((cls, n))   # noqa: E731
+    _report = lambda cls, n: q.put((cls, n))  # noqa: E731
 
 
 def _check_classes(classes):
@@ -292,7 +329,7 @@ def _run_all(tasks, workers, bar):
         while not all(r.ready() for r in pending):
             for r in pending:
                 if r.ready() and not r.successful():
-                    r.get()   # re-raise the worker's error
+                    r.get()  # re-raise the worker's error
             try:
                 progress(*q.get(timeout=0.2))
             except queue.Empty:
@@ -312,8 +349,10 @@ def _describe(files):
     for f in map(Path, files):
         stem, k = f.stem.rsplit("_", 1)
         groups.setdefault((f.parent.name, stem), []).append(k)
-    return " ".join(f"{split}/{stem}_{ks[0]}" + (f"-{ks[-1]}" if len(ks) > 1 else "")
-                    for (split, stem), ks in sorted(groups.items()))
+    return " ".join(
+        f"{split}/{stem}_{ks[0]}" + (f"-{ks[-1]}" if len(ks) > 1 else "")
+        for (split, stem), ks in sorted(groups.items())
+    )
 
 
 def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split=(0.8, 0.1, 0.1)):
@@ -334,9 +373,14 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
 
     t0 = time.perf_counter()
-    with tqdm(total=len(classes) * int(jets_per_class), unit="jet", file=sys.stderr,
-              desc="generate", dynamic_ncols=True,
-              mininterval=0.5 if sys.stderr.isatty() else 15) as bar:  # quiet in logs
+    with tqdm(
+        total=len(classes) * int(jets_per_class),
+        unit="jet",
+        file=sys.stderr,
+        desc="generate",
+        dynamic_ncols=True,
+        mininterval=0.5 if sys.stderr.isatty() else 15,
+    ) as bar:  # quiet in logs
         results = _run_all(tasks, workers, bar)
     seconds = time.perf_counter() - t0
 
@@ -346,17 +390,37 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
     events = {c: sum(r["events"] for r in results if r["cls"] == c) for c in classes}
     total = sum(jets.values())
     others = before - {Path(f) for f in files}
-    print(f"wrote {len(files)} files to {out_dir}: {_describe(files)}"
-          + (f"; {len(others)} other .root files there left untouched" if others else ""),
-          file=sys.stderr)
-    print(f"generated {total} jets ({', '.join(f'{c} {n}' for c, n in jets.items())}) in "
-          f"{seconds:.1f} s, {total / seconds:.1f} jets/s, {workers} worker(s)", file=sys.stderr)
-    summary = {"out_dir": str(out_dir), "jets": jets, "events": events, "files": files,
-               "seconds": seconds, "jets_per_second": total / seconds, "workers": workers,
-               "seed": int(seed), "tasks": results}
-    _manifest(out_dir).write_text(json.dumps(
-        {"request": _request(jets_per_class, classes, seed, split),
-         "files": [str(Path(f).relative_to(out_dir)) for f in files], "jets": jets}, indent=1))
+    print(
+        f"wrote {len(files)} files to {out_dir}: {_describe(files)}"
+        + (f"; {len(others)} other .root files there left untouched" if others else ""),
+        file=sys.stderr,
+    )
+    print(
+        f"generated {total} jets ({', '.join(f'{c} {n}' for c, n in jets.items())}) in "
+        f"{seconds:.1f} s, {total / seconds:.1f} jets/s, {workers} worker(s)",
+        file=sys.stderr,
+    )
+    summary = {
+        "out_dir": str(out_dir),
+        "jets": jets,
+        "events": events,
+        "files": files,
+        "seconds": seconds,
+        "jets_per_second": total / seconds,
+        "workers": workers,
+        "seed": int(seed),
+        "tasks": results,
+    }
+    _manifest(out_dir).write_text(
+        json.dumps(
+            {
+                "request": _request(jets_per_class, classes, seed, split),
+                "files": [str(Path(f).relative_to(out_dir)) for f in files],
+                "jets": jets,
+            },
+            indent=1,
+        )
+    )
     return summary
 
 
@@ -368,8 +432,12 @@ def _manifest(out_dir) -> Path:
 
 
 def _request(jets_per_class, classes, seed, split):
-    return {"jets_per_class": int(jets_per_class), "classes": list(classes), "seed": int(seed),
-            "split": [float(x) for x in split]}
+    return {
+        "jets_per_class": int(jets_per_class),
+        "classes": list(classes),
+        "seed": int(seed),
+        "split": [float(x) for x in split],
+    }
 
 
 def already_generated(out_dir, jets_per_class, classes=None, seed=42, split=(0.8, 0.1, 0.1)):
@@ -382,26 +450,37 @@ def already_generated(out_dir, jets_per_class, classes=None, seed=42, split=(0.8
         return False
     want = _request(jets_per_class, _check_classes(classes), seed, split)
     return manifest.get("request") == want and all(
-        (Path(out_dir) / f).is_file() for f in manifest.get("files", []))
+        (Path(out_dir) / f).is_file() for f in manifest.get("files", [])
+    )
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--jets-per-class", type=int, required=True)
-    ap.add_argument("--classes", default=None,
-                    help=f"comma-separated subset of {','.join(CLASS_NAMES)} (default: all)")
+    ap.add_argument(
+        "--classes",
+        default=None,
+        help=f"comma-separated subset of {','.join(CLASS_NAMES)} (default: all)",
+    )
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    ap.add_argument("--force", action="store_true",
-                    help="regenerate even if the directory already holds this sample")
+    ap.add_argument(
+        "--force",
+        action="store_true",
+        help="regenerate even if the directory already holds this sample",
+    )
     args = ap.parse_args(argv)
     try:
-        if not args.force and already_generated(args.out, args.jets_per_class, args.classes,
-                                                args.seed):
-            print(f"{args.out} already holds this sample ({MANIFEST} matches: "
-                  f"{args.jets_per_class} jets per class, seed {args.seed}); nothing to do "
-                  "(--force regenerates)", file=sys.stderr)
+        if not args.force and already_generated(
+            args.out, args.jets_per_class, args.classes, args.seed
+        ):
+            print(
+                f"{args.out} already holds this sample ({MANIFEST} matches: "
+                f"{args.jets_per_class} jets per class, seed {args.seed}); nothing to do "
+                "(--force regenerates)",
+                file=sys.stderr,
+            )
             return
         generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers)
     except QpartError as e:

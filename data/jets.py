@@ -33,13 +33,14 @@ import numpy as np
 from data.schema import JET_BRANCHES, PARTICLE_BRANCHES
 
 JET_R = 0.8
-JET_PT_MIN = 500.0      # GeV
+JET_PT_MIN = 500.0  # GeV
 JET_ABS_ETA_MAX = 2.0
 SD_BETA, SD_ZCUT, SD_R0 = 0.0, 0.1, 0.8
 TAU_BETA, TAU_R0 = 1.0, 0.8
 N_TAUS = 4
 
-# Impact-parameter resolution model (see module docstring): (constant mm, multiple-scattering mm*GeV).
+# Impact-parameter resolution model (see module docstring):
+# (constant mm, multiple-scattering mm*GeV).
 A_D0, B_D0 = 0.010, 0.030
 A_DZ, B_DZ = 0.020, 0.060
 
@@ -90,12 +91,17 @@ def cluster(px, py, pz, e, counts):
     index = cs.constituent_index(min_pt=JET_PT_MIN)
     flat = ak.flatten(jets)
     p4 = tuple(ak.to_numpy(flat[f]).astype(np.float64) for f in ("px", "py", "pz", "E"))
-    return (p4, ak.to_numpy(ak.num(jets)), ak.to_numpy(ak.flatten(ak.num(index, axis=2))),
-            ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64))
+    return (
+        p4,
+        ak.to_numpy(ak.num(jets)),
+        ak.to_numpy(ak.flatten(ak.num(index, axis=2))),
+        ak.to_numpy(ak.flatten(index, axis=None)).astype(np.int64),
+    )
 
 
 def impact_parameters(px, py, pz, x, y, z):
-    """Straight-line transverse (d0) and longitudinal (dz) impact parameters w.r.t. the beam line."""
+    """Straight-line transverse (d0) and longitudinal (dz) impact parameters w.r.t. the beam
+    line."""
     pt = np.hypot(px, py)
     d0 = (x * py - y * px) / pt
     dz = z - (x * px + y * py) / pt * pz / pt
@@ -113,22 +119,35 @@ def _groomed_and_taus(px, py, pz, e, counts):
         warnings.filterwarnings("ignore", message="dcut and exclusive jets")
         cs = fastjet.ClusterSequence(jets, _CA_ALL)
         sd = cs.exclusive_jets_softdrop_grooming(
-            njets=1, beta=SD_BETA, symmetry_cut=SD_ZCUT, R0=SD_R0)
+            njets=1, beta=SD_BETA, symmetry_cut=SD_ZCUT, R0=SD_R0
+        )
         sdmass = np.nan_to_num(ak.to_numpy(sd.msoftdrop).astype(np.float64))
         taus = np.zeros((len(counts), N_TAUS))
         full = counts >= N_TAUS
         if full.any():
             sub = fastjet.ClusterSequence(jets[full], _CA_ALL)
-            taus[full] = np.asarray(sub.njettiness(
-                measure_definition="NormalizedMeasure", axes_definition="KT_Axes",
-                njets=list(range(1, N_TAUS + 1)), beta=TAU_BETA, R0=TAU_R0))
-        for j in np.nonzero(~full)[0]:   # fewer particles than axes: tau_N = 0 for N >= n
+            taus[full] = np.asarray(
+                sub.njettiness(
+                    measure_definition="NormalizedMeasure",
+                    axes_definition="KT_Axes",
+                    njets=list(range(1, N_TAUS + 1)),
+                    beta=TAU_BETA,
+                    R0=TAU_R0,
+                )
+            )
+        for j in np.nonzero(~full)[0]:  # fewer particles than axes: tau_N = 0 for N >= n
             n = int(counts[j])
             if n > 1:
-                one = fastjet.ClusterSequence(jets[j:j + 1], _CA_ALL)
-                taus[j, :n - 1] = np.asarray(one.njettiness(
-                    measure_definition="NormalizedMeasure", axes_definition="KT_Axes",
-                    njets=list(range(1, n)), beta=TAU_BETA, R0=TAU_R0))[0]
+                one = fastjet.ClusterSequence(jets[j : j + 1], _CA_ALL)
+                taus[j, : n - 1] = np.asarray(
+                    one.njettiness(
+                        measure_definition="NormalizedMeasure",
+                        axes_definition="KT_Axes",
+                        njets=list(range(1, n)),
+                        beta=TAU_BETA,
+                        R0=TAU_R0,
+                    )
+                )[0]
     return sdmass, taus
 
 
@@ -144,11 +163,13 @@ def jet_features(parts, counts):
     counts = np.asarray(counts, dtype=np.int64)
     jet_of = np.repeat(np.arange(len(counts)), counts)
     pt = np.hypot(parts["px"], parts["py"])
-    order = np.lexsort((-pt, jet_of))   # by jet, then pT descending
+    order = np.lexsort((-pt, jet_of))  # by jet, then pT descending
     p = {k: np.asarray(v)[order] for k, v in parts.items()}
     pt, eta, phi = pt_eta_phi(p["px"], p["py"], p["pz"])
 
-    jsum = {k: np.bincount(jet_of, weights=p[k], minlength=len(counts)) for k in ("px", "py", "pz", "e")}
+    jsum = {
+        k: np.bincount(jet_of, weights=p[k], minlength=len(counts)) for k in ("px", "py", "pz", "e")
+    }
     jpt, jeta, jphi = pt_eta_phi(jsum["px"], jsum["py"], jsum["pz"])
 
     charge = p["charge"]
@@ -160,10 +181,16 @@ def jet_features(parts, counts):
     zero = np.zeros_like(pt)
 
     part = {
-        "px": p["px"], "py": p["py"], "pz": p["pz"], "energy": p["e"],
-        "deta": eta - jeta[jet_of], "dphi": wrap_phi(phi - jphi[jet_of]),
-        "d0val": np.where(charged, d0, zero), "d0err": np.where(charged, d0err, zero),
-        "dzval": np.where(charged, dz, zero), "dzerr": np.where(charged, dzerr, zero),
+        "px": p["px"],
+        "py": p["py"],
+        "pz": p["pz"],
+        "energy": p["e"],
+        "deta": eta - jeta[jet_of],
+        "dphi": wrap_phi(phi - jphi[jet_of]),
+        "d0val": np.where(charged, d0, zero),
+        "d0err": np.where(charged, d0err, zero),
+        "dzval": np.where(charged, dz, zero),
+        "dzerr": np.where(charged, dzerr, zero),
         "charge": charge,
         "isChargedHadron": charged & ~is_e & ~is_mu,
         "isNeutralHadron": ~charged & ~is_photon,
@@ -171,13 +198,19 @@ def jet_features(parts, counts):
         "isElectron": is_e,
         "isMuon": is_mu,
     }
-    names = [b[len("part_"):] for b in PARTICLE_BRANCHES]
+    names = [b[len("part_") :] for b in PARTICLE_BRANCHES]
     assert set(names) == set(part), "particle features out of sync with schema"
     record = ak.unflatten(ak.zip({n: part[n].astype(np.float32) for n in names}), counts)
 
     sdmass, taus = _groomed_and_taus(p["px"], p["py"], p["pz"], p["e"], counts)
-    jet = {"jet_pt": jpt, "jet_eta": jeta, "jet_phi": jphi, "jet_energy": jsum["e"],
-           "jet_nparticles": counts, "jet_sdmass": sdmass}
+    jet = {
+        "jet_pt": jpt,
+        "jet_eta": jeta,
+        "jet_phi": jphi,
+        "jet_energy": jsum["e"],
+        "jet_nparticles": counts,
+        "jet_sdmass": sdmass,
+    }
     jet.update({f"jet_tau{n}": taus[:, n - 1] for n in range(1, N_TAUS + 1)})
     assert set(jet) == set(JET_BRANCHES), "jet features out of sync with schema"
     out = {"part": record}

@@ -30,7 +30,7 @@ def batches(arrays, batch_size, shuffle=True, seed=0, with_pairs=True, epoch=0):
     n = len(arrays["mask"])
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
-        yield _batch(arrays, order[start:start + batch_size], with_pairs)
+        yield _batch(arrays, order[start : start + batch_size], with_pairs)
 
 
 def _signature(n_particles, n_features, with_pairs):
@@ -38,8 +38,9 @@ def _signature(n_particles, n_features, with_pairs):
 
     spec = [tf.TensorSpec((None, n_particles, n_features), tf.float32)]
     if with_pairs:
-        spec.append(tf.TensorSpec((None, n_particles, n_particles, len(F.PAIR_FEATURES)),
-                                  tf.float32))
+        spec.append(
+            tf.TensorSpec((None, n_particles, n_particles, len(F.PAIR_FEATURES)), tf.float32)
+        )
     spec.append(tf.TensorSpec((None, n_particles), tf.float32))
     return (tuple(spec), tf.TensorSpec((None,), tf.int32))
 
@@ -56,12 +57,22 @@ def in_memory(arrays, batch_size, shuffle=True, seed=0, with_pairs=True):
         epoch[0] += 1
 
     ds = tf.data.Dataset.from_generator(
-        gen, output_signature=_signature(n_particles, n_features, with_pairs))
+        gen, output_signature=_signature(n_particles, n_features, with_pairs)
+    )
     return ds.prefetch(2)
 
 
-def streaming(files, feature_set, n_particles, labels, batch_size, shuffle_buffer=100_000,
-              seed=0, with_pairs=True, step_size=20_000):
+def streaming(
+    files,
+    feature_set,
+    n_particles,
+    labels,
+    batch_size,
+    shuffle_buffer=100_000,
+    seed=0,
+    with_pairs=True,
+    step_size=20_000,
+):
     """A tf.data.Dataset that streams ROOT files: never more than a shuffle buffer in memory.
 
     Files are visited in a seeded random order per pass; jets are shuffled within a buffer
@@ -79,21 +90,25 @@ def streaming(files, feature_set, n_particles, labels, batch_size, shuffle_buffe
         order = [files[i] for i in rng.permutation(len(files))]
         buffer = None
         for chunk in reader.iterate(order, feature_set, n_particles, labels, step_size):
-            buffer = chunk if buffer is None else {
-                k: np.concatenate([buffer[k], chunk[k]]) for k in chunk}
+            buffer = (
+                chunk
+                if buffer is None
+                else {k: np.concatenate([buffer[k], chunk[k]]) for k in chunk}
+            )
             n = len(buffer["mask"])
             if n >= shuffle_buffer:
                 # Emit all but half a buffer, which stays to mix with the next files.
                 perm = rng.permutation(n)
                 n_out = (n - shuffle_buffer // 2) // batch_size * batch_size
                 for start in range(0, n_out, batch_size):
-                    yield _batch(buffer, perm[start:start + batch_size], with_pairs)
+                    yield _batch(buffer, perm[start : start + batch_size], with_pairs)
                 buffer = {k: v[perm[n_out:]] for k, v in buffer.items()}
         if buffer is not None:
             perm = rng.permutation(len(buffer["mask"]))
             for start in range(0, len(perm), batch_size):
-                yield _batch(buffer, perm[start:start + batch_size], with_pairs)
+                yield _batch(buffer, perm[start : start + batch_size], with_pairs)
 
     ds = tf.data.Dataset.from_generator(
-        gen, output_signature=_signature(n_particles, n_features, with_pairs))
+        gen, output_signature=_signature(n_particles, n_features, with_pairs)
+    )
     return ds.prefetch(2)

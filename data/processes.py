@@ -29,8 +29,12 @@ COMMON = (
 )
 
 _HZ_NUNU = ("HiggsSM:ffbar2HZ = on", "23:onMode = off", "23:onIfAny = 12 14 16")
-_Z_JET = ("WeakBosonAndParton:qqbar2gmZg = on", "WeakBosonAndParton:qg2gmZq = on",
-          "WeakZ0:gmZmode = 2", "23:onMode = off")
+_Z_JET = (
+    "WeakBosonAndParton:qqbar2gmZg = on",
+    "WeakBosonAndParton:qg2gmZq = on",
+    "WeakZ0:gmZmode = 2",
+    "23:onMode = off",
+)
 _W_JET = ("WeakBosonAndParton:qqbar2Wg = on", "WeakBosonAndParton:qg2Wq = on", "24:onMode = off")
 _TTBAR = ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", "24:onMode = off")
 _QUARKS = "1 2 3 4 5"
@@ -57,16 +61,35 @@ class Process:
 PROCESSES = {
     # Z(->nunu) + jet: the recoiling parton gives the QCD jet, the Z leaves no visible trace.
     "QCD": Process(_Z_JET + ("23:onIfAny = 12 14 16",)),
-    "Hbb": Process(_HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 5 -5"), resonance=25, n_visible=2),
-    "Hcc": Process(_HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 4 -4"), resonance=25, n_visible=2),
-    "Hgg": Process(_HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 21 21"), resonance=25, n_visible=2),
-    "H4q": Process(_HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 24 -24", "24:onMode = off",
-                               f"24:onIfAny = {_QUARKS}"), resonance=25, n_visible=4),
+    "Hbb": Process(
+        _HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 5 -5"), resonance=25, n_visible=2
+    ),
+    "Hcc": Process(
+        _HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 4 -4"), resonance=25, n_visible=2
+    ),
+    "Hgg": Process(
+        _HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 21 21"), resonance=25, n_visible=2
+    ),
+    "H4q": Process(
+        _HZ_NUNU
+        + (
+            "25:onMode = off",
+            "25:onIfMatch = 24 -24",
+            "24:onMode = off",
+            f"24:onIfAny = {_QUARKS}",
+        ),
+        resonance=25,
+        n_visible=4,
+    ),
     "Hqql": Process(
         _HZ_NUNU + ("25:onMode = off", "25:onIfMatch = 24 -24", "24:onMode = off"),
-        variants=((f"24:onPosIfAny = {_QUARKS}", f"24:onNegIfAny = {_LEPTONS}"),
-                  (f"24:onNegIfAny = {_QUARKS}", f"24:onPosIfAny = {_LEPTONS}")),
-        resonance=25, n_visible=3),
+        variants=(
+            (f"24:onPosIfAny = {_QUARKS}", f"24:onNegIfAny = {_LEPTONS}"),
+            (f"24:onNegIfAny = {_QUARKS}", f"24:onPosIfAny = {_LEPTONS}"),
+        ),
+        resonance=25,
+        n_visible=3,
+    ),
     "Zqq": Process(_Z_JET + (f"23:onIfAny = {_QUARKS}",), resonance=23, n_visible=2),
     "Wqq": Process(_W_JET + (f"24:onIfAny = {_QUARKS}",), resonance=24, n_visible=2),
     # Both tops decay the same way, so either can give a jet of the class.

@@ -85,8 +85,10 @@ def _open_tree(path: str, branches):
     except DataError:
         raise
     except Exception as err:  # uproot raises many types for truncated / non-ROOT files
-        raise DataError(f"{path}: not a readable ROOT file ({type(err).__name__}: "
-                        f"{str(err).splitlines()[0]})") from None
+        raise DataError(
+            f"{path}: not a readable ROOT file ({type(err).__name__}: "
+            f"{str(err).splitlines()[0]})"
+        ) from None
 
 
 def _checked_tree(path, branches):
@@ -115,20 +117,31 @@ def labels_from(arrays, scheme: LabelScheme, path: str) -> np.ndarray:
         y = ak.to_numpy(arrays[scheme.branch]).astype(np.int64)
         bad = (y < 0) | (y >= len(scheme.names))
         if bad.any():
-            raise DataError(f"{path}: branch {scheme.branch!r} has class index "
-                            f"{y[bad][0]} outside 0..{len(scheme.names) - 1}")
+            raise DataError(
+                f"{path}: branch {scheme.branch!r} has class index "
+                f"{y[bad][0]} outside 0..{len(scheme.names) - 1}"
+            )
         return y
     onehot = np.stack([ak.to_numpy(arrays[b]).astype(np.float64) for b in scheme.branches], -1)
     ok = np.isin(onehot, (0.0, 1.0)).all(axis=1) & (onehot.sum(axis=1) == 1.0)
     if not ok.all():
         row = int(np.flatnonzero(~ok)[0])
-        raise DataError(f"{path}: labels {', '.join(scheme.branches)} are not one-hot "
-                        f"(entry {row}: {onehot[row].tolist()})")
+        raise DataError(
+            f"{path}: labels {', '.join(scheme.branches)} are not one-hot "
+            f"(entry {row}: {onehot[row].tolist()})"
+        )
     return onehot.argmax(axis=1)
 
 
-def iterate(files, feature_set: str, n_particles: int, labels: LabelScheme | None = None,
-            step_size: int = 20000, extra_branches=(), max_per_file: int | None = None):
+def iterate(
+    files,
+    feature_set: str,
+    n_particles: int,
+    labels: LabelScheme | None = None,
+    step_size: int = 20000,
+    extra_branches=(),
+    max_per_file: int | None = None,
+):
     """Yield chunks {features, mask, vectors, [labels], extra...} of at most `step_size` jets.
 
     `labels=None` reads files without label branches (inference). `max_per_file` reads only the
@@ -143,8 +156,9 @@ def iterate(files, feature_set: str, n_particles: int, labels: LabelScheme | Non
         tree = _open_tree(path, branches)
         try:
             stop = None if max_per_file is None else min(max_per_file, tree.num_entries)
-            for arrays in tree.iterate(branches, step_size=step_size, entry_stop=stop,
-                                       library="ak"):
+            for arrays in tree.iterate(
+                branches, step_size=step_size, entry_stop=stop, library="ak"
+            ):
                 x, mask, vectors = F.particle_inputs(arrays, feature_set, n_particles)
                 chunk = {"features": x, "mask": mask, "vectors": vectors}
                 if labels is not None:
@@ -158,9 +172,23 @@ def iterate(files, feature_set: str, n_particles: int, labels: LabelScheme | Non
             raise DataError(f"{path}: failed while reading ({type(err).__name__}: {err})") from None
 
 
-def load_arrays(files, feature_set: str, n_particles: int, labels: LabelScheme | None = None,
-                max_per_file: int | None = None, extra_branches=()) -> dict:
+def load_arrays(
+    files,
+    feature_set: str,
+    n_particles: int,
+    labels: LabelScheme | None = None,
+    max_per_file: int | None = None,
+    extra_branches=(),
+) -> dict:
     """Read every chunk into one dict of arrays (small samples that fit in memory)."""
-    parts = list(iterate(files, feature_set, n_particles, labels, extra_branches=extra_branches,
-                         max_per_file=max_per_file))
+    parts = list(
+        iterate(
+            files,
+            feature_set,
+            n_particles,
+            labels,
+            extra_branches=extra_branches,
+            max_per_file=max_per_file,
+        )
+    )
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -8,21 +8,40 @@ TREE = "tree"
 
 # Per-particle branches (jagged: one entry per constituent, vector<float> in the real release).
 PARTICLE_BRANCHES = (
-    "part_px", "part_py", "part_pz", "part_energy",
-    "part_deta", "part_dphi",
-    "part_d0val", "part_d0err", "part_dzval", "part_dzerr",
+    "part_px",
+    "part_py",
+    "part_pz",
+    "part_energy",
+    "part_deta",
+    "part_dphi",
+    "part_d0val",
+    "part_d0err",
+    "part_dzval",
+    "part_dzerr",
     "part_charge",
-    "part_isChargedHadron", "part_isNeutralHadron", "part_isPhoton",
-    "part_isElectron", "part_isMuon",
+    "part_isChargedHadron",
+    "part_isNeutralHadron",
+    "part_isPhoton",
+    "part_isElectron",
+    "part_isMuon",
 )
 
 # Per-jet branches.
 JET_BRANCHES = (
-    "jet_pt", "jet_eta", "jet_phi", "jet_energy", "jet_nparticles", "jet_sdmass",
-    "jet_tau1", "jet_tau2", "jet_tau3", "jet_tau4",
+    "jet_pt",
+    "jet_eta",
+    "jet_phi",
+    "jet_energy",
+    "jet_nparticles",
+    "jet_sdmass",
+    "jet_tau1",
+    "jet_tau2",
+    "jet_tau3",
+    "jet_tau4",
 )
 
-# The ten JetClass classes in the release's label order: (label branch, file-name stem, description).
+# The ten JetClass classes in the release's label order:
+# (label branch, file-name stem, description).
 CLASSES = (
     ("label_QCD", "ZJetsToNuNu", "QCD (Z->nunu + jets)"),
     ("label_Hbb", "HToBB", "H->bb"),
@@ -37,5 +56,5 @@ CLASSES = (
 )
 
 LABEL_BRANCHES = tuple(c[0] for c in CLASSES)
-CLASS_NAMES = tuple(c[0][len("label_"):] for c in CLASSES)
-FILE_STEMS = dict((c[0][len("label_"):], c[1]) for c in CLASSES)
+CLASS_NAMES = tuple(c[0][len("label_") :] for c in CLASSES)
+FILE_STEMS = dict((c[0][len("label_") :], c[1]) for c in CLASSES)

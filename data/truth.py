@@ -9,7 +9,7 @@ own shower), which is what "the decay products are inside the jet" means in JetC
 
 import numpy as np
 
-RESONANCES = (6, 23, 24, 25)   # decayed further when found among decay products
+RESONANCES = (6, 23, 24, 25)  # decayed further when found among decay products
 NEUTRINOS = (12, 14, 16)
 
 
@@ -86,6 +86,6 @@ def contained_jets(record, abs_id, n_visible, jet_eta, jet_phi, radius):
         eta, phi = record.eta_phi([r] + prods)
         deta = eta[:, None] - jet_eta[None, :]
         dphi = delta_phi(phi[:, None], jet_phi[None, :])
-        inside = np.all(deta ** 2 + dphi ** 2 < radius ** 2, axis=0)
+        inside = np.all(deta**2 + dphi**2 < radius**2, axis=0)
         found.update(np.nonzero(inside)[0].tolist())
     return sorted(found)

@@ -68,7 +68,8 @@ def validate(data: dict, schema: dict, where: str) -> dict:
     if unknown:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; "
-            f"allowed: {', '.join(sorted(schema))}")
+            f"allowed: {', '.join(sorted(schema))}"
+        )
     out = {}
 
     def inner(key):  # "file: section" then "file: section.sub"
@@ -95,8 +96,7 @@ def validate(data: dict, schema: dict, where: str) -> dict:
         else:
             ok = isinstance(value, allowed) or (value is None and type(None) in allowed)
         if not ok:
-            raise ConfigError(
-                f"{where}: key {key!r} must be {_type_name(types)}, got {value!r}")
+            raise ConfigError(f"{where}: key {key!r} must be {_type_name(types)}, got {value!r}")
         out[key] = value
     return out
 

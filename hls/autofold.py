@@ -42,7 +42,8 @@ def auto_fold(model, fw: dict, trained: bool) -> dict:
             f"({est['fit']['budget_fraction']:.0%} of {fw['part']}): over "
             f"{', '.join(est['fit']['over_budget'] + est['fit']['over_slr']) or 'the region limit'}"
             f"; binding: {est['fit']['binding']} at "
-            f"{est['resources'][est['fit']['binding']]['utilization_pct']}%")
+            f"{est['resources'][est['fit']['binding']]['utilization_pct']}%"
+        )
     maxed: set[str] = set()
     while target is None or est["latency"]["interval_max"] > target:
         open_layers = [lay for lay in est["layers"] if lay["name"] not in maxed]
@@ -67,7 +68,8 @@ def auto_fold(model, fw: dict, trained: bool) -> dict:
             f"{fw['path']}: budget.ii_cycles={target}: the best folding within "
             f"{fw['budget']['resources']:.0%} of {fw['part']} has an interval of "
             f"{est['latency']['interval_max']} cycles, bound by {slow['name']} "
-            f"({slow['rows']} rows at {slow['parallel']} per iteration)")
+            f"({slow['rows']} rows at {slow['parallel']} per iteration)"
+        )
     out = _with_parallel(fw, choice)
     out["auto_parallel"] = {lay["name"]: lay["parallel"] for lay in est["layers"]}
     return out

@@ -67,8 +67,9 @@ def layer_region(layer: dict) -> Region | None:
             else:  # line buffer on a stream: one kernel, one output position per iteration
                 trips = layer["out_width"]
         r = Region(layer["name"], trips=trips, ii=rf if kind == "dense" else 1, share_var=False)
-        r.const_macs.append((lanes * _products(layer), bits(layer["weight_type"]),
-                             bits(layer["input_type"])))
+        r.const_macs.append(
+            (lanes * _products(layer), bits(layer["weight_type"]), bits(layer["input_type"]))
+        )
         n_out = layer.get("n_out") or layer["n_filt"]
         r.adds.append((lanes * n_out, bits(layer["result_type"])))
         r.mac_terms = layer.get("n_in") or layer["n_chan"] * layer.get("filt_width", 1)
@@ -85,8 +86,9 @@ def layer_region(layer: dict) -> Region | None:
         r = Region(layer["name"], share_var=False)
         r.tables += [(n, tsize, e_bits - 1), (1, tsize, i_bits - 1)]
         r.var_mults.append((n, e_bits, i_bits))
-        r.adds += [(n, bits(layer["input_type"]))] * (3 if layer.get("implementation") ==
-                                                      "stable" else 1)
+        r.adds += [(n, bits(layer["input_type"]))] * (
+            3 if layer.get("implementation") == "stable" else 1
+        )
         return r
     if kind == "sigmoid":
         r = Region(layer["name"])
@@ -146,10 +148,14 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> Rules:
     dsp_share = sum(r[3] for r in wide) / sum(r[4] for r in wide)
     wide_lut = sum(r[2] for r in wide) / sum(r[0] for r in wide)
     select = sum(lut for _, lut in relu) / sum(b for b, _ in relu)
-    new = replace(rules, cmac_lut_base=round(float(base), 2),
-                  cmac_lut_per_bit2=round(float(per_bit2), 4),
-                  wide_const_dsp_share=round(dsp_share, 4), wide_cmac_lut=round(wide_lut, 2),
-                  select_lut_per_bit=round(select, 3))
+    new = replace(
+        rules,
+        cmac_lut_base=round(float(base), 2),
+        cmac_lut_per_bit2=round(float(per_bit2), 4),
+        wide_const_dsp_share=round(dsp_share, 4),
+        wide_cmac_lut=round(wide_lut, 2),
+        select_lut_per_bit=round(select, 3),
+    )
     # FF: pipeline registers per LUT, over the fit designs' totals
     luts = sum(design_estimate(d, replace(new, ff_per_lut=1.0))["FF"] for d in fit_set)
     ffs = sum(d["totals"]["FF"] for d in fit_set)
@@ -158,8 +164,9 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> Rules:
     # depth: adder-tree levels per cycle, the integer that best matches the fit latencies
     def latency_error(levels):
         trial = replace(new, adder_levels_per_cycle=levels)
-        return sum(abs(design_estimate(d, trial)["latency"] - d["totals"]["latency_max"])
-                   for d in fit_set)
+        return sum(
+            abs(design_estimate(d, trial)["latency"] - d["totals"]["latency_max"]) for d in fit_set
+        )
 
     return replace(new, adder_levels_per_cycle=min(range(2, 9), key=latency_error))
 
@@ -176,11 +183,20 @@ def errors(designs: list[dict], rules: Rules, role="holdout") -> dict:
             est = design_estimate(d, rules)[key]
             rep = d["totals"]["latency_max" if key == "latency" else key]
             if rep:  # a zero report (e.g. no DSP) has no relative error; shown, not counted
-                rows.append({"design": d["name"], "estimate": est, "report": rep,
-                             "error": abs(est - rep) / rep})
+                rows.append(
+                    {
+                        "design": d["name"],
+                        "estimate": est,
+                        "report": rep,
+                        "error": abs(est - rep) / rep,
+                    }
+                )
         errs = [r["error"] for r in rows]
-        table[key] = {"median": round(statistics.median(errs), 3) if errs else None,
-                      "worst": round(max(errs), 3) if errs else None, "designs": rows}
+        table[key] = {
+            "median": round(statistics.median(errs), 3) if errs else None,
+            "worst": round(max(errs), 3) if errs else None,
+            "designs": rows,
+        }
     return table
 
 
@@ -190,9 +206,12 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     designs = load(args.data)
     rules = fit(designs)
-    out = {"fitted": rules.as_dict(), "shipped": cost.DEFAULT_RULES.as_dict(),
-           "holdout": errors(designs, cost.DEFAULT_RULES),
-           "fit": errors(designs, cost.DEFAULT_RULES, "fit")}
+    out = {
+        "fitted": rules.as_dict(),
+        "shipped": cost.DEFAULT_RULES.as_dict(),
+        "holdout": errors(designs, cost.DEFAULT_RULES),
+        "fit": errors(designs, cost.DEFAULT_RULES, "fit"),
+    }
     print(json.dumps(out, indent=1))
     for key, row in out["holdout"].items():
         print(f"{key:<9} median {row['median']}  worst {row['worst']}", file=sys.stderr)

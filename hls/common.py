@@ -6,8 +6,7 @@ from __future__ import annotations
 import math
 
 RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
-RESOURCE_LABELS = {"LUT": "LUT", "FF": "FF", "DSP": "DSP", "BRAM_18K": "BRAM 18K",
-                   "URAM": "URAM"}
+RESOURCE_LABELS = {"LUT": "LUT", "FF": "FF", "DSP": "DSP", "BRAM_18K": "BRAM 18K", "URAM": "URAM"}
 PROJECT_NAME = "myproject"  # the hls4ml project (top function) name of every qpart design
 # the command hls4ml 1.3.0's backends run for synthesis
 TOOLS = {"Vivado": "vivado_hls", "Vitis": "vitis-run"}

@@ -31,8 +31,10 @@ def _arch(keras_model):
     for layer in layers:
         nodes = layer.get("inbound_nodes") or [[]]
         if len(layer.get("inbound_nodes") or []) > 1:
-            raise QpartHLSError(f"{layer['config']['name']}: shared layers (called more than "
-                                "once) are not supported")
+            raise QpartHLSError(
+                f"{layer['config']['name']}: shared layers (called more than "
+                "once) are not supported"
+            )
         layer["inputs"] = [n[0] for n in nodes[0]]
     return layers
 
@@ -49,23 +51,29 @@ def keras_result_types(keras_model) -> dict:
     for layer in layers:
         name, cls, cfg = layer["config"]["name"], layer["class_name"], layer["config"]
         if name in RESERVED_NAMES:
-            raise QpartHLSError(f"layer name '{name}' clashes with an hls4ml attribute; rename "
-                                "the layer")
+            raise QpartHLSError(
+                f"layer name '{name}' clashes with an hls4ml attribute; rename " "the layer"
+            )
         if cls == "InputLayer":
             continue
         if cfg.get("quantized") is False:
-            raise QpartHLSError(f"{name} ({cls}): quantized=False is the float twin; only "
-                                "fixed-point layers have firmware")
+            raise QpartHLSError(
+                f"{name} ({cls}): quantized=False is the float twin; only "
+                "fixed-point layers have firmware"
+            )
         if cls in RESHAPES:
             types[name] = types[layer["inputs"][0]]
         elif "result_t" in cfg:
             if cfg["result_t"] is None:
-                raise QpartHLSError(f"{name} ({cls}): result_t is not set; the firmware needs "
-                                    "every cast type")
+                raise QpartHLSError(
+                    f"{name} ({cls}): result_t is not set; the firmware needs " "every cast type"
+                )
             types[name] = cfg["result_t"]
         else:
-            raise QpartHLSError(f"{name}: {cls} is not a qpart layer; the qpart firmware supports "
-                                "model.layers' fixed-point layers plus Flatten/Reshape")
+            raise QpartHLSError(
+                f"{name}: {cls} is not a qpart layer; the qpart firmware supports "
+                "model.layers' fixed-point layers plus Flatten/Reshape"
+            )
     for layer in layers:
         if layer["class_name"] != "InputLayer":
             continue
@@ -83,10 +91,13 @@ def keras_result_types(keras_model) -> dict:
                 else:
                     raise QpartHLSError(
                         f"input {name} feeds {other['config']['name']} ({cls}) directly; cast it "
-                        "with an FxQuant layer first (masks may go straight to attention)")
+                        "with an FxQuant layer first (masks may go straight to attention)"
+                    )
         if len(wanted) != 1:
-            raise QpartHLSError(f"input {name} is read with types {sorted(wanted) or 'none'}; "
-                                "it needs exactly one")
+            raise QpartHLSError(
+                f"input {name} is read with types {sorted(wanted) or 'none'}; "
+                "it needs exactly one"
+            )
         types[name] = wanted.pop()
     return types
 
@@ -100,8 +111,9 @@ def _merge(base: dict, over: dict) -> dict:
     return base
 
 
-def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None,
-               parallel=1) -> dict:
+def hls_config(
+    keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None, parallel=1
+) -> dict:
     """The hls4ml config ('name' granularity), precisions from the Keras model. Every layer's
     row loop is folded by `parallel` (rows per iteration, an int or 'all') and `reuse_factor`
     (II) unless an override says otherwise; the top function is a DATAFLOW region (each layer
@@ -113,9 +125,15 @@ def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None
     reuse_factor = over.get("Model", {}).get("ReuseFactor", reuse_factor)
     parallel = over.get("Model", {}).get("ParallelizationFactor", parallel)
     cfg = hls4ml.utils.config_from_keras_model(
-        keras_model, granularity="name", backend=backend, default_reuse_factor=reuse_factor)
-    cfg["Model"].update(Strategy="Latency", ReuseFactor=reuse_factor, BramFactor=1_000_000_000,
-                        TraceOutput=False, PipelineStyle="dataflow")
+        keras_model, granularity="name", backend=backend, default_reuse_factor=reuse_factor
+    )
+    cfg["Model"].update(
+        Strategy="Latency",
+        ReuseFactor=reuse_factor,
+        BramFactor=1_000_000_000,
+        TraceOutput=False,
+        PipelineStyle="dataflow",
+    )
     for name, layer_cfg in cfg["LayerName"].items():
         if name in types:
             layer_cfg["Precision"] = {"result": types[name]}
@@ -123,14 +141,25 @@ def hls_config(keras_model, backend="Vivado", reuse_factor=1, hls_overrides=None
         layer_cfg["ParallelizationFactor"] = parallel
     for name, layer_cfg in over.get("LayerName", {}).items():
         if "Precision" in layer_cfg:
-            raise QpartHLSError(f"hls_overrides: LayerName.{name}.Precision: precisions come from "
-                                "the Keras layers (change them there)")
+            raise QpartHLSError(
+                f"hls_overrides: LayerName.{name}.Precision: precisions come from "
+                "the Keras layers (change them there)"
+            )
     return _merge(cfg, over)
 
 
-def convert(keras_model, output_dir, backend="Vivado", part=None, clock_period=5,
-            io_type="io_parallel", reuse_factor=1, project_name=PROJECT_NAME, hls_overrides=None,
-            parallel=1):
+def convert(
+    keras_model,
+    output_dir,
+    backend="Vivado",
+    part=None,
+    clock_period=5,
+    io_type="io_parallel",
+    reuse_factor=1,
+    project_name=PROJECT_NAME,
+    hls_overrides=None,
+    parallel=1,
+):
     """Keras qpart model -> hls4ml ModelGraph (written by compile()/write(), not compiled).
 
     hls_overrides: merged into the hls4ml config, e.g. {"Model": {"ReuseFactor": 2}} or
@@ -146,5 +175,12 @@ def convert(keras_model, output_dir, backend="Vivado", part=None, clock_period=5
     config = hls_config(keras_model, backend, reuse_factor, hls_overrides, parallel)
     kwargs = {"part": part} if part else {}
     return hls4ml.converters.convert_from_keras_model(
-        keras_model, output_dir=str(output_dir), project_name=project_name, backend=backend,
-        io_type=io_type, clock_period=clock_period, hls_config=config, **kwargs)
+        keras_model,
+        output_dir=str(output_dir),
+        project_name=project_name,
+        backend=backend,
+        io_type=io_type,
+        clock_period=clock_period,
+        hls_config=config,
+        **kwargs,
+    )

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, fields
 
 from hls.common import RESOURCES
 
-
 # DSP48E2: a 27 x 18 signed multiplier.
 DSP_A_BITS, DSP_B_BITS = 27, 18
 # BRAM18K aspect ratios (depth, width) a ROM can take.
@@ -72,15 +71,15 @@ class Region:
     name: str
     trips: int = 1
     ii: int = 1
-    const_macs: list = field(default_factory=list)   # (count, weight_bits, data_bits)
-    var_mults: list = field(default_factory=list)    # (count, a_bits, b_bits), a/b signed widths
-    adds: list = field(default_factory=list)         # (count, bits): adders, comparators, casts
-    selects: list = field(default_factory=list)      # (count, bits): ReLU, masks
-    tables: list = field(default_factory=list)       # (reads, depth, width) per table
-    muxes: list = field(default_factory=list)        # (bits, ways): row reads by a loop index
-    mac_terms: int = 1                               # longest sum (for the depth)
-    share_var: bool = True                           # ALLOCATION shares var x var products
-    pipelined: bool = True                           # registers between stages (FF)
+    const_macs: list = field(default_factory=list)  # (count, weight_bits, data_bits)
+    var_mults: list = field(default_factory=list)  # (count, a_bits, b_bits), a/b signed widths
+    adds: list = field(default_factory=list)  # (count, bits): adders, comparators, casts
+    selects: list = field(default_factory=list)  # (count, bits): ReLU, masks
+    tables: list = field(default_factory=list)  # (reads, depth, width) per table
+    muxes: list = field(default_factory=list)  # (bits, ways): row reads by a loop index
+    mac_terms: int = 1  # longest sum (for the depth)
+    share_var: bool = True  # ALLOCATION shares var x var products
+    pipelined: bool = True  # registers between stages (FF)
 
     @property
     def unrolled_mults(self) -> int:
@@ -130,16 +129,22 @@ def region_cost(region: Region, rules: Rules = DEFAULT_RULES) -> dict:
                 lut += n * (ab + bb) * math.ceil(region.ii / r.mux_ways_per_lut)
     lut += sum(c * b * r.add_lut_per_bit for c, b in region.adds)
     lut += sum(c * b * r.select_lut_per_bit for c, b in region.selects)
-    lut += sum(bits * math.ceil(ways / r.mux_ways_per_lut) for bits, ways in region.muxes
-               if ways > 1)
+    lut += sum(
+        bits * math.ceil(ways / r.mux_ways_per_lut) for bits, ways in region.muxes if ways > 1
+    )
     for reads, depth, width in region.tables:
         one = rom_cost(depth, width)
         copies = rom_copies(reads, region.ii)
         lut += copies * one["LUT"]
         bram += copies * one["BRAM_18K"]
     ff = lut * r.ff_per_lut if region.pipelined else 0.0
-    return {"LUT": int(round(lut)), "FF": int(round(ff)), "DSP": int(dsp),
-            "BRAM_18K": int(bram), "URAM": 0}
+    return {
+        "LUT": int(round(lut)),
+        "FF": int(round(ff)),
+        "DSP": int(dsp),
+        "BRAM_18K": int(bram),
+        "URAM": 0,
+    }
 
 
 def region_depth(region: Region, rules: Rules = DEFAULT_RULES) -> int:

@@ -57,9 +57,14 @@ def claim_output_dir(out: Path, identity: dict, force: bool):
             except json.JSONDecodeError:
                 owner = {"unreadable": str(marker)}
         if owner != identity and not force:
-            what = (f"project of {owner.get('model')} / {owner.get('firmware')} "
-                    f"(architecture {owner.get('architecture')})") if owner and "model" in owner \
+            what = (
+                (
+                    f"project of {owner.get('model')} / {owner.get('firmware')} "
+                    f"(architecture {owner.get('architecture')})"
+                )
+                if owner and "model" in owner
                 else "files that are not a qpart project"
+            )
             raise CsimError(f"{out} already holds {what}; remove it or rerun with FORCE=1")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +76,9 @@ def test_jets(data_dir, cfg, n_jets: int) -> dict:
     files = reader.resolve_files(str(Path(data_dir) / "test" / "*.root"))
     per_file = math.ceil(n_jets / len(files))
     scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
-    arrays = reader.load_arrays(files, cfg["data"]["features"], cfg["data"]["n_particles"],
-                                scheme, max_per_file=per_file)
+    arrays = reader.load_arrays(
+        files, cfg["data"]["features"], cfg["data"]["n_particles"], scheme, max_per_file=per_file
+    )
     return {k: v[:n_jets] for k, v in arrays.items()}
 
 
@@ -98,6 +104,7 @@ def compare(keras_out, csim_out, lsb, labels) -> dict:
 
 # ------------------------------------------------------------------ the standalone testbench
 
+
 def _tb_line(row) -> str:
     return " ".join(repr(float(v)) for v in row)
 
@@ -118,22 +125,34 @@ def first_compiler_error(stderr: str, context: int = 6) -> str:
     lines = stderr.splitlines()
     for i, line in enumerate(lines):
         if re.search(r"\berror\b", line):
-            return "\n".join(lines[max(0, i - 1):i + context])
+            return "\n".join(lines[max(0, i - 1) : i + context])
     return "\n".join(lines[-context:])
 
 
 def build_testbench(prj: Path, project_name=PROJECT_NAME) -> tuple[Path, float]:
     """g++ the generated testbench against the shipped ap_types; returns (binary, seconds)."""
     exe = prj / f"{project_name}_csim_tb"
-    cmd = ["g++", "-O2", "-std=c++14", "-fno-gnu-unique",
-           f"{project_name}_test.cpp", f"firmware/{project_name}.cpp",
-           "-Ifirmware", "-Ifirmware/ap_types", "-Ifirmware/nnet_utils",
-           '-DWEIGHTS_DIR="firmware/weights"', "-o", exe.name]
+    cmd = [
+        "g++",
+        "-O2",
+        "-std=c++14",
+        "-fno-gnu-unique",
+        f"{project_name}_test.cpp",
+        f"firmware/{project_name}.cpp",
+        "-Ifirmware",
+        "-Ifirmware/ap_types",
+        "-Ifirmware/nnet_utils",
+        '-DWEIGHTS_DIR="firmware/weights"',
+        "-o",
+        exe.name,
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=prj, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise CsimError(f"g++ failed building the testbench in {prj} (first error):\n"
-                        f"{first_compiler_error(proc.stderr)}")
+        raise CsimError(
+            f"g++ failed building the testbench in {prj} (first error):\n"
+            f"{first_compiler_error(proc.stderr)}"
+        )
     return exe, time.perf_counter() - t0
 
 
@@ -142,8 +161,7 @@ def run_testbench(prj: Path, exe: Path, n_outputs: int) -> np.ndarray:
     if proc.returncode != 0:
         raise CsimError(f"{exe} exited with {proc.returncode}: {proc.stderr[-2000:]}")
     log = prj / "tb_data" / "csim_results.log"
-    rows = [list(map(float, line.split())) for line in log.read_text().splitlines()
-            if line.strip()]
+    rows = [list(map(float, line.split())) for line in log.read_text().splitlines() if line.strip()]
     out = np.asarray(rows, np.float64)
     if out.ndim != 2 or out.shape[1] != n_outputs:
         raise CsimError(f"{log}: expected {n_outputs} values per line, got shape {out.shape}")
@@ -155,12 +173,15 @@ def snap_to_lsb(values: np.ndarray, lsb: float, where: str) -> np.ndarray:
     the nearest multiple of the output LSB, provided the print was closer than half an LSB."""
     snapped = np.round(values / lsb) * lsb
     if np.abs(snapped - values).max() >= 0.5 * lsb:
-        raise CsimError(f"{where}: printed values are not within half an LSB of the output type; "
-                        "the comparison would not be exact")
+        raise CsimError(
+            f"{where}: printed values are not within half an LSB of the output type; "
+            "the comparison would not be exact"
+        )
     return snapped
 
 
 # ------------------------------------------------------------------------------- the trace
+
 
 def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dict | None:
     """Convert again with tracing on, and name the first layer whose outputs differ."""
@@ -168,18 +189,22 @@ def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dic
 
     from hls.convert import convert, keras_result_types
 
-    names = [n for n in keras_result_types(keras_model) if n in
-             {layer.name for layer in keras_model.layers if layer.__class__.__name__ != "InputLayer"}]
+    names = [
+        n
+        for n in keras_result_types(keras_model)
+        if n
+        in {layer.name for layer in keras_model.layers if layer.__class__.__name__ != "InputLayer"}
+    ]
     over = dict(convert_kwargs.get("hls_overrides") or {})
-    over["LayerName"] = {**over.get("LayerName", {}),
-                         **{n: {**over.get("LayerName", {}).get(n, {}), "Trace": True}
-                            for n in names}}
+    over["LayerName"] = {
+        **over.get("LayerName", {}),
+        **{n: {**over.get("LayerName", {}).get(n, {}), "Trace": True} for n in names},
+    }
     kwargs = dict(convert_kwargs, hls_overrides=over)
     traced = convert(keras_model, prj / "trace", **kwargs)
     traced.compile()
     _, trace = traced.trace([np.ascontiguousarray(a, np.float64) for a in inputs])
-    probe = tf.keras.Model(keras_model.inputs,
-                           [keras_model.get_layer(n).output for n in names])
+    probe = tf.keras.Model(keras_model.inputs, [keras_model.get_layer(n).output for n in names])
     keras_outs = probe.predict(inputs, verbose=0)
     for name, ref in zip(names, keras_outs):
         if name not in trace:
@@ -188,15 +213,27 @@ def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dic
         ref = np.asarray(ref).reshape(len(ref), -1)
         if got.shape == ref.shape and not np.array_equal(got, ref):
             bad = np.flatnonzero(np.any(got != ref, axis=1))
-            return {"layer": name, "jets_differing": int(len(bad)),
-                    "max_abs_diff": float(np.abs(got - ref).max())}
+            return {
+                "layer": name,
+                "jets_differing": int(len(bad)),
+                "max_abs_diff": float(np.abs(got - ref).max()),
+            }
     return None
 
 
 # ------------------------------------------------------------------------------- driver
 
-def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force=False,
-        models_root="build/models", hls_root="build/hls", testbench=True) -> dict:
+
+def run(
+    model_name: str,
+    fw_name: str,
+    data_dir="build/data",
+    n_jets=1000,
+    force=False,
+    models_root="build/models",
+    hls_root="build/hls",
+    testbench=True,
+) -> dict:
     from hls import autofold
     from hls.convert import convert, keras_result_types
     from hls.estimate import estimate, verdict_line
@@ -206,27 +243,37 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
     cfg = builder.load_config(model_name)
     fw = load_firmware(fw_name)
     if not cfg["model"]["quantized"]:
-        raise CsimError(f"{cfg['path']}: {cfg['name']} is a float model; firmware needs a "
-                        "quantized config")
+        raise CsimError(
+            f"{cfg['path']}: {cfg['name']} is a float model; firmware needs a " "quantized config"
+        )
     trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
     keras_model = firmware_model(trained, cfg, fw)
     fw = autofold.resolve(keras_model, fw)
     prj = project_dir(cfg["name"], fw["name"], hls_root)
-    identity = {"model": cfg["name"], "firmware": fw["name"],
-                "architecture": builder.architecture_hash(cfg, True)}
+    identity = {
+        "model": cfg["name"],
+        "firmware": fw["name"],
+        "architecture": builder.architecture_hash(cfg, True),
+    }
     claim_output_dir(prj, identity, force)
     est = estimate(keras_model, fw, trained=True)
     (prj / ESTIMATE_FILE).write_text(json.dumps(est, indent=1) + "\n")
     print(f"[hls-csim] {verdict_line(est)}", flush=True)
     if not est["fit"]["fits"]:
-        print(f"[hls-csim] warning: {fw['path']} does not fit {fw['part']} by the estimate; the "
-              "C simulation below checks the arithmetic only", flush=True)
+        print(
+            f"[hls-csim] warning: {fw['path']} does not fit {fw['part']} by the estimate; the "
+            "C simulation below checks the arithmetic only",
+            flush=True,
+        )
 
     arrays = test_jets(data_dir, cfg, n_jets)
     inputs = model_inputs(arrays)
     labels = arrays["labels"]
-    print(f"[hls-csim] {cfg['name']} on {fw['name']} ({fw['backend']}, {fw['part']}): "
-          f"{len(labels)} test jets", flush=True)
+    print(
+        f"[hls-csim] {cfg['name']} on {fw['name']} ({fw['backend']}, {fw['part']}): "
+        f"{len(labels)} test jets",
+        flush=True,
+    )
     keras_out = keras_model.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
     out_type = keras_result_types(keras_model)[keras_model.layers[-1].name]
     lsb = as_fx(out_type).lsb
@@ -234,29 +281,41 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
     convert_kwargs = target(fw)
     hls_model = convert(keras_model, prj, **convert_kwargs)
     t0 = time.perf_counter()
-    print("[hls-csim] writing the project and compiling it with g++ (hls4ml compile) ...",
-          flush=True)
+    print(
+        "[hls-csim] writing the project and compiling it with g++ (hls4ml compile) ...", flush=True
+    )
     try:
         hls_model.compile()
     except Exception as err:  # hls4ml raises on a failed build_lib.sh
         raise CsimError(f"hls4ml compile of {prj} failed: {err}") from None
     compile_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
-    csim_out = np.asarray(hls_model.predict([np.ascontiguousarray(a, np.float64)
-                                             for a in inputs]), np.float64)
+    csim_out = np.asarray(
+        hls_model.predict([np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64
+    )
     csim_out = csim_out.reshape(keras_out.shape)
     predict_seconds = time.perf_counter() - t0
     report = {
-        "model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
-        "part": fw["part"], "clock_period_ns": fw["clock_period"], "project_dir": str(prj),
-        "output_type": out_type, "output_lsb": lsb, "data_dir": str(data_dir),
-        "folding": {layer["name"]: {"parallel": layer["parallel"],
-                                    "reuse_factor": layer["reuse_factor"]}
-                    for layer in est["layers"]},
-        "predict": {**compare(keras_out, csim_out, lsb, labels),
-                    "compile_seconds": round(compile_seconds, 2),
-                    "jets_per_second": round(len(labels) / predict_seconds, 1)},
-        "testbench": None, "first_divergent_layer": None,
+        "model": cfg["name"],
+        "firmware": fw["name"],
+        "backend": fw["backend"],
+        "part": fw["part"],
+        "clock_period_ns": fw["clock_period"],
+        "project_dir": str(prj),
+        "output_type": out_type,
+        "output_lsb": lsb,
+        "data_dir": str(data_dir),
+        "folding": {
+            layer["name"]: {"parallel": layer["parallel"], "reuse_factor": layer["reuse_factor"]}
+            for layer in est["layers"]
+        },
+        "predict": {
+            **compare(keras_out, csim_out, lsb, labels),
+            "compile_seconds": round(compile_seconds, 2),
+            "jets_per_second": round(len(labels) / predict_seconds, 1),
+        },
+        "testbench": None,
+        "first_divergent_layer": None,
     }
     if testbench:
         write_tb_data(prj, inputs, keras_out)
@@ -266,17 +325,23 @@ def run(model_name: str, fw_name: str, data_dir="build/data", n_jets=1000, force
         tb_raw = run_testbench(prj, exe, keras_out.shape[1])
         tb_seconds = time.perf_counter() - t0
         tb_out = snap_to_lsb(tb_raw, lsb, str(prj / "tb_data" / "csim_results.log"))
-        report["testbench"] = {**compare(keras_out, tb_out, lsb, labels),
-                               "compile_seconds": round(tb_compile, 2),
-                               "jets_per_second": round(len(labels) / tb_seconds, 1),
-                               "equals_predict": bool(np.array_equal(tb_out, csim_out))}
+        report["testbench"] = {
+            **compare(keras_out, tb_out, lsb, labels),
+            "compile_seconds": round(tb_compile, 2),
+            "jets_per_second": round(len(labels) / tb_seconds, 1),
+            "equals_predict": bool(np.array_equal(tb_out, csim_out)),
+        }
     mismatch = report["predict"]["bit_exact_fraction"] < 1 or (
-        report["testbench"] and report["testbench"]["bit_exact_fraction"] < 1)
+        report["testbench"] and report["testbench"]["bit_exact_fraction"] < 1
+    )
     if mismatch:
-        print("[hls-csim] mismatch: tracing every layer to find the first that diverges ...",
-              flush=True)
+        print(
+            "[hls-csim] mismatch: tracing every layer to find the first that diverges ...",
+            flush=True,
+        )
         report["first_divergent_layer"] = first_divergent_layer(
-            keras_model, convert_kwargs, inputs, prj)
+            keras_model, convert_kwargs, inputs, prj
+        )
     write_csim_report(report, prj / "csim_report.json")
     _summary(report)
     return report
@@ -287,10 +352,13 @@ def _summary(report):
         r = report[route]
         if r is None:
             continue
-        print(f"[hls-csim] {route:9s}: {r['n_jets']} jets, bit-exact {r['bit_exact_fraction']:.4f}, "
-              f"max |diff| {r['max_abs_diff_lsb']:g} LSB, argmax agreement "
-              f"{r['argmax_agreement']:.4f}, accuracy keras {r['keras_accuracy']:.4f} / csim "
-              f"{r['csim_accuracy']:.4f}", flush=True)
+        print(
+            f"[hls-csim] {route:9s}: {r['n_jets']} jets, bit-exact {r['bit_exact_fraction']:.4f}, "
+            f"max |diff| {r['max_abs_diff_lsb']:g} LSB, argmax agreement "
+            f"{r['argmax_agreement']:.4f}, accuracy keras {r['keras_accuracy']:.4f} / csim "
+            f"{r['csim_accuracy']:.4f}",
+            flush=True,
+        )
     if report["first_divergent_layer"]:
         print(f"[hls-csim] first divergent layer: {report['first_divergent_layer']}", flush=True)
     print(f"[hls-csim] -> {report['project_dir']}/csim_report.json", flush=True)
@@ -310,7 +378,8 @@ def main(argv=None):
         print(f"error: {err}", file=sys.stderr)
         return 2
     exact = report["predict"]["bit_exact_fraction"] == 1 and (
-        report["testbench"] is None or report["testbench"]["bit_exact_fraction"] == 1)
+        report["testbench"] is None or report["testbench"]["bit_exact_fraction"] == 1
+    )
     return 0 if exact else 1
 
 

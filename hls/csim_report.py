@@ -17,8 +17,16 @@ from pathlib import Path
 
 from data.checks import SchemaError, need, numbers
 
-ROUTE_NUMBERS = ("n_jets", "bit_exact_fraction", "max_abs_diff_lsb", "argmax_agreement",
-                 "keras_accuracy", "csim_accuracy", "compile_seconds", "jets_per_second")
+ROUTE_NUMBERS = (
+    "n_jets",
+    "bit_exact_fraction",
+    "max_abs_diff_lsb",
+    "argmax_agreement",
+    "keras_accuracy",
+    "csim_accuracy",
+    "compile_seconds",
+    "jets_per_second",
+)
 
 
 def check_csim_report(c, path) -> dict:
@@ -40,22 +48,41 @@ def write_csim_report(report: dict, path) -> None:
     Path(path).write_text(json.dumps(report, indent=1))
 
 
-def example_route(n=1000, exact=1.0, maxdiff=0.0, agree=1.0, keras=0.652, csim=0.652,
-                  tb=False) -> dict:
-    r = {"n_jets": n, "bit_exact_fraction": exact, "max_abs_diff_lsb": maxdiff,
-         "argmax_agreement": agree, "keras_accuracy": keras, "csim_accuracy": csim,
-         "first_mismatch": None if exact == 1 else 3, "compile_seconds": 41.7,
-         "jets_per_second": 812.3}
+def example_route(
+    n=1000, exact=1.0, maxdiff=0.0, agree=1.0, keras=0.652, csim=0.652, tb=False
+) -> dict:
+    r = {
+        "n_jets": n,
+        "bit_exact_fraction": exact,
+        "max_abs_diff_lsb": maxdiff,
+        "argmax_agreement": agree,
+        "keras_accuracy": keras,
+        "csim_accuracy": csim,
+        "first_mismatch": None if exact == 1 else 3,
+        "compile_seconds": 41.7,
+        "jets_per_second": 812.3,
+    }
     if tb:
         r["equals_predict"] = exact == 1
     return r
 
 
-def example_csim_report(model, fw, backend, part, predict, testbench, divergent=None,
-                        clock=5.0) -> dict:
+def example_csim_report(
+    model, fw, backend, part, predict, testbench, divergent=None, clock=5.0
+) -> dict:
     """A valid csim_report.json (for tests and examples)."""
-    return {"model": model, "firmware": fw, "backend": backend, "part": part,
-            "clock_period_ns": clock, "project_dir": f"build/hls/{model}-{fw}",
-            "output_type": "fixed<16,6,RND_CONV,SAT>", "output_lsb": 2 ** -10,
-            "data_dir": "build/data", "folding": {}, "predict": predict, "testbench": testbench,
-            "first_divergent_layer": divergent}
+    return {
+        "model": model,
+        "firmware": fw,
+        "backend": backend,
+        "part": part,
+        "clock_period_ns": clock,
+        "project_dir": f"build/hls/{model}-{fw}",
+        "output_type": "fixed<16,6,RND_CONV,SAT>",
+        "output_lsb": 2**-10,
+        "data_dir": "build/data",
+        "folding": {},
+        "predict": predict,
+        "testbench": testbench,
+        "first_divergent_layer": divergent,
+    }

@@ -65,8 +65,12 @@ class _Walker:
 
     def fold(self, layer, rows):
         over = self.fw["layers"].get(layer.name, {})
-        return folding.resolve(layer.name, rows, over.get("parallel", self.fw["parallel"]),
-                               over.get("reuse_factor", self.fw["reuse_factor"]))
+        return folding.resolve(
+            layer.name,
+            rows,
+            over.get("parallel", self.fw["parallel"]),
+            over.get("reuse_factor", self.fw["reuse_factor"]),
+        )
 
     # ---- shared pieces of a row
     def layernorm_row(self, region, in_t, dim, table_size, rsqrt_t, bias_t, lanes):
@@ -75,18 +79,25 @@ class _Walker:
 
         table = T.RsqrtTable(table_size, 4, rsqrt_t)
         t = layernorm_types(in_t, dim, table, bias_t, bias_t)
-        region.adds += [(lanes * dim, t["sum_t"].width), (lanes * dim, t["diff_t"].width),
-                        (lanes * dim, t["var_sum_t"].width), (lanes * dim, t["affine_t"].width)]
-        region.var_mults += [(lanes * dim, t["diff_t"].width, t["diff_t"].width),
-                             (lanes * dim, t["diff_t"].width, sbits(rsqrt_t))]
+        region.adds += [
+            (lanes * dim, t["sum_t"].width),
+            (lanes * dim, t["diff_t"].width),
+            (lanes * dim, t["var_sum_t"].width),
+            (lanes * dim, t["affine_t"].width),
+        ]
+        region.var_mults += [
+            (lanes * dim, t["diff_t"].width, t["diff_t"].width),
+            (lanes * dim, t["diff_t"].width, sbits(rsqrt_t)),
+        ]
         region.const_macs.append((lanes * dim, int(bias_t.width), t["scaled_t"].width))
         region.tables.append((lanes, table_size, int(rsqrt_t.width)))
         region.mac_terms = max(region.mac_terms, dim)
 
     def dense_row(self, region, layer, kernel, x_bits, lanes):
         n_in = int(kernel.shape[0])
-        region.const_macs.append((lanes * _nonzero(layer, kernel, self.trained),
-                                  layer.weight_bits, x_bits))
+        region.const_macs.append(
+            (lanes * _nonzero(layer, kernel, self.trained), layer.weight_bits, x_bits)
+        )
         region.mac_terms = max(region.mac_terms, n_in + 1)
 
     # ---- one function per qpart layer class: -> (regions, stored bits)
@@ -109,8 +120,7 @@ class _Walker:
         rows, dim = int(math.prod(shape[1:-1])), int(shape[-1])
         f = self.fold(layer, rows)
         r = Region("rows", f.trips, f.reuse_factor)
-        self.layernorm_row(r, in_t, dim, layer.table_size, layer.rsqrt_t, layer.bias_t,
-                           f.parallel)
+        self.layernorm_row(r, in_t, dim, layer.table_size, layer.rsqrt_t, layer.bias_t, f.parallel)
         r.muxes.append((f.parallel * dim * in_t.width, f.trips))
         return f, [r], rows * dim * res.width
 
@@ -134,8 +144,11 @@ class _Walker:
 
     def ClassToken(self, layer):
         dim = int(layer.input_shape[-1])
-        return folding.Folding(1, 1, 1), [Region("token", pipelined=False)], \
-            dim * layer.result_t.width
+        return (
+            folding.Folding(1, 1, 1),
+            [Region("token", pipelined=False)],
+            dim * layer.result_t.width,
+        )
 
     def PairEmbed(self, layer):
         from hls.extensions.pair_embed import n_pair_rows
@@ -160,8 +173,7 @@ class _Walker:
         from hls.fxtypes import add_type, dot_accum, shift_type, sub_type, sum_type, union_type
 
         x_t = self.in_t(layer, 0 if particle else 1)
-        n, dim, heads = int(layer.input_shape[0 if particle else 1][1]), layer.dim, \
-            layer.num_heads
+        n, dim, heads = int(layer.input_shape[0 if particle else 1][1]), layer.dim, layer.num_heads
         hd, n_kv = dim // heads, layer.n_keys
         norm_in = x_t if particle else union_type(x_t, self.in_t(layer, 0))
         tok = self.fold(layer, n)
@@ -170,10 +182,10 @@ class _Walker:
 
         def token_region(name, trips, lanes, with_q, in_t):
             r = Region(name, trips, tok.reuse_factor)
-            self.layernorm_row(r, norm_in, dim, layer.norm_table_size, layer.norm_rsqrt_t,
-                               layer.bias_t, lanes)
-            r.const_macs.append((lanes * (3 if with_q else 2) * dim * dim, w,
-                                 sbits(layer.norm_t)))
+            self.layernorm_row(
+                r, norm_in, dim, layer.norm_table_size, layer.norm_rsqrt_t, layer.bias_t, lanes
+            )
+            r.const_macs.append((lanes * (3 if with_q else 2) * dim * dim, w, sbits(layer.norm_t)))
             r.adds.append((lanes * (3 if with_q else 2) * dim, qkv.width))
             r.muxes.append((lanes * dim * in_t.width, trips))
             return r
@@ -186,21 +198,31 @@ class _Walker:
         q = Region("query_rows", qry.trips, qry.reuse_factor)
         dot = dot_accum(qkv, qkv, hd)
         logit, ldiff = layer.logit_t, sub_type(layer.logit_t, layer.logit_t)
-        q.var_mults += [(p * heads * n_kv * hd, sbits(qkv), sbits(qkv)),
-                        (p * heads * n_kv, sbits(layer.exp_t), sbits(layer.inv_t)),
-                        (p * n_kv * dim, sbits(layer.attn_t), sbits(qkv))]
+        q.var_mults += [
+            (p * heads * n_kv * hd, sbits(qkv), sbits(qkv)),
+            (p * heads * n_kv, sbits(layer.exp_t), sbits(layer.inv_t)),
+            (p * n_kv * dim, sbits(layer.attn_t), sbits(qkv)),
+        ]
         q.const_macs.append((p * dim * dim, w, sbits(layer.ctx_t)))
         hk = p * heads * n_kv
         if particle:
             biased = add_type(shift_type(dot, layer.shift), self.in_t(layer, 1))
             q.adds.append((hk, biased.width))
             q.muxes.append((hk * self.in_t(layer, 1).width, qry.trips))
-        q.adds += [(hk, logit.width), (hk, logit.width), (hk, ldiff.width),
-                   (hk, sum_type(layer.exp_t, n_kv).width), (hk, layer.attn_t.width),
-                   (p * dim, layer.ctx_t.width), (p * dim, layer.result_t.width)]
+        q.adds += [
+            (hk, logit.width),
+            (hk, logit.width),
+            (hk, ldiff.width),
+            (hk, sum_type(layer.exp_t, n_kv).width),
+            (hk, layer.attn_t.width),
+            (p * dim, layer.ctx_t.width),
+            (p * dim, layer.result_t.width),
+        ]
         q.selects.append((hk, layer.exp_t.width))
-        q.tables += [(hk, layer.exp_table_size, layer.exp_t.width),
-                     (p * heads, layer.inv_table_size, layer.inv_t.width)]
+        q.tables += [
+            (hk, layer.exp_table_size, layer.exp_t.width),
+            (p * heads, layer.inv_table_size, layer.inv_t.width),
+        ]
         q.muxes.append((p * dim * qkv.width, qry.trips))
         q.mac_terms = max(n_kv, dim)
         regions.append(q)
@@ -220,8 +242,11 @@ class _Walker:
         one shared by the rest and cloned again)."""
         from hls.extensions.clone import MAX_COPIES
 
-        folded = {layer.name: self.inputs[layer.name][0] for layer in self.model.layers
-                  if type(layer).__name__ == "FxQuant" and self.FxQuant(layer) is None}
+        folded = {
+            layer.name: self.inputs[layer.name][0]
+            for layer in self.model.layers
+            if type(layer).__name__ == "FxQuant" and self.FxQuant(layer) is None
+        }
         readers = {}
         for name, sources in self.inputs.items():
             if name in folded:
@@ -238,18 +263,27 @@ class _Walker:
                 continue
             shape = shapes[name][0] if isinstance(shapes[name], list) else shapes[name]
             n_clones = -(-(n - 1) // (MAX_COPIES - 1))
-            out.append((name, n + n_clones - 1,
-                        int(math.prod(shape[1:])) * _width(self.types[name]), n_clones))
+            out.append(
+                (
+                    name,
+                    n + n_clones - 1,
+                    int(math.prod(shape[1:])) * _width(self.types[name]),
+                    n_clones,
+                )
+            )
         return out
 
     def layers(self):
         """Per-layer estimates in graph order, each clone right after the array it copies."""
         clones = {}
         for name, copies, bits, n_clones in self.clones():
-            entry = _layer_estimate(_Named(f"clone_{name}", "QpartClone"),
-                                    folding.Folding(1, 1, 1),
-                                    [Region(f"copy{i}", pipelined=False) for i in range(n_clones)],
-                                    copies * bits, self.rules)
+            entry = _layer_estimate(
+                _Named(f"clone_{name}", "QpartClone"),
+                folding.Folding(1, 1, 1),
+                [Region(f"copy{i}", pipelined=False) for i in range(n_clones)],
+                copies * bits,
+                self.rules,
+            )
             entry["latency_cycles"] = entry["interval_cycles"] = n_clones  # a register each
             clones[name] = entry
         out = [clones.pop(name) for name in self.model.input_names if name in clones]
@@ -277,27 +311,39 @@ def _layer_estimate(layer, fold, regions, stored_bits, rules) -> dict:
     for r in regions:
         c = cost.region_cost(r, rules)
         res = cost.add(res, c)
-        rows.append({
-            "name": r.name, "trips": r.trips, "ii": r.ii,
-            "latency_cycles": cost.region_latency(r, rules),
-            "unrolled_mults": r.unrolled_mults,
-            "const_mults": [list(x) for x in r.const_macs],
-            "var_mults": [list(x) for x in r.var_mults],
-            "table_reads": r.table_reads,
-            "rom_copies": sum(cost.rom_copies(n, r.ii) for n, *_ in r.tables),
-            "rom_bits": sum(cost.rom_copies(n, r.ii) * d * w for n, d, w in r.tables),
-            "adders": sum(n for n, _ in r.adds),
-            "resources": c})
+        rows.append(
+            {
+                "name": r.name,
+                "trips": r.trips,
+                "ii": r.ii,
+                "latency_cycles": cost.region_latency(r, rules),
+                "unrolled_mults": r.unrolled_mults,
+                "const_mults": [list(x) for x in r.const_macs],
+                "var_mults": [list(x) for x in r.var_mults],
+                "table_reads": r.table_reads,
+                "rom_copies": sum(cost.rom_copies(n, r.ii) for n, *_ in r.tables),
+                "rom_bits": sum(cost.rom_copies(n, r.ii) * d * w for n, d, w in r.tables),
+                "adders": sum(n for n, _ in r.adds),
+                "resources": c,
+            }
+        )
     # the layer's output array, complete-partitioned registers, ping-pong between processes
     res["FF"] += 2 * stored_bits
     latency = sum(r["latency_cycles"] for r in rows)
     cls = layer.cls if isinstance(layer, _Named) else type(layer).__name__
-    return {"name": layer.name, "class": cls, "rows": fold.rows,
-            "parallel": fold.parallel, "reuse_factor": fold.reuse_factor,
-            "latency_cycles": latency, "interval_cycles": latency, "resources": res,
-            "stored_bits": stored_bits,
-            "largest_region_mults": max((r["unrolled_mults"] for r in rows), default=0),
-            "regions": rows}
+    return {
+        "name": layer.name,
+        "class": cls,
+        "rows": fold.rows,
+        "parallel": fold.parallel,
+        "reuse_factor": fold.reuse_factor,
+        "latency_cycles": latency,
+        "interval_cycles": latency,
+        "resources": res,
+        "stored_bits": stored_bits,
+        "largest_region_mults": max((r["unrolled_mults"] for r in rows), default=0),
+        "regions": rows,
+    }
 
 
 def part_capacity(fw) -> tuple[dict, int]:
@@ -316,15 +362,22 @@ def _width(type_name: str) -> int:
 
 def port_bits(model, types) -> dict:
     """Top-level port bits per jet: hls4ml reshapes every top-level array into one port."""
-    bits = {inp.name.split(":")[0]: int(math.prod(inp.shape[1:])) *
-            _width(types[inp.name.split(":")[0]]) for inp in model.inputs}
+    bits = {
+        inp.name.split(":")[0]: int(math.prod(inp.shape[1:]))
+        * _width(types[inp.name.split(":")[0]])
+        for inp in model.inputs
+    }
     out = model.layers[-1]
-    return {"inputs": bits, "output": int(math.prod(out.output_shape[1:])) *
-            _width(types[out.name]), "total_inputs": sum(bits.values())}
+    return {
+        "inputs": bits,
+        "output": int(math.prod(out.output_shape[1:])) * _width(types[out.name]),
+        "total_inputs": sum(bits.values()),
+    }
 
 
-def estimate(model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES,
-             budget: float | None = None) -> dict:
+def estimate(
+    model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES, budget: float | None = None
+) -> dict:
     """The estimate of `model` (qpart Keras model, the firmware's arithmetic) under firmware
     config `fw` (hls.firmware.load_firmware)."""
     from hls.convert import keras_result_types
@@ -344,36 +397,61 @@ def estimate(model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES,
         avail = cap[k]
         slr = avail // slrs if avail else 0
         largest = max(layer["resources"][k] for layer in layers)
-        resources[k] = {"used": total[k], "available": avail,
-                        "utilization_pct": round(100 * total[k] / avail, 2) if avail else None,
-                        "available_slr": slr,
-                        "utilization_slr_pct": round(100 * total[k] / slr, 2) if slr else None}
-        fit[k] = {"fraction": round(total[k] / avail, 4) if avail else None,
-                  "largest_layer_slr_fraction": round(largest / slr, 4) if slr else None,
-                  "fits": (total[k] <= budget * avail) if avail else total[k] == 0,
-                  "fits_slr": (largest <= slr) if slr else largest == 0}
+        resources[k] = {
+            "used": total[k],
+            "available": avail,
+            "utilization_pct": round(100 * total[k] / avail, 2) if avail else None,
+            "available_slr": slr,
+            "utilization_slr_pct": round(100 * total[k] / slr, 2) if slr else None,
+        }
+        fit[k] = {
+            "fraction": round(total[k] / avail, 4) if avail else None,
+            "largest_layer_slr_fraction": round(largest / slr, 4) if slr else None,
+            "fits": (total[k] <= budget * avail) if avail else total[k] == 0,
+            "fits_slr": (largest <= slr) if slr else largest == 0,
+        }
     worst = max(layers, key=lambda x: x["largest_region_mults"])
     regions_ok = worst["largest_region_mults"] <= UNROLL_LIMIT
     over = [k for k in RESOURCES if not fit[k]["fits"]]
     over_slr = [k for k in RESOURCES if not fit[k]["fits_slr"]]
     binding = max(RESOURCES, key=lambda k: fit[k]["fraction"] or 0)
     return {
-        "schema_version": SCHEMA_VERSION, "source": "estimate",
-        "model": model.name, "firmware": fw.get("name"), "backend": fw["backend"],
-        "part": fw["part"], "slrs": slrs,
+        "schema_version": SCHEMA_VERSION,
+        "source": "estimate",
+        "model": model.name,
+        "firmware": fw.get("name"),
+        "backend": fw["backend"],
+        "part": fw["part"],
+        "slrs": slrs,
         "weights": "trained" if trained else "untrained (every weight counted non-zero)",
         "clock": {"target_ns": clock, "estimated_ns": None, "uncertainty_ns": None},
-        "latency": {"best_cycles": latency, "worst_cycles": latency,
-                    "best_ns": round(latency * clock, 6), "worst_ns": round(latency * clock, 6),
-                    "interval_min": interval, "interval_max": interval,
-                    "interval_ns": round(interval * clock, 6), "pipeline_type": "dataflow"},
+        "latency": {
+            "best_cycles": latency,
+            "worst_cycles": latency,
+            "best_ns": round(latency * clock, 6),
+            "worst_ns": round(latency * clock, 6),
+            "interval_min": interval,
+            "interval_max": interval,
+            "interval_ns": round(interval * clock, 6),
+            "pipeline_type": "dataflow",
+        },
         "resources": resources,
-        "fit": {"budget_fraction": budget, "resources": fit,
-                "fits_device": not over, "fits_slr": not over_slr,
-                "regions_ok": regions_ok, "fits": not over and not over_slr and regions_ok,
-                "over_budget": over, "over_slr": over_slr, "binding": binding},
-        "largest_region": {"layer": worst["name"], "unrolled_mults": worst["largest_region_mults"],
-                           "limit": UNROLL_LIMIT},
+        "fit": {
+            "budget_fraction": budget,
+            "resources": fit,
+            "fits_device": not over,
+            "fits_slr": not over_slr,
+            "regions_ok": regions_ok,
+            "fits": not over and not over_slr and regions_ok,
+            "over_budget": over,
+            "over_slr": over_slr,
+            "binding": binding,
+        },
+        "largest_region": {
+            "layer": worst["name"],
+            "unrolled_mults": worst["largest_region_mults"],
+            "limit": UNROLL_LIMIT,
+        },
         "ports_bits_per_jet": port_bits(model, keras_result_types(model)),
         "layers": layers,
         "rules": rules.as_dict(),
@@ -402,15 +480,29 @@ def check_estimate(est, path) -> dict:
 
 def summary(est: dict) -> dict:
     """The figures of an estimate that a scan point or a table keeps (no per-layer detail)."""
-    return {k: est[k] for k in ("source", "part", "weights", "clock", "latency", "resources",
-                                "fit", "largest_region")}
+    return {
+        k: est[k]
+        for k in (
+            "source",
+            "part",
+            "weights",
+            "clock",
+            "latency",
+            "resources",
+            "fit",
+            "largest_region",
+        )
+    }
 
 
 def verdict_line(est: dict) -> str:
     """One line: fits or not, and why."""
     f = est["fit"]
-    pct = ", ".join(f"{k} {v['utilization_pct']:.0f}%" for k, v in est["resources"].items()
-                    if v["utilization_pct"] is not None)
+    pct = ", ".join(
+        f"{k} {v['utilization_pct']:.0f}%"
+        for k, v in est["resources"].items()
+        if v["utilization_pct"] is not None
+    )
     lat = est["latency"]
     head = "fits" if f["fits"] else "DOES NOT FIT"
     why = []
@@ -420,11 +512,15 @@ def verdict_line(est: dict) -> str:
         why.append(f"a layer exceeds one SLR: {', '.join(f['over_slr'])}")
     if not f["regions_ok"]:
         r = est["largest_region"]
-        why.append(f"{r['layer']} unrolls {r['unrolled_mults']} multiplications in one region "
-                   f"(> {r['limit']})")
-    return (f"estimate {head} {est['part']}: {pct}; II {lat['interval_max']} cycles "
-            f"({lat['interval_ns'] / 1000:.2f} us), latency {lat['worst_cycles']} cycles "
-            f"({lat['worst_ns'] / 1000:.2f} us)" + (f" -- {'; '.join(why)}" if why else ""))
+        why.append(
+            f"{r['layer']} unrolls {r['unrolled_mults']} multiplications in one region "
+            f"(> {r['limit']})"
+        )
+    return (
+        f"estimate {head} {est['part']}: {pct}; II {lat['interval_max']} cycles "
+        f"({lat['interval_ns'] / 1000:.2f} us), latency {lat['worst_cycles']} cycles "
+        f"({lat['worst_ns'] / 1000:.2f} us)" + (f" -- {'; '.join(why)}" if why else "")
+    )
 
 
 def main(argv=None) -> int:
@@ -437,8 +533,11 @@ def main(argv=None) -> int:
     ap.add_argument("--fw", default="vu13p")
     ap.add_argument("--models-root", default="build/models")
     ap.add_argument("--out-root", default="build/hls")
-    ap.add_argument("--untrained", action="store_true",
-                    help="estimate from the config alone (every weight non-zero)")
+    ap.add_argument(
+        "--untrained",
+        action="store_true",
+        help="estimate from the config alone (every weight non-zero)",
+    )
     args = ap.parse_args(argv)
     try:
         cfg = builder.load_config(args.model)
@@ -467,9 +566,11 @@ def main(argv=None) -> int:
     print(f"{cfg['name']} on {fw['name']} ({'trained weights' if trained else 'untrained'}):")
     for layer in est["layers"]:
         r = layer["resources"]
-        print(f"  {layer['name']:<18} P={layer['parallel']:<4} RF={layer['reuse_factor']:<2} "
-              f"lat {layer['latency_cycles']:>5}  LUT {r['LUT']:>8}  DSP {r['DSP']:>6}  "
-              f"BRAM {r['BRAM_18K']:>4}  region {layer['largest_region_mults']:>5} mults")
+        print(
+            f"  {layer['name']:<18} P={layer['parallel']:<4} RF={layer['reuse_factor']:<2} "
+            f"lat {layer['latency_cycles']:>5}  LUT {r['LUT']:>8}  DSP {r['DSP']:>6}  "
+            f"BRAM {r['BRAM_18K']:>4}  region {layer['largest_region_mults']:>5} mults"
+        )
     print(verdict_line(est))
     print(f"wrote {out}")
     return 0 if est["fit"]["fits"] else 1

@@ -24,16 +24,45 @@ CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_configs"
 # Device capacities (Xilinx data sheets DS890/DS891): LUT, FF, DSP, BRAM_18K, URAM, and the
 # number of super logic regions (SLRs) of the die.
 PARTS = {
-    "xcvu13p-flga2577-2-e": dict(family="Virtex UltraScale+", LUT=1728000, FF=3456000,
-                                 DSP=12288, BRAM_18K=5376, URAM=1280, SLR=4),
-    "xcvu9p-flga2104-2-e": dict(family="Virtex UltraScale+", LUT=1182240, FF=2364480,
-                                DSP=6840, BRAM_18K=4320, URAM=960, SLR=3),
-    "xcu250-figd2104-2l-e": dict(family="Alveo U250 (Virtex UltraScale+)", LUT=1728000,
-                                 FF=3456000, DSP=12288, BRAM_18K=5376, URAM=1280, SLR=4),
-    "xczu9eg-ffvb1156-2-e": dict(family="Zynq UltraScale+", LUT=274080, FF=548160, DSP=2520,
-                                 BRAM_18K=1824, URAM=0, SLR=1),
-    "xcku15p-ffva1760-2-e": dict(family="Kintex UltraScale+", LUT=522720, FF=1045440,
-                                 DSP=1968, BRAM_18K=1968, URAM=128, SLR=1),
+    "xcvu13p-flga2577-2-e": dict(
+        family="Virtex UltraScale+",
+        LUT=1728000,
+        FF=3456000,
+        DSP=12288,
+        BRAM_18K=5376,
+        URAM=1280,
+        SLR=4,
+    ),
+    "xcvu9p-flga2104-2-e": dict(
+        family="Virtex UltraScale+",
+        LUT=1182240,
+        FF=2364480,
+        DSP=6840,
+        BRAM_18K=4320,
+        URAM=960,
+        SLR=3,
+    ),
+    "xcu250-figd2104-2l-e": dict(
+        family="Alveo U250 (Virtex UltraScale+)",
+        LUT=1728000,
+        FF=3456000,
+        DSP=12288,
+        BRAM_18K=5376,
+        URAM=1280,
+        SLR=4,
+    ),
+    "xczu9eg-ffvb1156-2-e": dict(
+        family="Zynq UltraScale+", LUT=274080, FF=548160, DSP=2520, BRAM_18K=1824, URAM=0, SLR=1
+    ),
+    "xcku15p-ffva1760-2-e": dict(
+        family="Kintex UltraScale+",
+        LUT=522720,
+        FF=1045440,
+        DSP=1968,
+        BRAM_18K=1968,
+        URAM=128,
+        SLR=1,
+    ),
 }
 
 _RESOURCES = {k: (int, REQUIRED) for k in RESOURCES}
@@ -73,31 +102,40 @@ def load_firmware(name_or_path) -> dict:
     if cfg["backend"] not in ("Vivado", "Vitis"):
         raise ConfigError(f"{where}: backend must be 'Vivado' or 'Vitis', got {cfg['backend']!r}")
     if cfg["io_type"] != "io_parallel":
-        raise ConfigError(f"{where}: io_type {cfg['io_type']!r}: the qpart layers implement "
-                          "io_parallel only")
+        raise ConfigError(
+            f"{where}: io_type {cfg['io_type']!r}: the qpart layers implement " "io_parallel only"
+        )
     if cfg["strategy"] != "Latency":
-        raise ConfigError(f"{where}: strategy {cfg['strategy']!r}: the qpart layers implement the "
-                          "Latency strategy (trade area with reuse_factor)")
+        raise ConfigError(
+            f"{where}: strategy {cfg['strategy']!r}: the qpart layers implement the "
+            "Latency strategy (trade area with reuse_factor)"
+        )
     if cfg["clock_period"] <= 0 or cfg["reuse_factor"] < 1:
         raise ConfigError(f"{where}: clock_period must be > 0 and reuse_factor >= 1")
     check_parallel(where, "parallel", cfg["parallel"], allow_auto=True)
     cfg["budget"] = validate(cfg["budget"], _BUDGET, f"{where}: budget")
     if not 0 < cfg["budget"]["resources"] <= 1:
-        raise ConfigError(f"{where}: budget.resources must be a fraction of the part in (0, 1], "
-                          f"got {cfg['budget']['resources']}")
+        raise ConfigError(
+            f"{where}: budget.resources must be a fraction of the part in (0, 1], "
+            f"got {cfg['budget']['resources']}"
+        )
     part = cfg["part"].lower()
     if cfg["part_resources"] is not None:
         cfg["resources"] = validate(cfg["part_resources"], _RESOURCES, f"{where}: part_resources")
     elif part in PARTS:
         cfg["resources"] = dict(PARTS[part])
     else:
-        raise ConfigError(f"{where}: unknown part {cfg['part']!r} (known: {', '.join(PARTS)}); "
-                          "give its capacities under part_resources: to use another part")
+        raise ConfigError(
+            f"{where}: unknown part {cfg['part']!r} (known: {', '.join(PARTS)}); "
+            "give its capacities under part_resources: to use another part"
+        )
     quant_schema = builder.SCHEMA["quantization"][0]
     unknown = sorted(set(cfg["precision"]) - set(quant_schema))
     if unknown:
-        raise ConfigError(f"{where}: precision: unknown key(s) {', '.join(map(repr, unknown))}; "
-                          f"allowed: the model quantization keys {', '.join(quant_schema)}")
+        raise ConfigError(
+            f"{where}: precision: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"allowed: the model quantization keys {', '.join(quant_schema)}"
+        )
     for key, value in cfg["precision"].items():
         check_value(where, f"precision.{key}", key, value)
     for layer, over in cfg["layers"].items():
@@ -117,8 +155,10 @@ def check_parallel(where, key_path, value, allow_auto=False):
     """`parallel`: rows per pipelined iteration, an int >= 1, 'all', or (model-wide) 'auto'."""
     words = ("all", "auto") if allow_auto else ("all",)
     if isinstance(value, bool) or not (isinstance(value, int) and value >= 1 or value in words):
-        raise ConfigError(f"{where}: {key_path} must be an int >= 1 or "
-                          f"{' or '.join(map(repr, words))}, got {value!r}")
+        raise ConfigError(
+            f"{where}: {key_path} must be an int >= 1 or "
+            f"{' or '.join(map(repr, words))}, got {value!r}"
+        )
 
 
 def check_value(where, key_path, key, value):
@@ -128,8 +168,10 @@ def check_value(where, key_path, key, value):
         except FxError as err:
             hint = ""
             if isinstance(value, str) and "<" in value and ">" not in value:
-                hint = (" (a type inside a YAML [list] or {map} must be quoted, or the list "
-                        "written as a block: YAML splits it at its commas)")
+                hint = (
+                    " (a type inside a YAML [list] or {map} must be quoted, or the list "
+                    "written as a block: YAML splits it at its commas)"
+                )
             raise ConfigError(f"{where}: {key_path}: {err}{hint}") from None
     elif not isinstance(value, int) or isinstance(value, bool):
         raise ConfigError(f"{where}: {key_path} must be an int, got {value!r}")
@@ -138,8 +180,9 @@ def check_value(where, key_path, key, value):
 def changes_arithmetic(fw: dict) -> bool:
     """Whether the config changes the trained model's arithmetic (precision or per-layer type
     overrides), not only its folding."""
-    return bool(fw["precision"]) or any(k not in _LAYER_KEYS for o in fw["layers"].values()
-                                        for k in o)
+    return bool(fw["precision"]) or any(
+        k not in _LAYER_KEYS for o in fw["layers"].values() for k in o
+    )
 
 
 def firmware_model(keras_model, model_cfg: dict, fw: dict):
@@ -162,8 +205,10 @@ def firmware_model(keras_model, model_cfg: dict, fw: dict):
             if key in _LAYER_KEYS:
                 continue
             if key not in layer["config"]:
-                raise ConfigError(f"{fw['path']}: layers.{layer['config']['name']}.{key}: "
-                                  f"{layer['class_name']} has no argument {key!r}")
+                raise ConfigError(
+                    f"{fw['path']}: layers.{layer['config']['name']}.{key}: "
+                    f"{layer['class_name']} has no argument {key!r}"
+                )
             layer["config"][key] = value
     model = tf.keras.Model.from_config(arch, custom_objects=CUSTOM_OBJECTS)
     model.set_weights(keras_model.get_weights())
@@ -174,8 +219,10 @@ def _check_layer_names(keras_model, fw):
     names = {layer.name for layer in keras_model.layers}
     missing = sorted(set(fw["layers"]) - names)
     if missing:
-        raise ConfigError(f"{fw['path']}: layers: {', '.join(missing)} not in model "
-                          f"{keras_model.name} (its layers: {', '.join(sorted(names))})")
+        raise ConfigError(
+            f"{fw['path']}: layers: {', '.join(missing)} not in model "
+            f"{keras_model.name} (its layers: {', '.join(sorted(names))})"
+        )
 
 
 def convert_kwargs(fw: dict, reuse_factor: int | None = None) -> dict:
@@ -185,9 +232,15 @@ def convert_kwargs(fw: dict, reuse_factor: int | None = None) -> dict:
     over = folding_overrides(fw)
     if reuse_factor is not None:
         over["Model"]["ReuseFactor"] = reuse_factor
-    return dict(backend=fw["backend"], part=fw["part"], clock_period=fw["clock_period"],
-                io_type=fw["io_type"], reuse_factor=over["Model"]["ReuseFactor"],
-                parallel=over["Model"]["ParallelizationFactor"], hls_overrides=over)
+    return dict(
+        backend=fw["backend"],
+        part=fw["part"],
+        clock_period=fw["clock_period"],
+        io_type=fw["io_type"],
+        reuse_factor=over["Model"]["ReuseFactor"],
+        parallel=over["Model"]["ParallelizationFactor"],
+        hls_overrides=over,
+    )
 
 
 _HLS_KEYS = {"reuse_factor": "ReuseFactor", "parallel": "ParallelizationFactor"}
@@ -197,10 +250,15 @@ def folding_overrides(fw: dict) -> dict:
     """hls4ml config overrides for the folding (reuse and parallelization factors) of the
     firmware config, model-wide and per layer."""
     if fw["parallel"] == "auto":
-        raise ConfigError(f"{fw['path']}: parallel: auto is resolved by the estimate "
-                          "(hls.autofold.auto_fold) before conversion")
-    layers = {name: {_HLS_KEYS[k]: v for k, v in o.items() if k in _HLS_KEYS}
-              for name, o in fw["layers"].items()}
-    return {"Model": {"ReuseFactor": fw["reuse_factor"],
-                      "ParallelizationFactor": fw["parallel"]},
-            "LayerName": {n: o for n, o in layers.items() if o}}
+        raise ConfigError(
+            f"{fw['path']}: parallel: auto is resolved by the estimate "
+            "(hls.autofold.auto_fold) before conversion"
+        )
+    layers = {
+        name: {_HLS_KEYS[k]: v for k, v in o.items() if k in _HLS_KEYS}
+        for name, o in fw["layers"].items()
+    }
+    return {
+        "Model": {"ReuseFactor": fw["reuse_factor"], "ParallelizationFactor": fw["parallel"]},
+        "LayerName": {n: o for n, o in layers.items() if o},
+    }

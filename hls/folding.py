@@ -64,14 +64,19 @@ def resolve(layer: str, rows: int, parallel, reuse_factor) -> Folding:
     if parallel == ALL or parallel is None:
         parallel = rows
     if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
-        raise FoldingError(f"{layer}: parallel={parallel!r} must be a positive int or 'all' "
-                           f"(its loop has {rows} rows)")
+        raise FoldingError(
+            f"{layer}: parallel={parallel!r} must be a positive int or 'all' "
+            f"(its loop has {rows} rows)"
+        )
     if rows % parallel:
-        raise FoldingError(f"{layer}: parallel={parallel} does not divide its {rows} rows; "
-                           f"nearest valid value: {nearest_divisor(rows, parallel)}")
+        raise FoldingError(
+            f"{layer}: parallel={parallel} does not divide its {rows} rows; "
+            f"nearest valid value: {nearest_divisor(rows, parallel)}"
+        )
     if isinstance(reuse_factor, bool) or not isinstance(reuse_factor, int) or reuse_factor < 1:
-        raise FoldingError(f"{layer}: reuse_factor={reuse_factor!r} must be an int >= 1; "
-                           "nearest valid value: 1")
+        raise FoldingError(
+            f"{layer}: reuse_factor={reuse_factor!r} must be an int >= 1; " "nearest valid value: 1"
+        )
     return Folding(rows, int(parallel), int(reuse_factor))
 
 

@@ -144,13 +144,17 @@ class QpartHLSError(QpartError, ValueError):
 def check_float64(layer_name: str, types: dict) -> list[str]:
     """The Keras side holds exact intermediates in float64: refuse any wider than 53 bits
     (Keras would round there, the C++ would not, and bit-exactness would be luck)."""
-    wide = [f"{name} ({t.width} bits)" for name, t in types.items()
-            if isinstance(t, CType) and t.width > FLOAT64_BITS]
+    wide = [
+        f"{name} ({t.width} bits)"
+        for name, t in types.items()
+        if isinstance(t, CType) and t.width > FLOAT64_BITS
+    ]
     if wide:
         raise QpartHLSError(
             f"{layer_name}: exact intermediates wider than float64's 53 bits: {', '.join(wide)}; "
             "the Keras forward pass would round them. Narrow the layer's types (e.g. act_t or "
-            "rsqrt_t) so that C simulation stays bit-exact")
+            "rsqrt_t) so that C simulation stays bit-exact"
+        )
     return wide
 
 

@@ -50,8 +50,10 @@ def scan_grid(fw: dict) -> tuple[list[dict], list[int], int]:
     axes = []
     for key, values in spec["precision"].items():
         if key not in quant_keys:
-            raise ConfigError(f"{where}.precision: unknown key {key!r}; allowed: the model "
-                              f"quantization keys {', '.join(quant_keys)}")
+            raise ConfigError(
+                f"{where}.precision: unknown key {key!r}; allowed: the model "
+                f"quantization keys {', '.join(quant_keys)}"
+            )
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{where}.precision.{key} must be a non-empty list")
         for i, value in enumerate(values):
@@ -66,15 +68,24 @@ def scan_grid(fw: dict) -> tuple[list[dict], list[int], int]:
 
 def _label(precision: dict) -> str:
     """Short: 'act_t<12,5> weight_bits=6' (a type's rounding/overflow modes left out)."""
+
     def short(key, value):
         if key.endswith("_t"):
-            return f"{key}<{value.split('<', 1)[1].split(',')[0]},{value.split(',')[1].rstrip('>')}>"
+            return (
+                f"{key}<{value.split('<', 1)[1].split(',')[0]},{value.split(',')[1].rstrip('>')}>"
+            )
         return f"{key}={value}"
+
     return " ".join(short(k, v) for k, v in precision.items()) or "as trained"
 
 
-def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build/models",
-        scan_root="build/scan") -> dict:
+def run(
+    model_name: str,
+    fw_name: str,
+    data_dir="build/data",
+    models_root="build/models",
+    scan_root="build/scan",
+) -> dict:
     import numpy as np
 
     from hls import autofold, csim
@@ -107,8 +118,9 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
         prj = out / f"point{i}"
         hls_model = convert(variant, prj, **convert_kwargs(point_fw))
         hls_model.compile()
-        csim_out = np.asarray(hls_model.predict(
-            [np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64)
+        csim_out = np.asarray(
+            hls_model.predict([np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64
+        )
         fidelity = csim.compare(keras_out, csim_out.reshape(keras_out.shape), lsb, labels)
         point_cfg = dict(cfg, quantization={**cfg["quantization"], **point_fw["precision"]})
         bops = int(sum(r["bops"] for r in builder.cost_report(variant, point_cfg)))
@@ -118,21 +130,33 @@ def run(model_name: str, fw_name: str, data_dir="build/data", models_root="build
                 from hls.synth_report import write_synth_report
 
                 rf_prj = out / f"point{i}_rf{rf}"
-                convert(variant, rf_prj, **convert_kwargs(point_fw, rf)).build(csim=False,
-                                                                             synth=True)
+                convert(variant, rf_prj, **convert_kwargs(point_fw, rf)).build(
+                    csim=False, synth=True
+                )
                 synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
-            rows.append({
-                "label": f"{label} RF={rf}", "precision": precision, "reuse_factor": rf,
-                "keras_accuracy": fidelity["keras_accuracy"],
-                "csim_accuracy": fidelity["csim_accuracy"],
-                "bit_exact_fraction": fidelity["bit_exact_fraction"],
-                "max_abs_diff_lsb": fidelity["max_abs_diff_lsb"], "bops": bops,
-                "n_jets": fidelity["n_jets"], "synth": synth,
-                "estimate": summary(estimate(variant, dict(point_fw, reuse_factor=rf), True)),
-            })
-    result = {"model": cfg["name"], "firmware": fw["name"], "backend": fw["backend"],
-              "part": fw["part"], "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
-              "points": rows}
+            rows.append(
+                {
+                    "label": f"{label} RF={rf}",
+                    "precision": precision,
+                    "reuse_factor": rf,
+                    "keras_accuracy": fidelity["keras_accuracy"],
+                    "csim_accuracy": fidelity["csim_accuracy"],
+                    "bit_exact_fraction": fidelity["bit_exact_fraction"],
+                    "max_abs_diff_lsb": fidelity["max_abs_diff_lsb"],
+                    "bops": bops,
+                    "n_jets": fidelity["n_jets"],
+                    "synth": synth,
+                    "estimate": summary(estimate(variant, dict(point_fw, reuse_factor=rf), True)),
+                }
+            )
+    result = {
+        "model": cfg["name"],
+        "firmware": fw["name"],
+        "backend": fw["backend"],
+        "part": fw["part"],
+        "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
+        "points": rows,
+    }
     check_scan(result, out / "scan.json")
     (out / "scan.json").write_text(json.dumps(result, indent=1))
     print(f"[scan] {len(rows)} points -> {out}/scan.json", flush=True)
@@ -172,9 +196,16 @@ def check_scan(data, path) -> list[dict]:
 
 def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, estimate=None):
     """A valid scan point (for tests and examples)."""
-    return {"label": label, "precision": precision, "reuse_factor": reuse_factor,
-            "keras_accuracy": accuracy, "csim_accuracy": accuracy, "bit_exact_fraction": 1.0,
-            "synth": synth, "estimate": estimate}
+    return {
+        "label": label,
+        "precision": precision,
+        "reuse_factor": reuse_factor,
+        "keras_accuracy": accuracy,
+        "csim_accuracy": accuracy,
+        "bit_exact_fraction": 1.0,
+        "synth": synth,
+        "estimate": estimate,
+    }
 
 
 def main(argv=None):

@@ -25,8 +25,14 @@ class SynthError(QpartError, RuntimeError):
     """A synthesis run that cannot start or whose reports cannot be read."""
 
 
-def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="build/hls",
-        models_root="build/models") -> dict:
+def run(
+    model_name: str,
+    fw_name: str,
+    vsynth=False,
+    cosim=False,
+    hls_root="build/hls",
+    models_root="build/models",
+) -> dict:
     from hls import autofold
     from hls.convert import convert
     from hls.firmware import convert_kwargs, firmware_model
@@ -37,17 +43,23 @@ def run(model_name: str, fw_name: str, vsynth=False, cosim=False, hls_root="buil
     fw = load_firmware(fw_name)
     prj = project_dir(model_name, fw["name"], hls_root)
     if not (prj / MARKER).exists():
-        raise SynthError(f"{prj}: no hls-csim project (run make hls-csim MODEL={model_name} "
-                         f"FW={fw['name']} first)")
+        raise SynthError(
+            f"{prj}: no hls-csim project (run make hls-csim MODEL={model_name} "
+            f"FW={fw['name']} first)"
+        )
     cfg = builder.load_config(model_name)
-    keras_model = firmware_model(load_trained(model_dir(cfg["name"], True, models_root), cfg),
-                                 cfg, fw)
+    keras_model = firmware_model(
+        load_trained(model_dir(cfg["name"], True, models_root), cfg), cfg, fw
+    )
     fw = autofold.resolve(keras_model, fw)
     hls_model = convert(keras_model, prj, **convert_kwargs(fw))
     hls_model.write()
-    print(f"[synth] {TOOLS[fw['backend']]}: C synthesis of {prj}"
-          + (" + Vivado synthesis" if vsynth else "") + (" + co-simulation" if cosim else ""),
-          flush=True)
+    print(
+        f"[synth] {TOOLS[fw['backend']]}: C synthesis of {prj}"
+        + (" + Vivado synthesis" if vsynth else "")
+        + (" + co-simulation" if cosim else ""),
+        flush=True,
+    )
     hls_model.build(csim=False, synth=True, vsynth=vsynth, cosim=cosim)
     report = write_synth_report(prj, prj / "synth_report.json")
     print(f"[synth] -> {prj}/synth_report.json", flush=True)
@@ -69,8 +81,11 @@ def main(argv=None):
         return 2
     tool = TOOLS[fw["backend"]]
     if shutil.which(tool) is None:
-        print(f"make synth: {tool} ({fw['backend']} HLS) is not on PATH; run make synth where it "
-              "is installed, then make report reads the reports", file=sys.stderr)
+        print(
+            f"make synth: {tool} ({fw['backend']} HLS) is not on PATH; run make synth where it "
+            "is installed, then make report reads the reports",
+            file=sys.stderr,
+        )
         return EXIT_NO_TOOL
     try:
         report = run(args.model, fw["path"], bool(args.vsynth), bool(args.cosim), args.hls_root)

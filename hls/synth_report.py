@@ -104,24 +104,41 @@ def _pct(used, available):
 
 
 def _csynth_resource(used, available, available_slr=None):
-    return {"used": used, "available": available, "utilization_pct": _pct(used, available),
-            "available_slr": available_slr, "utilization_slr_pct": _pct(used, available_slr)}
+    return {
+        "used": used,
+        "available": available,
+        "utilization_pct": _pct(used, available),
+        "available_slr": available_slr,
+        "utilization_slr_pct": _pct(used, available_slr),
+    }
 
 
 def _latency(best, worst, imin, imax, ptype, target_ns):
     def ns(cycles):
         return None if cycles is None or target_ns is None else round(cycles * target_ns, 6)
 
-    return {"best_cycles": best, "worst_cycles": worst, "best_ns": ns(best), "worst_ns": ns(worst),
-            "interval_min": imin, "interval_max": imax,
-            "pipeline_type": ptype.strip().lower() if ptype else None}
+    return {
+        "best_cycles": best,
+        "worst_cycles": worst,
+        "best_ns": ns(best),
+        "worst_ns": ns(worst),
+        "interval_min": imin,
+        "interval_max": imax,
+        "pipeline_type": ptype.strip().lower() if ptype else None,
+    }
 
 
 def _module_row(name, instance, best, worst, imin, imax, ptype, res):
-    return {"name": name, "instance": instance, "latency_best_cycles": best,
-            "latency_worst_cycles": worst, "interval_min": imin, "interval_max": imax,
-            "pipeline_type": ptype.strip().lower() if ptype else None,
-            **{r: res.get(r) for r in RESOURCES}}
+    return {
+        "name": name,
+        "instance": instance,
+        "latency_best_cycles": best,
+        "latency_worst_cycles": worst,
+        "interval_min": imin,
+        "interval_max": imax,
+        "pipeline_type": ptype.strip().lower() if ptype else None,
+        **{r: res.get(r) for r in RESOURCES},
+    }
 
 
 def _read_text(path):
@@ -195,13 +212,27 @@ def _xml_modules(root, path, top):
             imax = _xnum(mod, lat + "Interval-max", path, False, where)
         else:  # Vitis 2020.2+ module blocks give one PipelineInitiationInterval
             imin = imax = _xnum(mod, lat + "PipelineInitiationInterval", path, False, where)
-        ptype = mod.findtext(lat + "PipelineType") or mod.findtext("PerformanceEstimates/PipelineType")
-        res = _xml_resources(mod.find("AreaEstimates/Resources"), path,
-                             where + "AreaEstimates/Resources", required=False)
-        rows.append(_module_row(name.strip(), None,
-                                _xnum(mod, lat + "Best-caseLatency", path, False, where),
-                                _xnum(mod, lat + "Worst-caseLatency", path, False, where),
-                                imin, imax, ptype, res))
+        ptype = mod.findtext(lat + "PipelineType") or mod.findtext(
+            "PerformanceEstimates/PipelineType"
+        )
+        res = _xml_resources(
+            mod.find("AreaEstimates/Resources"),
+            path,
+            where + "AreaEstimates/Resources",
+            required=False,
+        )
+        rows.append(
+            _module_row(
+                name.strip(),
+                None,
+                _xnum(mod, lat + "Best-caseLatency", path, False, where),
+                _xnum(mod, lat + "Worst-caseLatency", path, False, where),
+                imin,
+                imax,
+                ptype,
+                res,
+            )
+        )
     return rows
 
 
@@ -213,8 +244,9 @@ def parse_csynth_xml(path):
     target = _xnum(root, ua + "TargetClockPeriod", path)
     top = (root.findtext(ua + "TopModelName") or "").strip() or None
     used = _xml_resources(root.find("AreaEstimates/Resources"), path, "AreaEstimates/Resources")
-    avail = _xml_resources(root.find("AreaEstimates/AvailableResources"), path,
-                           "AreaEstimates/AvailableResources")
+    avail = _xml_resources(
+        root.find("AreaEstimates/AvailableResources"), path, "AreaEstimates/AvailableResources"
+    )
     return {
         "tool": _tool_from_xml(root),
         "tool_version": (root.findtext("ReportVersion/Version") or "").strip() or None,
@@ -222,15 +254,19 @@ def parse_csynth_xml(path):
         "top_module": top,
         "clock": {
             "target_ns": target,
-            "estimated_ns": _xnum(root, "PerformanceEstimates/SummaryOfTimingAnalysis/"
-                                  "EstimatedClockPeriod", path),
+            "estimated_ns": _xnum(
+                root, "PerformanceEstimates/SummaryOfTimingAnalysis/" "EstimatedClockPeriod", path
+            ),
             "uncertainty_ns": _xnum(root, ua + "ClockUncertainty", path, required=False),
         },
-        "latency": _latency(_xnum(root, lat + "Best-caseLatency", path),
-                            _xnum(root, lat + "Worst-caseLatency", path),
-                            _xnum(root, lat + "Interval-min", path),
-                            _xnum(root, lat + "Interval-max", path),
-                            root.findtext("PerformanceEstimates/PipelineType"), target),
+        "latency": _latency(
+            _xnum(root, lat + "Best-caseLatency", path),
+            _xnum(root, lat + "Worst-caseLatency", path),
+            _xnum(root, lat + "Interval-min", path),
+            _xnum(root, lat + "Interval-max", path),
+            root.findtext("PerformanceEstimates/PipelineType"),
+            target,
+        ),
         "resources": {r: _csynth_resource(used.get(r), avail.get(r)) for r in RESOURCES},
         "modules": _xml_modules(root, path, top),
     }
@@ -300,8 +336,12 @@ def _rpt_modules(perf, util, path):
         if len(c) < 9:
             raise ReportError(f"{path}: latency instance row {c[0]!r} has {len(c)} cells, need 9")
         w = f"latency of instance {c[0]}"
-        rows[c[0]] = {"module": c[1], "lat": [_number(x, path, w) for x in (c[2], c[3], c[6], c[7])],
-                      "ptype": c[8], "res": {}}
+        rows[c[0]] = {
+            "module": c[1],
+            "lat": [_number(x, path, w) for x in (c[2], c[3], c[6], c[7])],
+            "ptype": c[8],
+            "res": {},
+        }
     res = _table(util, ("+ Detail:", "* Instance:"), path, "utilization instance")
     if res:
         names = [_ALIASES.get(h, h) for h in res[0][0]]
@@ -309,10 +349,14 @@ def _rpt_modules(perf, util, path):
             if c[0] == "Total":
                 continue
             row = rows.setdefault(c[0], {"module": c[1], "lat": [None] * 4, "ptype": None})
-            row["res"] = {n: _number(x, path, f"{n} of instance {c[0]}")
-                          for n, x in zip(names[2:], c[2:]) if n in RESOURCES}
-    return [_module_row(r["module"], inst, *r["lat"], r["ptype"], r["res"])
-            for inst, r in rows.items()]
+            row["res"] = {
+                n: _number(x, path, f"{n} of instance {c[0]}")
+                for n, x in zip(names[2:], c[2:])
+                if n in RESOURCES
+            }
+    return [
+        _module_row(r["module"], inst, *r["lat"], r["ptype"], r["res"]) for inst, r in rows.items()
+    ]
 
 
 def parse_csynth_rpt(path):
@@ -329,8 +373,9 @@ def parse_csynth_rpt(path):
         missing = "Performance Estimates" if perf is None else "Utilization Estimates"
         raise ReportError(f"{path}: missing '== {missing}' section")
 
-    head, rows = _need(_table(perf, ("+ Timing:", "* Summary:"), path, "timing summary"),
-                       path, "timing summary")
+    head, rows = _need(
+        _table(perf, ("+ Timing:", "* Summary:"), path, "timing summary"), path, "timing summary"
+    )
     col = {h.lower(): i for i, h in enumerate(head[0])}
     if not {"target", "estimated"} <= col.keys():
         raise ReportError(f"{path}: timing summary lacks Target/Estimated columns: {head[0]}")
@@ -338,23 +383,30 @@ def parse_csynth_rpt(path):
     if len(clk) < len(head[0]):
         raise ReportError(f"{path}: timing summary row has {len(clk)} cells, need {len(head[0])}")
     target = _number(clk[col["target"]], path, "timing summary Target", "ns")
-    clock = {"target_ns": target,
-             "estimated_ns": _number(clk[col["estimated"]], path, "timing summary Estimated", "ns"),
-             "uncertainty_ns": _number(clk[col["uncertainty"]], path, "timing summary Uncertainty",
-                                       "ns") if "uncertainty" in col else None}
+    clock = {
+        "target_ns": target,
+        "estimated_ns": _number(clk[col["estimated"]], path, "timing summary Estimated", "ns"),
+        "uncertainty_ns": _number(clk[col["uncertainty"]], path, "timing summary Uncertainty", "ns")
+        if "uncertainty" in col
+        else None,
+    }
 
-    _, rows = _need(_table(perf, ("+ Latency:", "* Summary:"), path, "latency summary"),
-                    path, "latency summary")
+    _, rows = _need(
+        _table(perf, ("+ Latency:", "* Summary:"), path, "latency summary"), path, "latency summary"
+    )
     c = rows[0]
     if len(c) < 7:
         raise ReportError(f"{path}: latency summary row has {len(c)} cells, need 7: {c}")
-    lmin, lmax, imin, imax = (_number(x, path, f"latency summary {w}")
-                              for x, w in zip((c[0], c[1], c[4], c[5]),
-                                              ("latency min", "latency max", "interval min",
-                                               "interval max")))
+    lmin, lmax, imin, imax = (
+        _number(x, path, f"latency summary {w}")
+        for x, w in zip(
+            (c[0], c[1], c[4], c[5]), ("latency min", "latency max", "interval min", "interval max")
+        )
+    )
 
-    head, rows = _need(_table(util, ("* Summary:",), path, "utilization summary"),
-                       path, "utilization summary")
+    head, rows = _need(
+        _table(util, ("* Summary:",), path, "utilization summary"), path, "utilization summary"
+    )
     names = [_ALIASES.get(h, h) for h in head[0]]
     by_row = {r[0]: r for r in rows}
 
@@ -363,8 +415,11 @@ def parse_csynth_rpt(path):
             if required:
                 raise ReportError(f"{path}: utilization summary has no {label!r} row")
             return {}
-        return {n: _number(x, path, f"utilization {label} {n}")
-                for n, x in zip(names[1:], by_row[label][1:]) if n in RESOURCES}
+        return {
+            n: _number(x, path, f"utilization {label} {n}")
+            for n, x in zip(names[1:], by_row[label][1:])
+            if n in RESOURCES
+        }
 
     used, avail = row_values("Total", True), row_values("Available", True)
     slr = row_values("Available SLR", False)
@@ -381,16 +436,22 @@ def parse_csynth_rpt(path):
         "top_module": title[2],
         "clock": clock,
         "latency": _latency(lmin, lmax, imin, imax, c[6], target),
-        "resources": {r: _csynth_resource(used.get(r), avail.get(r), slr.get(r))
-                      for r in RESOURCES},
+        "resources": {
+            r: _csynth_resource(used.get(r), avail.get(r), slr.get(r)) for r in RESOURCES
+        },
         "modules": _rpt_modules(perf, util, path),
     }
 
 
 # ----------------------------------------------------------------------------- vivado_synth.rpt
 
-_VIVADO_ROWS = {"LUT": ("CLB LUTs", "Slice LUTs"), "FF": ("CLB Registers", "Slice Registers"),
-                "DSP": ("DSPs",), "BRAM_18K": ("Block RAM Tile",), "URAM": ("URAM",)}
+_VIVADO_ROWS = {
+    "LUT": ("CLB LUTs", "Slice LUTs"),
+    "FF": ("CLB Registers", "Slice Registers"),
+    "DSP": ("DSPs",),
+    "BRAM_18K": ("Block RAM Tile",),
+    "URAM": ("URAM",),
+}
 
 
 def parse_vivado_synth_rpt(path):
@@ -405,20 +466,27 @@ def parse_vivado_synth_rpt(path):
             continue
         c = _cells(line)
         if c[0] == "Site Type":
-            cols = (c.index("Used"), c.index("Available")) if {"Used", "Available"} <= set(c) else None
+            cols = (
+                (c.index("Used"), c.index("Available")) if {"Used", "Available"} <= set(c) else None
+            )
             continue
         site = c[0].rstrip("*").strip()
         res = next((r for r, names in _VIVADO_ROWS.items() if site in names), None)
         if cols and res and res not in found:
-            found[res] = [_number(c[cols[0]], path, f"{site} Used"),
-                          _number(c[cols[1]], path, f"{site} Available")]
+            found[res] = [
+                _number(c[cols[0]], path, f"{site} Used"),
+                _number(c[cols[1]], path, f"{site} Available"),
+            ]
     for res in ("LUT", "FF", "DSP", "BRAM_18K"):
         if res not in found:
-            raise ReportError(f"{path}: no {' / '.join(_VIVADO_ROWS[res])} row in the utilization "
-                              "tables")
+            raise ReportError(
+                f"{path}: no {' / '.join(_VIVADO_ROWS[res])} row in the utilization " "tables"
+            )
     # 36 Kb tiles -> 18K blocks, comparable with the HLS estimate (0.5 tile = one RAMB18)
-    found["BRAM_18K"] = [None if v is None else int(2 * v) if float(2 * v).is_integer() else 2 * v
-                         for v in found["BRAM_18K"]]
+    found["BRAM_18K"] = [
+        None if v is None else int(2 * v) if float(2 * v).is_integer() else 2 * v
+        for v in found["BRAM_18K"]
+    ]
     version = re.search(r"Tool Version\s*:\s*Vivado v\.?(\S+)", text)
     device = re.search(r"^\|\s*Device\s*:\s*(\S+)", text, re.M)
     out = {"tool_version": version[1] if version else None, "device": device[1] if device else None}
@@ -437,14 +505,23 @@ def parse_cosim_rpt(path):
     rows = [c for c in rows if c[0] in ("VHDL", "Verilog", "SystemC")]
     if not rows:
         raise ReportError(f"{path}: no VHDL/Verilog result rows; not a cosim report")
-    keys = ("latency_min", "latency_avg", "latency_max", "interval_min", "interval_avg",
-            "interval_max")
+    keys = (
+        "latency_min",
+        "latency_avg",
+        "latency_max",
+        "interval_min",
+        "interval_avg",
+        "interval_max",
+    )
     for c in rows:
         if len(c) < 8:
             raise ReportError(f"{path}: {c[0]} row has {len(c)} cells, need 8")
         if c[1].lower() not in _UNKNOWN:
-            return {"status": c[1].lower(), "rtl": c[0],
-                    **{k: _number(x, path, f"{c[0]} {k}") for k, x in zip(keys, c[2:8])}}
+            return {
+                "status": c[1].lower(),
+                "rtl": c[0],
+                **{k: _number(x, path, f"{c[0]} {k}") for k, x in zip(keys, c[2:8])},
+            }
     return {"status": None, "rtl": None, **{k: None for k in keys}}
 
 
@@ -499,10 +576,18 @@ def read_project_reports(prj_dir, project_name=PROJECT_NAME):
                 continue
             m = parse_csynth_xml(p)
             lat = m["latency"]
-            out["modules"].append(_module_row(
-                m["top_module"], None, lat["best_cycles"], lat["worst_cycles"], lat["interval_min"],
-                lat["interval_max"], lat["pipeline_type"],
-                {r: v["used"] for r, v in m["resources"].items()}))
+            out["modules"].append(
+                _module_row(
+                    m["top_module"],
+                    None,
+                    lat["best_cycles"],
+                    lat["worst_cycles"],
+                    lat["interval_min"],
+                    lat["interval_max"],
+                    lat["pipeline_type"],
+                    {r: v["used"] for r, v in m["resources"].items()},
+                )
+            )
             sources["modules"].append(rel(p))
 
     synth, cosim = prj / "vivado_synth.rpt", sol / "sim" / "report" / f"{project_name}_cosim.rpt"
@@ -510,8 +595,13 @@ def read_project_reports(prj_dir, project_name=PROJECT_NAME):
     cos = parse_cosim_rpt(cosim) if cosim.is_file() else None
     sources["vivado_synth"] = rel(synth) if vivado else None
     sources["cosim"] = rel(cosim) if cos else None
-    return {"schema_version": SCHEMA_VERSION, **out, "vivado_synth": vivado, "cosim": cos,
-            "sources": sources}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        **out,
+        "vivado_synth": vivado,
+        "cosim": cos,
+        "sources": sources,
+    }
 
 
 def check_synth_report(s, path) -> dict:
@@ -529,9 +619,12 @@ def check_synth_report(s, path) -> dict:
                 raise SchemaError(f"{path}: {where}{r} must be an object {{used, available, ...}}")
             numbers(entry, ("used", "available", "utilization_pct"), path, f"{where}{r}.")
 
-    numbers(need(s, "latency", path, kind=dict), ("best_cycles", "worst_cycles", "best_ns",
-                                                   "worst_ns", "interval_min", "interval_max"),
-            path, "latency.")
+    numbers(
+        need(s, "latency", path, kind=dict),
+        ("best_cycles", "worst_cycles", "best_ns", "worst_ns", "interval_min", "interval_max"),
+        path,
+        "latency.",
+    )
     resources(need(s, "resources", path, kind=dict), "resources.")
     clock = s.get("clock") or {}
     if not isinstance(clock, dict):
@@ -542,8 +635,9 @@ def check_synth_report(s, path) -> dict:
         raise SchemaError(f"{path}: 'modules' must be a list")
     for i, m in enumerate(mods):
         need(m, "name", path, f"modules[{i}].")
-        numbers(m, RESOURCES + ("latency_best_cycles", "latency_worst_cycles"), path,
-                f"modules[{i}].")
+        numbers(
+            m, RESOURCES + ("latency_best_cycles", "latency_worst_cycles"), path, f"modules[{i}]."
+        )
     if s.get("vivado_synth") is not None:
         resources(s["vivado_synth"], "vivado_synth.")
     return s

@@ -26,49 +26,61 @@ from model.fixed import FxError, as_fx
 CONFIG_DIR = Path(__file__).parent / "configs"
 
 SCHEMA = {
-    "data": ({
-        "features": (str, REQUIRED),
-        "n_particles": (int, REQUIRED),
-        "label_scheme": (str, "jetclass"),
-    }, REQUIRED),
-    "model": ({
-        "embed_dims": (list, REQUIRED),
-        "pair_embed_dims": (list, REQUIRED),
-        "num_heads": (int, REQUIRED),
-        "num_blocks": (int, REQUIRED),
-        "num_cls_blocks": (int, REQUIRED),
-        "ffn_dim": (int, REQUIRED),
-        "quantized": (bool, True),
-    }, REQUIRED),
-    "quantization": ({
-        "weight_bits": (int, 8),
-        "weight_integer": (int, 0),
-        "bias_bits": (int, 12),
-        "bias_integer": (int, 3),
-        "input_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
-        "pair_input_t": (str, "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
-        "act_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
-        "pair_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
-        "logit_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
-        "attn_t": (str, "ap_ufixed<16,1,AP_RND_CONV,AP_SAT>"),
-        "exp_table_size": (int, 1024),
-        "exp_range": (int, 3),
-        "exp_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
-        "inv_table_size": (int, 1024),
-        "inv_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
-        "norm_table_size": (int, 1024),
-        "norm_var_range": (int, 4),
-        "rsqrt_t": (str, "ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"),
-    }, {}),
-    "training": ({
-        "epochs": (int, 20),
-        "batch_size": (int, 256),
-        "learning_rate": (float, 3e-3),
-        "weight_decay": (float, 1e-4),
-        "patience": (int, 4),
-        "max_jets_per_file": ((int, type(None)), None),
-        "seed": (int, 42),
-    }, {}),
+    "data": (
+        {
+            "features": (str, REQUIRED),
+            "n_particles": (int, REQUIRED),
+            "label_scheme": (str, "jetclass"),
+        },
+        REQUIRED,
+    ),
+    "model": (
+        {
+            "embed_dims": (list, REQUIRED),
+            "pair_embed_dims": (list, REQUIRED),
+            "num_heads": (int, REQUIRED),
+            "num_blocks": (int, REQUIRED),
+            "num_cls_blocks": (int, REQUIRED),
+            "ffn_dim": (int, REQUIRED),
+            "quantized": (bool, True),
+        },
+        REQUIRED,
+    ),
+    "quantization": (
+        {
+            "weight_bits": (int, 8),
+            "weight_integer": (int, 0),
+            "bias_bits": (int, 12),
+            "bias_integer": (int, 3),
+            "input_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+            "pair_input_t": (str, "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
+            "act_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
+            "pair_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+            "logit_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
+            "attn_t": (str, "ap_ufixed<16,1,AP_RND_CONV,AP_SAT>"),
+            "exp_table_size": (int, 1024),
+            "exp_range": (int, 3),
+            "exp_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
+            "inv_table_size": (int, 1024),
+            "inv_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
+            "norm_table_size": (int, 1024),
+            "norm_var_range": (int, 4),
+            "rsqrt_t": (str, "ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"),
+        },
+        {},
+    ),
+    "training": (
+        {
+            "epochs": (int, 20),
+            "batch_size": (int, 256),
+            "learning_rate": (float, 3e-3),
+            "weight_decay": (float, 1e-4),
+            "patience": (int, 4),
+            "max_jets_per_file": ((int, type(None)), None),
+            "seed": (int, 42),
+        },
+        {},
+    ),
 }
 
 _TYPE_KEYS = [k for k in SCHEMA["quantization"][0] if k.endswith("_t")]
@@ -85,16 +97,20 @@ def load_config(name_or_path) -> dict:
     cfg = validate(read_yaml(path), SCHEMA, str(path))
     where = str(path)
     if cfg["data"]["features"] not in F.FEATURE_SETS:
-        raise ConfigError(f"{where}: data.features must be one of {sorted(F.FEATURE_SETS)}, "
-                          f"got {cfg['data']['features']!r}")
+        raise ConfigError(
+            f"{where}: data.features must be one of {sorted(F.FEATURE_SETS)}, "
+            f"got {cfg['data']['features']!r}"
+        )
     for key in ("embed_dims", "pair_embed_dims"):
         dims = cfg["model"][key]
         if not dims or not all(isinstance(d, int) and d > 0 for d in dims):
             raise ConfigError(f"{where}: model.{key} must be a non-empty list of positive ints")
     m = cfg["model"]
     if m["embed_dims"][-1] % m["num_heads"]:
-        raise ConfigError(f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
-                          f"by model.num_heads={m['num_heads']}")
+        raise ConfigError(
+            f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
+            f"by model.num_heads={m['num_heads']}"
+        )
     for key in _TYPE_KEYS:
         try:
             as_fx(cfg["quantization"][key])
@@ -132,16 +148,38 @@ def build_model(cfg: dict, quantized: bool | None = None):
     def t(key):
         return q[key] if quantized else None
 
-    common = dict(quantized=quantized, weight_bits=q["weight_bits"],
-                  weight_integer=q["weight_integer"], bias_bits=q["bias_bits"],
-                  bias_integer=q["bias_integer"])
-    attn = dict(common, num_heads=m["num_heads"], norm_table_size=q["norm_table_size"],
-                norm_var_range=q["norm_var_range"], norm_rsqrt_t=t("rsqrt_t"), norm_t=t("act_t"),
-                qkv_t=t("act_t"), logit_t=t("logit_t"), exp_table_size=q["exp_table_size"],
-                exp_range=q["exp_range"], exp_t=t("exp_t"), inv_table_size=q["inv_table_size"],
-                inv_t=t("inv_t"), attn_t=t("attn_t"), ctx_t=t("act_t"), result_t=t("act_t"))
-    norm = dict(common, table_size=q["norm_table_size"], var_range=q["norm_var_range"],
-                rsqrt_t=t("rsqrt_t"), result_t=t("act_t"))
+    common = dict(
+        quantized=quantized,
+        weight_bits=q["weight_bits"],
+        weight_integer=q["weight_integer"],
+        bias_bits=q["bias_bits"],
+        bias_integer=q["bias_integer"],
+    )
+    attn = dict(
+        common,
+        num_heads=m["num_heads"],
+        norm_table_size=q["norm_table_size"],
+        norm_var_range=q["norm_var_range"],
+        norm_rsqrt_t=t("rsqrt_t"),
+        norm_t=t("act_t"),
+        qkv_t=t("act_t"),
+        logit_t=t("logit_t"),
+        exp_table_size=q["exp_table_size"],
+        exp_range=q["exp_range"],
+        exp_t=t("exp_t"),
+        inv_table_size=q["inv_table_size"],
+        inv_t=t("inv_t"),
+        attn_t=t("attn_t"),
+        ctx_t=t("act_t"),
+        result_t=t("act_t"),
+    )
+    norm = dict(
+        common,
+        table_size=q["norm_table_size"],
+        var_range=q["norm_var_range"],
+        rsqrt_t=t("rsqrt_t"),
+        result_t=t("act_t"),
+    )
     act = t("act_t")
 
     particles = tf.keras.Input((n, nf), name="particles")
@@ -152,8 +190,14 @@ def build_model(cfg: dict, quantized: bool | None = None):
     for i, dim in enumerate(m["embed_dims"]):
         h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
     u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
-    u = L.PairEmbed(m["pair_embed_dims"], m["num_heads"], hidden_t=act, result_t=t("pair_t"),
-                    name="pair_embed", **common)(u)
+    u = L.PairEmbed(
+        m["pair_embed_dims"],
+        m["num_heads"],
+        hidden_t=act,
+        result_t=t("pair_t"),
+        name="pair_embed",
+        **common,
+    )(u)
 
     def ffn(x, prefix):
         y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x)
@@ -175,7 +219,8 @@ def build_model(cfg: dict, quantized: bool | None = None):
     cls = L.FxLayerNorm(name="head_norm", **norm)(cls)
     logits = L.FxDense(num_classes(cfg), result_t=act, name="head", **common)(cls)
     logits = tf.keras.layers.Flatten(name="logits", dtype=L.DTYPE if quantized else L.FLOAT_DTYPE)(
-        logits)
+        logits
+    )
     suffix = "" if quantized else "-float"
     return tf.keras.Model([particles, pairs, mask], logits, name=f"{cfg['name']}{suffix}")
 
@@ -210,11 +255,15 @@ def cost_report(model, cfg: dict) -> list[dict]:
         elif isinstance(layer, L._Attention):
             e, nq = layer.dim, (n if isinstance(layer, L.ParticleAttention) else 1)
             nk = layer.n_keys
-            macs_w = (nq + nk) * e * e * 2        # q, out projections; k, v projections
-            macs_a = 2 * nq * nk * e              # q.k and a.v over all heads
-        rows.append({
-            "layer": layer.name, "type": type(layer).__name__,
-            "params": int(layer.count_params()), "macs": int(macs_w + macs_a),
-            "bops": int(macs_w * bw * ba + macs_a * ba * ba),
-        })
+            macs_w = (nq + nk) * e * e * 2  # q, out projections; k, v projections
+            macs_a = 2 * nq * nk * e  # q.k and a.v over all heads
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "params": int(layer.count_params()),
+                "macs": int(macs_w + macs_a),
+                "bops": int(macs_w * bw * ba + macs_a * ba * ba),
+            }
+        )
     return rows

@@ -24,7 +24,8 @@ from data.errors import QpartError
 _ROUNDING = ("AP_RND_CONV", "AP_RND", "AP_TRN")
 _OVERFLOW = ("AP_SAT", "AP_WRAP")
 _PATTERN = re.compile(
-    r"^\s*ap_(u?)fixed\s*<\s*(\d+)\s*,\s*(-?\d+)\s*(?:,\s*(AP_\w+)\s*)?(?:,\s*(AP_\w+)\s*)?>\s*$")
+    r"^\s*ap_(u?)fixed\s*<\s*(\d+)\s*,\s*(-?\d+)\s*(?:,\s*(AP_\w+)\s*)?(?:,\s*(AP_\w+)\s*)?>\s*$"
+)
 
 
 class FxError(QpartError, ValueError):
@@ -53,8 +54,10 @@ class Fx:
         as in C++."""
         m = _PATTERN.match(text)
         if not m:
-            raise FxError(f"not a fixed-point type: {text!r} (expected e.g. "
-                          "'ap_fixed<16,6,AP_RND_CONV,AP_SAT>')")
+            raise FxError(
+                f"not a fixed-point type: {text!r} (expected e.g. "
+                "'ap_fixed<16,6,AP_RND_CONV,AP_SAT>')"
+            )
         unsigned, w, i, rnd, ovf = m.groups()
         return cls(int(w), int(i), not unsigned, rnd or "AP_TRN", ovf or "AP_WRAP")
 
@@ -64,7 +67,7 @@ class Fx:
 
     @property
     def lsb(self) -> float:
-        return 2.0 ** -self.frac
+        return 2.0**-self.frac
 
     @property
     def min(self) -> float:
@@ -73,11 +76,13 @@ class Fx:
     @property
     def max(self) -> float:
         top = self.integer - 1 if self.signed else self.integer
-        return 2.0 ** top - self.lsb
+        return 2.0**top - self.lsb
 
     def __str__(self) -> str:
-        return (f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer},"
-                f"{self.rounding},{self.overflow}>")
+        return (
+            f"ap_{'' if self.signed else 'u'}fixed<{self.width},{self.integer},"
+            f"{self.rounding},{self.overflow}>"
+        )
 
     def hls(self) -> str:
         return str(self)
@@ -99,13 +104,13 @@ def _round(scaled, rounding, floor, fround):
 
 def quantize_np(x, t: Fx) -> np.ndarray:
     """Exact cast of float64 values to `t`, in numpy (tables, weights, reference code)."""
-    scaled = np.asarray(x, np.float64) * 2.0 ** t.frac
+    scaled = np.asarray(x, np.float64) * 2.0**t.frac
     n = _round(scaled, t.rounding, np.floor, np.round)
-    lo, hi = t.min * 2.0 ** t.frac, t.max * 2.0 ** t.frac
+    lo, hi = t.min * 2.0**t.frac, t.max * 2.0**t.frac
     if t.overflow == "AP_SAT":
         n = np.clip(n, lo, hi)
     else:
-        n = np.mod(n - lo, 2.0 ** t.width) + lo
+        n = np.mod(n - lo, 2.0**t.width) + lo
     return n * t.lsb
 
 
@@ -115,13 +120,13 @@ def quantize(x, t: Fx | None, ste: bool = True):
         return x
     import tensorflow as tf
 
-    scaled = x * (2.0 ** t.frac)
+    scaled = x * (2.0**t.frac)
     n = _round(scaled, t.rounding, tf.floor, tf.round)
-    lo, hi = t.min * 2.0 ** t.frac, t.max * 2.0 ** t.frac
+    lo, hi = t.min * 2.0**t.frac, t.max * 2.0**t.frac
     if t.overflow == "AP_SAT":
         n = tf.clip_by_value(n, lo, hi)
     else:
-        n = tf.math.floormod(n - lo, 2.0 ** t.width) + lo
+        n = tf.math.floormod(n - lo, 2.0**t.width) + lo
     q = n * t.lsb
     if not ste:
         return q

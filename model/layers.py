@@ -24,7 +24,7 @@ from qkeras import quantized_bits
 from model import tables
 from model.fixed import Fx, as_fx, quantize
 
-DTYPE = "float64"        # fixed-point values held exactly
+DTYPE = "float64"  # fixed-point values held exactly
 FLOAT_DTYPE = "float32"  # the float twin and the full-size reference: speed over exactness
 NEG_INF = -1e9
 
@@ -53,8 +53,15 @@ class _FxLayer(tf.keras.layers.Layer):
 
     _TYPE_ARGS: tuple = ()
 
-    def __init__(self, quantized=True, weight_bits=8, weight_integer=0, bias_bits=12,
-                 bias_integer=3, **kwargs):
+    def __init__(
+        self,
+        quantized=True,
+        weight_bits=8,
+        weight_integer=0,
+        bias_bits=12,
+        bias_integer=3,
+        **kwargs,
+    ):
         kwargs.setdefault("dtype", DTYPE if quantized else FLOAT_DTYPE)
         super().__init__(**kwargs)
         self.quantized = bool(quantized)
@@ -83,9 +90,13 @@ class _FxLayer(tf.keras.layers.Layer):
 
     def get_config(self):
         cfg = super().get_config()
-        cfg.update(quantized=self.quantized, weight_bits=self.weight_bits,
-                   weight_integer=self.weight_integer, bias_bits=self.bias_bits,
-                   bias_integer=self.bias_integer)
+        cfg.update(
+            quantized=self.quantized,
+            weight_bits=self.weight_bits,
+            weight_integer=self.weight_integer,
+            bias_bits=self.bias_bits,
+            bias_integer=self.bias_integer,
+        )
         for name in self._TYPE_ARGS:
             cfg[name] = _fx_str(getattr(self, name))
         return cfg
@@ -120,8 +131,9 @@ class FxDense(_FxLayer):
         self.result_t = as_fx(result_t)
 
     def build(self, input_shape):
-        self.kernel = self.add_weight("kernel", (int(input_shape[-1]), self.units),
-                                      initializer="glorot_uniform")
+        self.kernel = self.add_weight(
+            "kernel", (int(input_shape[-1]), self.units), initializer="glorot_uniform"
+        )
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
         super().build(input_shape)
 
@@ -157,14 +169,28 @@ class LayerNormFx:
     the attention layers can own their pre-norm's weights.
     """
 
-    def __init__(self, owner: _FxLayer, dim, table_size, var_range, rsqrt_t, result_t,
-                 prefix="norm", eps=1e-5):
+    def __init__(
+        self,
+        owner: _FxLayer,
+        dim,
+        table_size,
+        var_range,
+        rsqrt_t,
+        result_t,
+        prefix="norm",
+        eps=1e-5,
+    ):
         self.owner, self.dim = owner, int(dim)
         if owner.quantized and (self.dim & (self.dim - 1)):
-            raise ValueError(f"{owner.name}: fixed-point layer norm needs a power-of-two "
-                             f"dimension, got {self.dim}")
-        self.table = (tables.RsqrtTable(int(table_size), int(var_range), as_fx(rsqrt_t))
-                      if owner.quantized else None)
+            raise ValueError(
+                f"{owner.name}: fixed-point layer norm needs a power-of-two "
+                f"dimension, got {self.dim}"
+            )
+        self.table = (
+            tables.RsqrtTable(int(table_size), int(var_range), as_fx(rsqrt_t))
+            if owner.quantized
+            else None
+        )
         self.result_t = as_fx(result_t)
         self.eps = eps
         self.gamma = owner.add_weight(f"{prefix}_gamma", (self.dim,), initializer="ones")
@@ -191,23 +217,29 @@ class FxLayerNorm(_FxLayer):
 
     _TYPE_ARGS = ("rsqrt_t", "result_t")
 
-    def __init__(self, table_size=1024, var_range=4, rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
-                 result_t=None, **kwargs):
+    def __init__(
+        self,
+        table_size=1024,
+        var_range=4,
+        rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
+        result_t=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.table_size, self.var_range = int(table_size), int(var_range)
         self.rsqrt_t, self.result_t = as_fx(rsqrt_t), as_fx(result_t)
 
     def build(self, input_shape):
-        self.norm = LayerNormFx(self, input_shape[-1], self.table_size, self.var_range,
-                                self.rsqrt_t, self.result_t)
+        self.norm = LayerNormFx(
+            self, input_shape[-1], self.table_size, self.var_range, self.rsqrt_t, self.result_t
+        )
         super().build(input_shape)
 
     def call(self, x):
         return self.norm(x)
 
     def get_config(self):
-        return {**super().get_config(), "table_size": self.table_size,
-                "var_range": self.var_range}
+        return {**super().get_config(), "table_size": self.table_size, "var_range": self.var_range}
 
 
 class PairEmbed(_FxLayer):
@@ -228,8 +260,11 @@ class PairEmbed(_FxLayer):
         # Separate attributes, not lists: Keras' saving tracks list members twice.
         n_in = int(input_shape[-1])
         for i, n_out in enumerate(self.dims + [self.num_heads]):
-            setattr(self, f"kernel_{i}", self.add_weight(f"kernel_{i}", (n_in, n_out),
-                                                         initializer="glorot_uniform"))
+            setattr(
+                self,
+                f"kernel_{i}",
+                self.add_weight(f"kernel_{i}", (n_in, n_out), initializer="glorot_uniform"),
+            )
             setattr(self, f"bias_{i}", self.add_weight(f"bias_{i}", (n_out,), initializer="zeros"))
             n_in = n_out
         super().build(input_shape)
@@ -237,8 +272,10 @@ class PairEmbed(_FxLayer):
     @property
     def stack(self):
         """[(kernel, bias), ...] from the pair features to the heads."""
-        return [(getattr(self, f"kernel_{i}"), getattr(self, f"bias_{i}"))
-                for i in range(len(self.dims) + 1)]
+        return [
+            (getattr(self, f"kernel_{i}"), getattr(self, f"bias_{i}"))
+            for i in range(len(self.dims) + 1)
+        ]
 
     def call(self, x):
         last = len(self.dims)
@@ -265,15 +302,37 @@ class _Attention(_FxLayer):
       ctx      = cast_ctx(sum_j a_j v_j);   out = cast_result(concat_heads(ctx) . Wo + bo)
     """
 
-    _TYPE_ARGS = ("norm_rsqrt_t", "norm_t", "qkv_t", "logit_t", "exp_t", "inv_t", "attn_t",
-                  "ctx_t", "result_t")
+    _TYPE_ARGS = (
+        "norm_rsqrt_t",
+        "norm_t",
+        "qkv_t",
+        "logit_t",
+        "exp_t",
+        "inv_t",
+        "attn_t",
+        "ctx_t",
+        "result_t",
+    )
 
-    def __init__(self, num_heads=2, norm_table_size=1024, norm_var_range=4,
-                 norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>", norm_t=None, qkv_t=None,
-                 logit_t=None, exp_table_size=1024, exp_range=3,
-                 exp_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>", inv_table_size=1024,
-                 inv_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>", attn_t=None, ctx_t=None,
-                 result_t=None, **kwargs):
+    def __init__(
+        self,
+        num_heads=2,
+        norm_table_size=1024,
+        norm_var_range=4,
+        norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
+        norm_t=None,
+        qkv_t=None,
+        logit_t=None,
+        exp_table_size=1024,
+        exp_range=3,
+        exp_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
+        inv_table_size=1024,
+        inv_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
+        attn_t=None,
+        ctx_t=None,
+        result_t=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
         self.norm_table_size, self.norm_var_range = int(norm_table_size), int(norm_var_range)
@@ -284,17 +343,21 @@ class _Attention(_FxLayer):
 
     def _build_common(self, dim, n_keys):
         if dim % self.num_heads:
-            raise ValueError(f"{self.name}: dimension {dim} is not divisible by "
-                             f"{self.num_heads} heads")
+            raise ValueError(
+                f"{self.name}: dimension {dim} is not divisible by " f"{self.num_heads} heads"
+            )
         self.dim, self.key_dim = dim, dim // self.num_heads
         self.shift = attention_shift(self.key_dim)
         self.n_keys = n_keys
-        self.norm = LayerNormFx(self, dim, self.norm_table_size, self.norm_var_range,
-                                self.norm_rsqrt_t, self.norm_t)
+        self.norm = LayerNormFx(
+            self, dim, self.norm_table_size, self.norm_var_range, self.norm_rsqrt_t, self.norm_t
+        )
         self.wq, self.wk, self.wv, self.wo = (
-            self.add_weight(f"w{c}", (dim, dim), initializer="glorot_uniform") for c in "qkvo")
+            self.add_weight(f"w{c}", (dim, dim), initializer="glorot_uniform") for c in "qkvo"
+        )
         self.bq, self.bk, self.bv, self.bo = (
-            self.add_weight(f"b{c}", (dim,), initializer="zeros") for c in "qkvo")
+            self.add_weight(f"b{c}", (dim,), initializer="zeros") for c in "qkvo"
+        )
         if self.quantized:
             self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
             self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
@@ -307,9 +370,12 @@ class _Attention(_FxLayer):
         return tf.transpose(y, (0, 2, 1, 3))
 
     def _attend(self, xq, xkv, mask, bias=None):
-        q, k, v = self._heads(xq, self.wq, self.bq), self._heads(xkv, self.wk, self.bk), \
-            self._heads(xkv, self.wv, self.bv)
-        logits = tf.einsum("bhqd,bhkd->bhqk", q, k) * (2.0 ** -self.shift)
+        q, k, v = (
+            self._heads(xq, self.wq, self.bq),
+            self._heads(xkv, self.wk, self.bk),
+            self._heads(xkv, self.wv, self.bv),
+        )
+        logits = tf.einsum("bhqd,bhkd->bhqk", q, k) * (2.0**-self.shift)
         if bias is not None:
             logits = logits + bias
         logits = self.q(logits, self.logit_t)
@@ -335,10 +401,15 @@ class _Attention(_FxLayer):
         return quantize(e * self.inv_table.lookup(total), self.attn_t, ste=False)
 
     def get_config(self):
-        return {**super().get_config(), "num_heads": self.num_heads,
-                "norm_table_size": self.norm_table_size, "norm_var_range": self.norm_var_range,
-                "exp_table_size": self.exp_table_size, "exp_range": self.exp_range,
-                "inv_table_size": self.inv_table_size}
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "norm_table_size": self.norm_table_size,
+            "norm_var_range": self.norm_var_range,
+            "exp_table_size": self.exp_table_size,
+            "exp_range": self.exp_range,
+            "inv_table_size": self.inv_table_size,
+        }
 
 
 class ParticleAttention(_Attention):
@@ -390,8 +461,11 @@ class ClassToken(_FxLayer):
         self.result_t = as_fx(result_t)
 
     def build(self, input_shape):
-        self.token = self.add_weight("token", (1, 1, int(input_shape[-1])),
-                                     initializer=tf.keras.initializers.TruncatedNormal(0.0, 0.02))
+        self.token = self.add_weight(
+            "token",
+            (1, 1, int(input_shape[-1])),
+            initializer=tf.keras.initializers.TruncatedNormal(0.0, 0.02),
+        )
         super().build(input_shape)
 
     def call(self, x):
@@ -399,6 +473,16 @@ class ClassToken(_FxLayer):
         return tf.tile(token, (tf.shape(x)[0], 1, 1))
 
 
-CUSTOM_OBJECTS = {cls.__name__: cls for cls in (
-    FxQuant, FxDense, FxAdd, FxLayerNorm, PairEmbed, ParticleAttention, ClassAttention,
-    ClassToken)}
+CUSTOM_OBJECTS = {
+    cls.__name__: cls
+    for cls in (
+        FxQuant,
+        FxDense,
+        FxAdd,
+        FxLayerNorm,
+        PairEmbed,
+        ParticleAttention,
+        ClassAttention,
+        ClassToken,
+    )
+}

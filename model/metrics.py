@@ -66,8 +66,11 @@ def tagging_metrics(labels: np.ndarray, logits: np.ndarray, class_names, backgro
     labels = np.asarray(labels)
     probs = softmax(np.asarray(logits, np.float64))
     pred = probs.argmax(axis=1)
-    aucs = {name: auc(labels == i, probs[:, i]) for i, name in enumerate(class_names)
-            if (labels == i).any()}
+    aucs = {
+        name: auc(labels == i, probs[:, i])
+        for i, name in enumerate(class_names)
+        if (labels == i).any()
+    }
     out = {
         "n_jets": int(len(labels)),
         "accuracy": float(np.mean(pred == labels)),
@@ -106,8 +109,16 @@ def confusion(labels, pred, n_classes) -> np.ndarray:
 # Written by model/train.py: tagging_metrics() plus the run's figures. The validator and an
 # example live here, with the computation they describe; the dashboard reads through them.
 
-METRICS_NUMBERS = ("accuracy", "macro_auc", "parameters", "bops", "n_train", "n_jets",
-                   "epochs_run", "train_seconds")
+METRICS_NUMBERS = (
+    "accuracy",
+    "macro_auc",
+    "parameters",
+    "bops",
+    "n_train",
+    "n_jets",
+    "epochs_run",
+    "train_seconds",
+)
 
 
 def check_metrics_json(m, path) -> dict:
@@ -128,29 +139,54 @@ def check_metrics_json(m, path) -> dict:
     return m
 
 
-def example_metrics_json(model="part_tiny", quantized=True, accuracy=0.65, macro_auc=0.94,
-                         class_names=("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq",
-                                      "Tbqq", "Tbl"), bops_scale=1.0, seed=0) -> dict:
+def example_metrics_json(
+    model="part_tiny",
+    quantized=True,
+    accuracy=0.65,
+    macro_auc=0.94,
+    class_names=("QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"),
+    bops_scale=1.0,
+    seed=0,
+) -> dict:
     """A valid metrics.json (for tests and examples): the keys make train writes."""
     rng = np.random.default_rng(seed + len(model) + quantized)
-    layers = [("particles", "InputLayer", 0, 0), ("embed", "FxDense", 1184, 36864),
-              ("pair_embed", "PairEmbed", 340, 67584),
-              ("block0_attn", "ParticleAttention", 4224, 98304),
-              ("cls0_attn", "ClassAttention", 4224, 33792), ("head", "FxDense", 330, 320)]
+    layers = [
+        ("particles", "InputLayer", 0, 0),
+        ("embed", "FxDense", 1184, 36864),
+        ("pair_embed", "PairEmbed", 340, 67584),
+        ("block0_attn", "ParticleAttention", 4224, 98304),
+        ("cls0_attn", "ClassAttention", 4224, 33792),
+        ("head", "FxDense", 330, 320),
+    ]
     bits = 8 * 8 if quantized else 32 * 32
-    cost = [{"layer": n, "type": t, "params": p, "macs": m, "bops": int(m * bits * bops_scale)}
-            for n, t, p, m in layers]
+    cost = [
+        {"layer": n, "type": t, "params": p, "macs": m, "bops": int(m * bits * bops_scale)}
+        for n, t, p, m in layers
+    ]
     n = len(class_names)
     conf = (rng.integers(0, 8, (n, n)) + np.eye(n, dtype=int) * 70).tolist()
     return {
-        "n_jets": 1000, "accuracy": accuracy, "macro_auc": macro_auc,
+        "n_jets": 1000,
+        "accuracy": accuracy,
+        "macro_auc": macro_auc,
         "auc": {c: round(0.9 + 0.009 * i, 4) for i, c in enumerate(class_names)},
-        "rejection_at_50pct": {c: (None if i == n - 2 else round(30 + 40 * i, 1))
-                               for i, c in enumerate(class_names[1:])},
+        "rejection_at_50pct": {
+            c: (None if i == n - 2 else round(30 + 40 * i, 1))
+            for i, c in enumerate(class_names[1:])
+        },
         "rejection_at_50pct_lower_bound": {class_names[-1]: 100},
-        "confusion": conf, "model": model, "quantized": quantized,
-        "parameters": sum(r["params"] for r in cost), "bops": sum(r["bops"] for r in cost),
-        "cost_per_layer": cost, "n_train": 8000, "n_val": 1000, "epochs_run": 12,
-        "train_seconds": 341.2, "train_jets_per_second": 281.4,
-        "class_names": list(class_names), "seed": 42, "data_dir": "build/data",
+        "confusion": conf,
+        "model": model,
+        "quantized": quantized,
+        "parameters": sum(r["params"] for r in cost),
+        "bops": sum(r["bops"] for r in cost),
+        "cost_per_layer": cost,
+        "n_train": 8000,
+        "n_val": 1000,
+        "epochs_run": 12,
+        "train_seconds": 341.2,
+        "train_jets_per_second": 281.4,
+        "class_names": list(class_names),
+        "seed": 42,
+        "data_dir": "build/data",
     }

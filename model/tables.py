@@ -31,16 +31,18 @@ class _Table:
 
     def __init__(self, size: int, range_bits: int, value_t: Fx, what: str):
         self.size = int(size)
-        self.index_t = Fx(_log2_exact(self.size, f"{what} table size"), int(range_bits), False,
-                          "AP_TRN", "AP_SAT")
+        self.index_t = Fx(
+            _log2_exact(self.size, f"{what} table size"), int(range_bits), False, "AP_TRN", "AP_SAT"
+        )
         self.value_t = value_t
         centres = (np.arange(self.size) + 0.5) * self.index_t.lsb
         self.values = quantize_np(self.func(centres), value_t)
 
     def index(self, x: np.ndarray) -> np.ndarray:
         """numpy: the table index of each input (the raw bits of the index type)."""
-        return np.clip(np.floor(np.asarray(x, np.float64) / self.index_t.lsb), 0,
-                       self.size - 1).astype(np.int64)
+        return np.clip(
+            np.floor(np.asarray(x, np.float64) / self.index_t.lsb), 0, self.size - 1
+        ).astype(np.int64)
 
     def lookup(self, x):
         """TensorFlow: the table entry of each input (float64 tensor)."""

@@ -56,7 +56,8 @@ def check_checkpoint(out: Path, fingerprint: str):
     if old != fingerprint:
         raise TrainError(
             f"{out}/model.keras is a checkpoint of another architecture ({cfg_file}: "
-            f"architecture {old}, this config {fingerprint}); remove {out} or use another name")
+            f"architecture {old}, this config {fingerprint}); remove {out} or use another name"
+        )
 
 
 def load_trained(out: Path, cfg: dict | None = None):
@@ -78,8 +79,13 @@ def load_trained(out: Path, cfg: dict | None = None):
 
 
 def _read_split(files, cfg, scheme, max_per_file):
-    return reader.load_arrays(files, cfg["data"]["features"], cfg["data"]["n_particles"],
-                              scheme, max_per_file=max_per_file)
+    return reader.load_arrays(
+        files,
+        cfg["data"]["features"],
+        cfg["data"]["n_particles"],
+        scheme,
+        max_per_file=max_per_file,
+    )
 
 
 def predict(model, arrays, batch_size=1024):
@@ -90,9 +96,17 @@ def predict(model, arrays, batch_size=1024):
     return np.concatenate(out)
 
 
-def train(name: str, data_dir="build/data", quantized: bool | None = None, epochs=None,
-          max_jets_per_file=None, root="build/models", seed=None, verbose=2,
-          batch_size=None) -> dict:
+def train(
+    name: str,
+    data_dir="build/data",
+    quantized: bool | None = None,
+    epochs=None,
+    max_jets_per_file=None,
+    root="build/models",
+    seed=None,
+    verbose=2,
+    batch_size=None,
+) -> dict:
     import tensorflow as tf
 
     cfg = builder.load_config(name)
@@ -107,55 +121,82 @@ def train(name: str, data_dir="build/data", quantized: bool | None = None, epoch
 
     scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
     files = {s: split_files(data_dir, s) for s in ("train", "val", "test")}
-    n_train = reader.check_files(files["train"], F.required_branches(
-        cfg["data"]["features"]) + scheme.label_branches)
+    n_train = reader.check_files(
+        files["train"], F.required_branches(cfg["data"]["features"]) + scheme.label_branches
+    )
     tf.keras.utils.set_random_seed(seed)
     t0 = time.time()
     val = _read_split(files["val"], cfg, scheme, max_per_file)
     bs = tcfg["batch_size"] if batch_size is None else int(batch_size)
     if max_per_file is None and n_train > IN_MEMORY_LIMIT:
-        train_ds = pipeline.streaming(files["train"], cfg["data"]["features"],
-                                      cfg["data"]["n_particles"], scheme, bs, seed=seed)
-        print(f"[train] streaming {n_train} training jets from {len(files['train'])} files",
-              flush=True)
+        train_ds = pipeline.streaming(
+            files["train"],
+            cfg["data"]["features"],
+            cfg["data"]["n_particles"],
+            scheme,
+            bs,
+            seed=seed,
+        )
+        print(
+            f"[train] streaming {n_train} training jets from {len(files['train'])} files",
+            flush=True,
+        )
     else:
         train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
         n_train = len(train_arrays["labels"])
         train_ds = pipeline.in_memory(train_arrays, bs, shuffle=True, seed=seed)
     val_ds = pipeline.in_memory(val, 1024, shuffle=False)
-    print(f"[train] {cfg['name']} ({'quantized' if quantized else 'float'}): "
-          f"{n_train} train / {len(val['labels'])} val jets read in {time.time() - t0:.1f}s",
-          flush=True)
+    print(
+        f"[train] {cfg['name']} ({'quantized' if quantized else 'float'}): "
+        f"{n_train} train / {len(val['labels'])} val jets read in {time.time() - t0:.1f}s",
+        flush=True,
+    )
 
     model = builder.build_model(cfg, quantized)
     decay_steps = max(1, epochs * -(-n_train // bs))
-    schedule = tf.keras.optimizers.schedules.CosineDecay(tcfg["learning_rate"], decay_steps,
-                                                         alpha=0.01)
+    schedule = tf.keras.optimizers.schedules.CosineDecay(
+        tcfg["learning_rate"], decay_steps, alpha=0.01
+    )
     model.compile(
         optimizer=tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"]),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"])
+        metrics=["accuracy"],
+    )
     params = model.count_params()
     cost = builder.cost_report(model, cfg)
-    print(f"[train] {params} parameters, {sum(r['bops'] for r in cost) / 1e6:.1f} MBOPs",
-          flush=True)
+    print(
+        f"[train] {params} parameters, {sum(r['bops'] for r in cost) / 1e6:.1f} MBOPs", flush=True
+    )
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(
-        {"name": cfg["name"], "config": cfg, "quantized": quantized,
-         "architecture": fingerprint, "seed": seed, "data_dir": str(data_dir)}, indent=1))
+    (out / "config.json").write_text(
+        json.dumps(
+            {
+                "name": cfg["name"],
+                "config": cfg,
+                "quantized": quantized,
+                "architecture": fingerprint,
+                "seed": seed,
+                "data_dir": str(data_dir),
+            },
+            indent=1,
+        )
+    )
     callbacks = [
         tf.keras.callbacks.BackupAndRestore(str(out / "backup")),
-        tf.keras.callbacks.ModelCheckpoint(str(out / "model.keras"), monitor="val_loss",
-                                           save_best_only=True),
-        tf.keras.callbacks.EarlyStopping(monitor="val_loss", patience=tcfg["patience"],
-                                         restore_best_weights=True),
+        tf.keras.callbacks.ModelCheckpoint(
+            str(out / "model.keras"), monitor="val_loss", save_best_only=True
+        ),
+        tf.keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=tcfg["patience"], restore_best_weights=True
+        ),
         tf.keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
     ]
     t1 = time.time()
     # Each epoch iterates the dataset anew (a fresh, reshuffled generator pass).
-    hist = model.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks,
-                     verbose=verbose)
+    hist = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose
+    )
     train_seconds = time.time() - t1
     shutil.rmtree(out / "backup", ignore_errors=True)
     history = _history(out, hist.history)
@@ -165,22 +206,34 @@ def train(name: str, data_dir="build/data", quantized: bool | None = None, epoch
     logits = predict(best, test)
     result = metrics.tagging_metrics(test["labels"], logits, scheme.names)
     epochs_run = len(history["loss"])
-    result.update({
-        "model": cfg["name"], "quantized": quantized, "parameters": params,
-        "bops": int(sum(r["bops"] for r in cost)), "cost_per_layer": cost,
-        "n_train": int(n_train), "n_val": int(len(val["labels"])), "epochs_run": epochs_run,
-        "train_seconds": round(train_seconds, 1),
-        "train_jets_per_second": round(n_train * epochs_run / max(train_seconds, 1e-9), 1),
-        "class_names": list(scheme.names), "seed": seed, "data_dir": str(data_dir),
-    })
+    result.update(
+        {
+            "model": cfg["name"],
+            "quantized": quantized,
+            "parameters": params,
+            "bops": int(sum(r["bops"] for r in cost)),
+            "cost_per_layer": cost,
+            "n_train": int(n_train),
+            "n_val": int(len(val["labels"])),
+            "epochs_run": epochs_run,
+            "train_seconds": round(train_seconds, 1),
+            "train_jets_per_second": round(n_train * epochs_run / max(train_seconds, 1e-9), 1),
+            "class_names": list(scheme.names),
+            "seed": seed,
+            "data_dir": str(data_dir),
+        }
+    )
     metrics.check_metrics_json(result, out / "metrics.json")
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
     title = f"{cfg['name']} ({'quantized' if quantized else 'float'})"
     plots.history_plot(history, out / "history.png", title)
     plots.roc_plot(test["labels"], logits, scheme.names, out / "roc.png", title)
     plots.confusion_plot(result["confusion"], scheme.names, out / "confusion.png", title)
-    print(f"[train] {title}: test accuracy {result['accuracy']:.4f}, macro AUC "
-          f"{result['macro_auc']:.4f} on {result['n_jets']} jets -> {out}", flush=True)
+    print(
+        f"[train] {title}: test accuracy {result['accuracy']:.4f}, macro AUC "
+        f"{result['macro_auc']:.4f} on {result['n_jets']} jets -> {out}",
+        flush=True,
+    )
     return result
 
 
@@ -200,8 +253,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
     p.add_argument("--data-dir", default="build/data")
-    p.add_argument("--quant", type=int, choices=(0, 1), default=None,
-                   help="1: quantized (default for FPGA configs), 0: the float twin")
+    p.add_argument(
+        "--quant",
+        type=int,
+        choices=(0, 1),
+        default=None,
+        help="1: quantized (default for FPGA configs), 0: the float twin",
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--max-jets-per-file", type=int, default=None)
     p.add_argument("--out", default="build/models")
@@ -210,8 +268,16 @@ def main(argv=None):
     args = p.parse_args(argv)
     quantized = None if args.quant is None else bool(args.quant)
     try:
-        train(args.model, args.data_dir, quantized, args.epochs, args.max_jets_per_file,
-              args.out, args.seed, batch_size=args.batch_size)
+        train(
+            args.model,
+            args.data_dir,
+            quantized,
+            args.epochs,
+            args.max_jets_per_file,
+            args.out,
+            args.seed,
+            batch_size=args.batch_size,
+        )
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

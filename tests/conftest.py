@@ -28,8 +28,9 @@ def trained_tiny(jet_sample, tmp_path_factory):
 
     build = tmp_path_factory.mktemp("build")
     # 80 training jets per class: small batches give enough optimiser steps.
-    result = train("part_tiny", jet_sample, epochs=20, root=build / "models", verbose=0,
-                   batch_size=32)
+    result = train(
+        "part_tiny", jet_sample, epochs=20, root=build / "models", verbose=0, batch_size=32
+    )
     return build, result
 
 

@@ -17,7 +17,7 @@ class V:
         self.frac = int(frac)
 
     def value(self):
-        return self.num.astype(np.float64) * 2.0 ** -self.frac
+        return self.num.astype(np.float64) * 2.0**-self.frac
 
     def align(self, frac):
         assert frac >= self.frac
@@ -26,7 +26,7 @@ class V:
 
 def from_float_exact(x, frac):
     """Values that are already multiples of 2**-frac (weights after quantisation)."""
-    num = np.asarray(x, np.float64) * 2.0 ** frac
+    num = np.asarray(x, np.float64) * 2.0**frac
     assert np.all(num == np.round(num)), "not representable"
     return V(num.astype(np.int64), frac)
 
@@ -56,13 +56,13 @@ def cast(v: V, t) -> V:
 
 def cast_float(x, t) -> V:
     """A float input cast to t (inputs are float32, exact in float64; 2**40 scaling is exact)."""
-    return cast(V(np.round(np.asarray(x, np.float64) * 2.0 ** 40).astype(np.int64), 40), t)
+    return cast(V(np.round(np.asarray(x, np.float64) * 2.0**40).astype(np.int64), 40), t)
 
 
 def quantized_bits_weight(w, bits, integer):
     """QKeras quantized_bits(bits, integer, alpha=1): round half even, clip; as integers."""
     frac = bits - integer - 1
-    num = np.round(np.asarray(w, np.float64) * 2.0 ** frac)
+    num = np.round(np.asarray(w, np.float64) * 2.0**frac)
     num = np.clip(num, -(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
     return V(num.astype(np.int64), frac)
 
@@ -81,9 +81,9 @@ def matmul(x: V, w: V, b: V | None = None) -> V:
 def table(func, size, range_bits, value_t):
     """Entry i = func at the centre of bin i over [0, 2**range_bits), rounded half-even,
     saturated to value_t; returned as integers of value_t."""
-    lsb = 2.0 ** range_bits / size
+    lsb = 2.0**range_bits / size
     x = func((np.arange(size) + 0.5) * lsb)
-    num = np.round(x * 2.0 ** value_t.frac)
+    num = np.round(x * 2.0**value_t.frac)
     hi = (1 << value_t.width) - 1 if not value_t.signed else (1 << (value_t.width - 1)) - 1
     return V(np.clip(num, 0, hi).astype(np.int64), value_t.frac)
 

@@ -24,8 +24,14 @@ def random_jets(n_jets, rng, class_index=0, max_particles=40):
         return ak.unflatten(v.astype(np.float32), counts)
 
     jets = {}
-    for name, values in (("part_px", px), ("part_py", py), ("part_pz", pz), ("part_energy", e),
-                         ("part_deta", deta), ("part_dphi", dphi)):
+    for name, values in (
+        ("part_px", px),
+        ("part_py", py),
+        ("part_pz", pz),
+        ("part_energy", e),
+        ("part_deta", deta),
+        ("part_dphi", dphi),
+    ):
         jets[name] = jag(values)
     charge = rng.choice([-1.0, 0.0, 1.0], total)
     jets["part_charge"] = jag(charge)
@@ -56,11 +62,15 @@ def random_jets(n_jets, rng, class_index=0, max_particles=40):
 
 def write_file(path, branches):
     """Write a dict of (jagged or flat) arrays as a TTree named like JetClass's."""
-    branches = {k: (v if isinstance(v, ak.Array) and v.ndim > 1 else np.asarray(v))
-                for k, v in branches.items()}
+    branches = {
+        k: (v if isinstance(v, ak.Array) and v.ndim > 1 else np.asarray(v))
+        for k, v in branches.items()
+    }
     with uproot.recreate(path) as f:
-        types = {k: ("var * float32" if isinstance(v, ak.Array) else v.dtype)
-                 for k, v in branches.items()}
+        types = {
+            k: ("var * float32" if isinstance(v, ak.Array) else v.dtype)
+            for k, v in branches.items()
+        }
         f.mktree(TREE, types)
         f[TREE].extend(branches)
     return path

@@ -35,9 +35,17 @@ from model.metrics import example_metrics_json  # noqa: E402
 FIX = Path(__file__).parent / "fixtures" / "hls_reports"
 CLASSES = ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-EXPECTED_PLOTS = {"training.png", "fidelity.png", "resources.png", "latency.png", "pareto.png",
-                  "layers_part_l1-u250.png", "layers_part_tiny-zcu102.png", "bops_part_tiny.png",
-                  "bops_part_l1.png"}  # BOPs per layer of the quantized models only
+EXPECTED_PLOTS = {
+    "training.png",
+    "fidelity.png",
+    "resources.png",
+    "latency.png",
+    "pareto.png",
+    "layers_part_l1-u250.png",
+    "layers_part_tiny-zcu102.png",
+    "bops_part_tiny.png",
+    "bops_part_l1.png",
+}  # BOPs per layer of the quantized models only
 
 
 # ----------------------------------------------------------------------------- the fake tree
@@ -71,8 +79,9 @@ def lay_out_reports(prj, folder):
 
 
 def marker(prj, model, fw):
-    write_json(prj / "qpart_project.json", {"model": model, "firmware": fw,
-                                            "architecture": "0123abcd"})
+    write_json(
+        prj / "qpart_project.json", {"model": model, "firmware": fw, "architecture": "0123abcd"}
+    )
 
 
 def real_estimate(fw_name):
@@ -89,8 +98,9 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
     build = root / "build"
     models = build / "models"
     write_json(models / "part_tiny" / "metrics.json", metrics("part_tiny", True, 0.652, 0.941))
-    write_json(models / "part_tiny-float" / "metrics.json",
-               metrics("part_tiny", False, 0.671, 0.948))
+    write_json(
+        models / "part_tiny-float" / "metrics.json", metrics("part_tiny", False, 0.671, 0.948)
+    )
     write_json(models / "part_l1" / "metrics.json", metrics("part_l1", True, 0.689, 0.951, 2.5))
     # a training plot as make train leaves it, copied into the report
     fig, ax = plt.subplots(figsize=(3, 2))
@@ -102,27 +112,46 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
     # 1. ZU9EG / Vivado: bit-exact both routes, synthesised (csynth .rpt + Vivado logic synth)
     prj = hls / "part_tiny-zcu102"
     marker(prj, "part_tiny", "zcu102")
-    write_json(prj / "csim_report.json", csim_report(
-        "part_tiny", "zcu102", "Vivado", "xczu9eg-ffvb1156-2-e", route(1000),
-        route(1000, tb=True)))
+    write_json(
+        prj / "csim_report.json",
+        csim_report(
+            "part_tiny",
+            "zcu102",
+            "Vivado",
+            "xczu9eg-ffvb1156-2-e",
+            route(1000),
+            route(1000, tb=True),
+        ),
+    )
     if synth:
         lay_out_reports(prj, "dnd_hls4ml")
     write_json(prj / "estimate.json", real_estimate("zcu102"))
     # 2. VU13P / Vitis: C-simulated and estimated, never synthesised
     prj = hls / "part_tiny-vu13p"
     marker(prj, "part_tiny", "vu13p")
-    write_json(prj / "csim_report.json", csim_report(
-        "part_tiny", "vu13p", "Vitis", "xcvu13p-flga2577-2-e", route(1000),
-        route(1000, tb=True)))
+    write_json(
+        prj / "csim_report.json",
+        csim_report(
+            "part_tiny", "vu13p", "Vitis", "xcvu13p-flga2577-2-e", route(1000), route(1000, tb=True)
+        ),
+    )
     write_json(prj / "estimate.json", real_estimate("vu13p"))
     # 3. a U250 firmware config that is not in firmware_configs/: a mismatch, no testbench,
     #    synthesised from the transformer reports (per-module rows, a failed co-simulation)
     prj = hls / "part_l1-u250"
     marker(prj, "part_l1", "u250")
-    write_json(prj / "csim_report.json", csim_report(
-        "part_l1", "u250", "Vivado", "xcu250-figd2104-2L-e",
-        route(500, exact=0.994, maxdiff=2.0, agree=0.998, keras=0.689, csim=0.687), None,
-        {"layer": "block1_attn", "jets_differing": 3, "max_abs_diff": 0.0039}))
+    write_json(
+        prj / "csim_report.json",
+        csim_report(
+            "part_l1",
+            "u250",
+            "Vivado",
+            "xcu250-figd2104-2L-e",
+            route(500, exact=0.994, maxdiff=2.0, agree=0.998, keras=0.689, csim=0.687),
+            None,
+            {"layer": "block1_attn", "jets_differing": 3, "max_abs_diff": 0.0039},
+        ),
+    )
     if synth:
         lay_out_reports(prj, "Transformer_Neural_Network_HLS")
 
@@ -130,31 +159,53 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
         l1 = lay_out_reports(root / "scanprj" / "a", "L1JetTagger")
         dnd = lay_out_reports(root / "scanprj" / "b", "dnd_hls4ml")
         pts = [
-            example_scan_point("w8a8", {"weight_bits": 8, "act_t": "fixed<8,3>"}, 1, 0.652,
-                               {"latency": l1["latency"], "resources": l1["resources"]}),
-            example_scan_point("w6a8", {"weight_bits": 6, "act_t": "fixed<8,3>"}, 1, 0.648,
-                               {"latency": dnd["latency"], "resources": dnd["resources"]}),
+            example_scan_point(
+                "w8a8",
+                {"weight_bits": 8, "act_t": "fixed<8,3>"},
+                1,
+                0.652,
+                {"latency": l1["latency"], "resources": l1["resources"]},
+            ),
+            example_scan_point(
+                "w6a8",
+                {"weight_bits": 6, "act_t": "fixed<8,3>"},
+                1,
+                0.648,
+                {"latency": dnd["latency"], "resources": dnd["resources"]},
+            ),
             example_scan_point("w4a8", {"weight_bits": 4, "act_t": "fixed<8,3>"}, 1, 0.601),
             example_scan_point("w8a6-rf4", {"weight_bits": 8, "act_t": "fixed<6,2>"}, 4, 0.633),
         ]
         write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
     if bench:
-        write_json(build / "bench" / "data.json", {
-            "machine": {"cpu_count": 2, "machine": "x86_64", "python": "3.11.2"},
-            "generator_jets_per_second_per_core": {c: 12.5 + i for i, c in enumerate(CLASSES)},
-            "reader": {"kin": {"jets": 8000, "jets_per_second": 51234.5}}})
-        write_json(build / "bench" / "train.json", {
-            "results": [{"model": "part_l1", "quantized": True, "accuracy": 0.689},
-                        {"model": "part_l1", "quantized": False, "accuracy": 0.702}],
-            "quantization_cost_accuracy": 0.013})
+        write_json(
+            build / "bench" / "data.json",
+            {
+                "machine": {"cpu_count": 2, "machine": "x86_64", "python": "3.11.2"},
+                "generator_jets_per_second_per_core": {c: 12.5 + i for i, c in enumerate(CLASSES)},
+                "reader": {"kin": {"jets": 8000, "jets_per_second": 51234.5}},
+            },
+        )
+        write_json(
+            build / "bench" / "train.json",
+            {
+                "results": [
+                    {"model": "part_l1", "quantized": True, "accuracy": 0.689},
+                    {"model": "part_l1", "quantized": False, "accuracy": 0.702},
+                ],
+                "quantization_cost_accuracy": 0.013,
+            },
+        )
     return build
 
 
 def _without_hls_tools(mp):
     real = shutil.which
-    mp.setattr(discover.shutil, "which",
-               lambda name, *a, **k: None if name in TOOLS.values()
-               else real(name, *a, **k))
+    mp.setattr(
+        discover.shutil,
+        "which",
+        lambda name, *a, **k: None if name in TOOLS.values() else real(name, *a, **k),
+    )
 
 
 @pytest.fixture
@@ -257,8 +308,9 @@ def test_estimates_are_labelled_and_beside_synthesis(report):
     # the accuracy plot puts the unsynthesised design on estimated LUT / DSP, labelled so
     vu13p = json.loads((build / "hls" / "part_tiny-vu13p" / "estimate.json").read_text())
     point = next(p for p in summary["points"] if p["label"] == "part_tiny-vu13p")
-    assert point["util_max"] is None and point["est_util"] == pytest.approx(max(
-        vu13p["resources"][r]["utilization_pct"] for r in ("LUT", "DSP")))
+    assert point["util_max"] is None and point["est_util"] == pytest.approx(
+        max(vu13p["resources"][r]["utilization_pct"] for r in ("LUT", "DSP"))
+    )
 
 
 def test_design_without_synthesis_shows_not_run(report):
@@ -274,8 +326,7 @@ def test_design_without_synthesis_shows_not_run(report):
     assert "%" not in row and not re.search(r">\s*\d", row), "a figure for an unsynthesised design"
     assert "part_tiny-vu13p: synthesis not run (vitis-run not on PATH)" in summary["not_run"]
     # the route that did not run is marked too
-    row = next(r for r in table_rows(page, "fidelity") if "part_l1-u250" in r
-               and "testbench" in r)
+    row = next(r for r in table_rows(page, "fidelity") if "part_l1-u250" in r and "testbench" in r)
     assert "not run" in row
 
 
@@ -344,10 +395,16 @@ def test_empty_build_dir(tmp_path):
         build_dashboard(tmp_path / "nowhere", tmp_path / "reports")
 
 
-@pytest.mark.parametrize("rel", [
-    "models/part_tiny/metrics.json", "hls/part_tiny-vu13p/csim_report.json",
-    "hls/part_tiny-zcu102/synth_report.json", "scan/part_tiny-vu13p/scan.json",
-    "bench/train.json"])
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "models/part_tiny/metrics.json",
+        "hls/part_tiny-vu13p/csim_report.json",
+        "hls/part_tiny-zcu102/synth_report.json",
+        "scan/part_tiny-vu13p/scan.json",
+        "bench/train.json",
+    ],
+)
 def test_malformed_json_names_the_file(tmp_path, capsys, rel):
     build = make_build(tmp_path)
     path = build / rel
@@ -357,10 +414,13 @@ def test_malformed_json_names_the_file(tmp_path, capsys, rel):
     assert f"error: {path}: not valid JSON (line" in err
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda m: m.pop("accuracy"), "missing key 'accuracy'"),
-    (lambda m: m.update(macro_auc="high"), "'macro_auc' is not a number: 'high'"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m.pop("accuracy"), "missing key 'accuracy'"),
+        (lambda m: m.update(macro_auc="high"), "'macro_auc' is not a number: 'high'"),
+    ],
+)
 def test_bad_metrics_figure_names_the_file(tmp_path, edit, message):
     build = make_build(tmp_path, synth=False, scan=False, bench=False)
     path = build / "models" / "part_l1" / "metrics.json"
@@ -382,14 +442,29 @@ def test_synth_report_of_another_part_names_both_files(tmp_path):
     assert f"{prj / 'csim_report.json'}: part 'xcvu13p-flga2577-2-e'" in msg
 
 
-@pytest.mark.parametrize("key,value,message,other", [
-    ("top_module", "other_top", "top module 'other_top' is not this project's 'myproject'",
-     "csim_report.json"),
-    ("top_module", "other_top", "top module 'other_top' is not this project's 'myproject'",
-     "hls4ml_config.yml"),
-    ("clock", {"target_ns": 3.0, "estimated_ns": 2.9, "uncertainty_ns": 0.4},
-     "clock target 3.0 ns does not match", "csim_report.json"),
-])
+@pytest.mark.parametrize(
+    "key,value,message,other",
+    [
+        (
+            "top_module",
+            "other_top",
+            "top module 'other_top' is not this project's 'myproject'",
+            "csim_report.json",
+        ),
+        (
+            "top_module",
+            "other_top",
+            "top module 'other_top' is not this project's 'myproject'",
+            "hls4ml_config.yml",
+        ),
+        (
+            "clock",
+            {"target_ns": 3.0, "estimated_ns": 2.9, "uncertainty_ns": 0.4},
+            "clock target 3.0 ns does not match",
+            "csim_report.json",
+        ),
+    ],
+)
 def test_synth_report_of_another_design_names_both_files(tmp_path, key, value, message, other):
     build = make_build(tmp_path, scan=False, bench=False)
     prj = build / "hls" / "part_tiny-zcu102"
@@ -410,16 +485,28 @@ def test_csim_report_in_the_wrong_project_dir(tmp_path):
     build = make_build(tmp_path, synth=False, scan=False, bench=False)
     src = build / "hls" / "part_tiny-vu13p"
     shutil.copytree(src, build / "hls" / "part_tiny-other")
-    with pytest.raises(DashboardError, match=r"part_tiny-other/csim_report.json: written for "
-                                             r"model 'part_tiny' / firmware 'vu13p'"):
+    with pytest.raises(
+        DashboardError,
+        match=r"part_tiny-other/csim_report.json: written for "
+        r"model 'part_tiny' / firmware 'vu13p'",
+    ):
         build_dashboard(build, tmp_path / "reports")
 
 
 def test_pareto_front():
-    pts = [{"x": 1, "accuracy": 0.5}, {"x": 2, "accuracy": 0.7}, {"x": 3, "accuracy": 0.6},
-           {"x": 3, "accuracy": 0.8}, {"x": 0.5, "accuracy": 0.5}, {"x": None, "accuracy": 0.9}]
-    assert [(p["x"], p["accuracy"]) for p in pareto_front(pts, "x")] == \
-        [(0.5, 0.5), (2, 0.7), (3, 0.8)]
+    pts = [
+        {"x": 1, "accuracy": 0.5},
+        {"x": 2, "accuracy": 0.7},
+        {"x": 3, "accuracy": 0.6},
+        {"x": 3, "accuracy": 0.8},
+        {"x": 0.5, "accuracy": 0.5},
+        {"x": None, "accuracy": 0.9},
+    ]
+    assert [(p["x"], p["accuracy"]) for p in pareto_front(pts, "x")] == [
+        (0.5, 0.5),
+        (2, 0.7),
+        (3, 0.8),
+    ]
 
 
 def test_screenshot_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
@@ -430,9 +517,10 @@ def test_screenshot_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
         browser.screenshot(page, tmp_path / "shot.png")
 
 
-@pytest.mark.skipif(browser.find_chromium() is None,
-                    reason="Chromium is not installed (apt-get install chromium); the page is "
-                           "not rendered")
+@pytest.mark.skipif(
+    browser.find_chromium() is None,
+    reason="Chromium is not installed (apt-get install chromium); the page is " "not rendered",
+)
 def test_page_renders_in_headless_chromium(report, tmp_path):
     _, out, _ = report
     shot = browser.screenshot(out / "index.html", tmp_path / "page.png")

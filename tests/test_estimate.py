@@ -20,16 +20,32 @@ from model.fixed import Fx, quantize_np
 
 N, F, E, H = 8, 5, 16, 2
 ACT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
-ATTN = dict(num_heads=H, norm_t=ACT, qkv_t=ACT, logit_t=ACT,
-            attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>", ctx_t=ACT, result_t=ACT)
+ATTN = dict(
+    num_heads=H,
+    norm_t=ACT,
+    qkv_t=ACT,
+    logit_t=ACT,
+    attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>",
+    ctx_t=ACT,
+    result_t=ACT,
+)
 
 
 def fw_config(parallel=1, reuse=1, layers=None, part="xcvu13p-flga2577-2-e"):
-    return {"name": "test", "path": "test.yml", "backend": "Vitis", "part": part,
-            "clock_period": 5.0, "io_type": "io_parallel", "parallel": parallel,
-            "reuse_factor": reuse,
-            "layers": layers or {}, "budget": {"resources": 0.8, "ii_cycles": None},
-            "resources": dict(firmware.PARTS[part]), "slrs": firmware.PARTS[part]["SLR"]}
+    return {
+        "name": "test",
+        "path": "test.yml",
+        "backend": "Vitis",
+        "part": part,
+        "clock_period": 5.0,
+        "io_type": "io_parallel",
+        "parallel": parallel,
+        "reuse_factor": reuse,
+        "layers": layers or {},
+        "budget": {"resources": 0.8, "ii_cycles": None},
+        "resources": dict(firmware.PARTS[part]),
+        "slrs": firmware.PARTS[part]["SLR"],
+    }
 
 
 def small_model(rng):
@@ -88,8 +104,9 @@ def test_dense_and_layernorm_counts_by_hand(model):
 
 
 def test_attention_counts_by_hand(model):
-    est = estimate.estimate(model, fw_config(layers={"attn": {"parallel": 2,
-                                                              "reuse_factor": 3}}), True)
+    est = estimate.estimate(
+        model, fw_config(layers={"attn": {"parallel": 2, "reuse_factor": 3}}), True
+    )
     tokens, queries = by_name(est)["attn"]["regions"]
     assert (tokens["trips"], tokens["ii"], queries["trips"]) == (N // 2, 3, N // 2)
     hd = E // H
@@ -107,8 +124,7 @@ def _configs(prj):
     first occurrence of each name: the struct's own, not a nested config's)."""
     text = (prj / "firmware" / "parameters.h").read_text()
     out = {}
-    for idx, body in re.findall(r"struct config(\d+) : nnet::qpart::\w+ \{(.*?)\n\};", text,
-                                re.S):
+    for idx, body in re.findall(r"struct config(\d+) : nnet::qpart::\w+ \{(.*?)\n\};", text, re.S):
         consts = {}
         for name, value in re.findall(r"static const unsigned (\w+) = (\d+);", body):
             consts.setdefault(name, int(value))
@@ -140,8 +156,9 @@ def test_generated_code_folds_as_estimated(model, tmp_path, parallel, reuse):
     assert c["exp_copies"] + c["inv_copies"] == queries["rom_copies"]
     exp = attn.get_weights("exp_table").data.reshape(-1)
     assert exp.size == c["exp_copies"] * c["exp_table_size"]
-    assert np.array_equal(exp.reshape(c["exp_copies"], -1),
-                          np.tile(exp[:c["exp_table_size"]], (c["exp_copies"], 1)))
+    assert np.array_equal(
+        exp.reshape(c["exp_copies"], -1), np.tile(exp[: c["exp_table_size"]], (c["exp_copies"], 1))
+    )
     top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
     assert "#pragma HLS DATAFLOW" in top and "#pragma HLS PIPELINE" not in top
 
@@ -165,8 +182,9 @@ def test_dataflow_arrays_have_one_reader_and_the_clones_are_estimated(tmp_path):
     assert all(n <= 2 for k, n in uses.items() if k not in inputs), uses
     cloned = set(re.findall(r"// clone_(\w+)", top))
     est = estimate.estimate(model, fw, trained=False)
-    assert cloned == {e["name"][len("clone_"):] for e in est["layers"]
-                      if e["class"] == "QpartClone"}
+    assert cloned == {
+        e["name"][len("clone_") :] for e in est["layers"] if e["class"] == "QpartClone"
+    }
     assert {"mask", "cls_token"} <= cloned
 
 
@@ -178,9 +196,12 @@ def test_headers_pipeline_every_row_loop():
     loops = 0
     for header in NNET_UTILS.glob("nnet_qpart_*.h"):
         text = header.read_text()
-        for m in re.finditer(r"for \(unsigned \w+ = 0; \w+ < CONFIG_T::(\w+); \w+ \+= "
-                             r"CONFIG_T::(\w+)\) \{\n\s*#pragma HLS PIPELINE II = "
-                             r"CONFIG_T::reuse_factor", text):
+        for m in re.finditer(
+            r"for \(unsigned \w+ = 0; \w+ < CONFIG_T::(\w+); \w+ \+= "
+            r"CONFIG_T::(\w+)\) \{\n\s*#pragma HLS PIPELINE II = "
+            r"CONFIG_T::reuse_factor",
+            text,
+        ):
             loops += 1
             assert m.group(2) in ("parallel", "q_parallel"), (header.name, m.group(0))
     assert loops == 6  # dense, add, layernorm, pair_embed, token_rows, query_rows
@@ -190,8 +211,11 @@ def test_headers_pipeline_every_row_loop():
 
 
 def test_shipped_configs_fit():
-    for model_name, fw_name in (("part_l1", "vu13p"), ("part_tiny", "zcu102"),
-                                ("part_tiny", "vu13p")):
+    for model_name, fw_name in (
+        ("part_l1", "vu13p"),
+        ("part_tiny", "zcu102"),
+        ("part_tiny", "vu13p"),
+    ):
         cfg = builder.load_config(model_name)
         est = estimate.estimate(builder.build_model(cfg), firmware.load_firmware(fw_name), False)
         fit = est["fit"]
@@ -200,8 +224,9 @@ def test_shipped_configs_fit():
             assert v["used"] <= 0.8 * v["available"] or v["available"] == 0, (model_name, k)
         assert est["largest_region"]["unrolled_mults"] <= estimate.UNROLL_LIMIT
     cfg = builder.load_config("part_l1")
-    est = estimate.estimate(builder.build_model(cfg), firmware.load_firmware("vu13p_parallel"),
-                            False)
+    est = estimate.estimate(
+        builder.build_model(cfg), firmware.load_firmware("vu13p_parallel"), False
+    )
     assert not est["fit"]["fits"] and est["largest_region"]["layer"] == "pair_embed"
     assert {"LUT", "DSP"} <= set(est["fit"]["over_budget"])
     assert "DOES NOT FIT" in estimate.verdict_line(est)
@@ -209,16 +234,23 @@ def test_shipped_configs_fit():
 
 
 def test_folding_errors_name_layer_key_and_nearest_value(model):
-    with pytest.raises(folding.FoldingError, match=r"dense: parallel=3 does not divide its 8 "
-                                                   r"rows; nearest valid value: 2"):
+    with pytest.raises(
+        folding.FoldingError,
+        match=r"dense: parallel=3 does not divide its 8 " r"rows; nearest valid value: 2",
+    ):
         estimate.estimate(model, fw_config(layers={"dense": {"parallel": 3}}), True)
-    with pytest.raises(folding.FoldingError, match=r"attn: reuse_factor=0 must be an int >= 1; "
-                                                   r"nearest valid value: 1"):
+    with pytest.raises(
+        folding.FoldingError,
+        match=r"attn: reuse_factor=0 must be an int >= 1; " r"nearest valid value: 1",
+    ):
         estimate.estimate(model, fw_config(layers={"attn": {"reuse_factor": 0}}), True)
-    with pytest.raises(folding.FoldingError, match=r"norm: parallel=7 does not divide its 8 rows;"
-                                                   r" nearest valid value: 8"):
-        convert(model, "unused", **firmware.convert_kwargs(
-            fw_config(layers={"norm": {"parallel": 7}})))
+    with pytest.raises(
+        folding.FoldingError,
+        match=r"norm: parallel=7 does not divide its 8 rows;" r" nearest valid value: 8",
+    ):
+        convert(
+            model, "unused", **firmware.convert_kwargs(fw_config(layers={"norm": {"parallel": 7}}))
+        )
 
 
 def test_auto_folding_and_budget_errors(model):
@@ -230,8 +262,10 @@ def test_auto_folding_and_budget_errors(model):
     assert auto["latency"]["interval_max"] < base["latency"]["interval_max"]
     assert folded["auto_parallel"]["attn"] > 1
     tight = dict(fw, budget={"resources": 0.001, "ii_cycles": None})
-    with pytest.raises(autofold.BudgetError, match=r"even one row per iteration does not fit.*"
-                                                   r"binding: (LUT|DSP)"):
+    with pytest.raises(
+        autofold.BudgetError,
+        match=r"even one row per iteration does not fit.*" r"binding: (LUT|DSP)",
+    ):
         autofold.auto_fold(model, tight, True)
     fast = dict(fw, budget={"resources": 0.8, "ii_cycles": 1})
     with pytest.raises(autofold.BudgetError, match=r"budget.ii_cycles=1: .* bound by \w+"):
@@ -240,29 +274,59 @@ def test_auto_folding_and_budget_errors(model):
 
 def test_make_estimate_cli(tmp_path, capsys):
     out = tmp_path / "hls"
-    assert estimate.main(["--model", "part_tiny", "--fw", "zcu102", "--untrained",
-                          "--out-root", str(out)]) == 0
+    assert (
+        estimate.main(
+            ["--model", "part_tiny", "--fw", "zcu102", "--untrained", "--out-root", str(out)]
+        )
+        == 0
+    )
     est = json.loads((out / "part_tiny-zcu102" / "estimate.json").read_text())
     assert est["source"] == "estimate" and est["fit"]["fits"]
     assert est["weights"].startswith("untrained")
     assert "estimate fits xczu9eg" in capsys.readouterr().out
-    assert estimate.main(["--model", "part_tiny", "--fw", "vu13p_parallel", "--untrained",
-                          "--out-root", str(out)]) == 1
+    assert (
+        estimate.main(
+            [
+                "--model",
+                "part_tiny",
+                "--fw",
+                "vu13p_parallel",
+                "--untrained",
+                "--out-root",
+                str(out),
+            ]
+        )
+        == 1
+    )
     assert "DOES NOT FIT" in capsys.readouterr().out
     bad = tmp_path / "bad.yml"
-    bad.write_text(firmware.config_path("zcu102").read_text().replace(
-        "layers: {}", "layers: {embed_0: {parallel: 5}}"))
-    assert estimate.main(["--model", "part_tiny", "--fw", str(bad), "--untrained",
-                          "--out-root", str(out)]) == 2
-    assert "embed_0: parallel=5 does not divide its 16 rows; nearest valid value: 4" in \
-        capsys.readouterr().err
+    bad.write_text(
+        firmware.config_path("zcu102")
+        .read_text()
+        .replace("layers: {}", "layers: {embed_0: {parallel: 5}}")
+    )
+    assert (
+        estimate.main(
+            ["--model", "part_tiny", "--fw", str(bad), "--untrained", "--out-root", str(out)]
+        )
+        == 2
+    )
+    assert (
+        "embed_0: parallel=5 does not divide its 16 rows; nearest valid value: 4"
+        in capsys.readouterr().err
+    )
 
 
 # ------------------------------------------------------------------------------ calibration
 
 # The holdout error table of docs/hls.md (median, worst |estimate - report| / report).
-DOCUMENTED_HOLDOUT = {"LUT": (0.242, 0.377), "FF": (0.483, 0.776), "DSP": (0.444, 0.602),
-                      "BRAM_18K": (0.0, 0.862), "latency": (0.133, 0.75)}
+DOCUMENTED_HOLDOUT = {
+    "LUT": (0.242, 0.377),
+    "FF": (0.483, 0.776),
+    "DSP": (0.444, 0.602),
+    "BRAM_18K": (0.0, 0.862),
+    "latency": (0.133, 0.75),
+}
 
 
 def test_calibration_set_is_real_and_pinned():

@@ -5,25 +5,35 @@ import math
 import awkward as ak
 import numpy as np
 import pytest
+from jetfiles import random_jets
 
 from data import features as F
-from jetfiles import random_jets
 
 
 def _pair_direct(a, b, eps=1e-8):
     """ln Delta, ln kT, ln z, ln m^2 of one pair, written out with math (no numpy broadcasting)."""
+
     def kin(v):
         px, py, pz, e = (float(t) for t in v)
-        return math.hypot(px, py), 0.5 * math.log(1 + 2 * pz / max(e - pz, 1e-20)), math.atan2(py, px)
+        return (
+            math.hypot(px, py),
+            0.5 * math.log(1 + 2 * pz / max(e - pz, 1e-20)),
+            math.atan2(py, px),
+        )
+
     pti, yi, phii = kin(a)
     ptj, yj, phij = kin(b)
     dphi = (phii - phij + math.pi) % (2 * math.pi) - math.pi
-    delta = math.sqrt((yi - yj) ** 2 + dphi ** 2)
+    delta = math.sqrt((yi - yj) ** 2 + dphi**2)
     ptmin = min(pti, ptj)
     s = [float(x) + float(y) for x, y in zip(a, b)]
     m2 = s[3] ** 2 - s[0] ** 2 - s[1] ** 2 - s[2] ** 2
-    return [math.log(max(delta, eps)), math.log(max(ptmin * delta, eps)),
-            math.log(max(ptmin / max(pti + ptj, eps), eps)), math.log(max(m2, eps))]
+    return [
+        math.log(max(delta, eps)),
+        math.log(max(ptmin * delta, eps)),
+        math.log(max(ptmin / max(pti + ptj, eps), eps)),
+        math.log(max(m2, eps)),
+    ]
 
 
 def test_pair_features_match_direct_formula():
@@ -32,7 +42,7 @@ def test_pair_features_match_direct_formula():
     eta, phi = rng.normal(0, 0.5, (3, 6)), rng.uniform(-np.pi, np.pi, (3, 6))
     mass = rng.uniform(0, 0.5, (3, 6))
     px, py, pz = pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
-    e = np.sqrt(px ** 2 + py ** 2 + pz ** 2 + mass ** 2)
+    e = np.sqrt(px**2 + py**2 + pz**2 + mass**2)
     v = np.stack([px, py, pz, e], -1)
     raw = F.pair_features_raw(v)
     assert raw.shape == (3, 6, 6, 4)
@@ -40,14 +50,21 @@ def test_pair_features_match_direct_formula():
     for j in range(3):
         for a in range(6):
             for b in range(6):
-                np.testing.assert_allclose(raw[j, a, b], _pair_direct(v[j, a], v[j, b]),
-                                           rtol=1e-9, atol=1e-9)
+                np.testing.assert_allclose(
+                    raw[j, a, b], _pair_direct(v[j, a], v[j, b]), rtol=1e-9, atol=1e-9
+                )
 
 
 def test_pair_features_phi_wraparound():
     # Two particles either side of phi = pi are close, not 2 pi apart.
-    v = np.array([[[10 * np.cos(3.1), 10 * np.sin(3.1), 0, 10],
-                   [10 * np.cos(-3.1), 10 * np.sin(-3.1), 0, 10]]])
+    v = np.array(
+        [
+            [
+                [10 * np.cos(3.1), 10 * np.sin(3.1), 0, 10],
+                [10 * np.cos(-3.1), 10 * np.sin(-3.1), 0, 10],
+            ]
+        ]
+    )
     delta = np.exp(F.pair_features_raw(v)[0, 0, 1, 0])
     assert delta == pytest.approx(2 * np.pi - 6.2, abs=1e-9)
 
@@ -86,8 +103,9 @@ def test_particle_inputs_shapes_order_and_mask(feature_set, n_features):
     names = F.feature_names(feature_set)
     i = names.index("part_pt_log")
     lead = x[:, 0, i]
-    np.testing.assert_allclose(lead, np.clip((np.log(pt[:, 0]) - 1.7) * 0.7, -5, 5), rtol=1e-4,
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        lead, np.clip((np.log(pt[:, 0]) - 1.7) * 0.7, -5, 5), rtol=1e-4, atol=1e-4
+    )
     j = names.index("part_deta")
     assert np.abs(x[..., j]).max() < 2.0  # raw, not standardised
 

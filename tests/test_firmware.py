@@ -39,26 +39,45 @@ def test_shipped_configs_load():
     assert firmware.load_firmware("zcu102")["slrs"] == 1
 
 
-@pytest.mark.parametrize("edit,message", [
-    (("backend: Vitis", "backend: Quartus"), r"fw.yml: backend must be 'Vivado' or 'Vitis'"),
-    (("part: xcvu13p-flga2577-2-e", "part: xc7z999"), r"fw.yml: unknown part 'xc7z999'"),
-    (("reuse_factor: 1", "reuse_factor: 1\nreuse: 2"), r"fw.yml: unknown key\(s\) 'reuse'"),
-    (("clock_period: 5", "clock_period: fast"), r"fw.yml: key 'clock_period' must be float"),
-    (("io_type: io_parallel", "io_type: io_stream"), r"fw.yml: io_type 'io_stream'"),
-    (("precision: {}", "precision: {act_t: fixed<8>}"), r"fw.yml: precision.act_t: not a fixed"),
-    (("precision: {}", "precision: {act_width: 8}"), r"fw.yml: precision: unknown key\(s\) "
-                                                     r"'act_width'"),
-    (("layers: {}", "layers: {head: {reuse_factor: two}}"), r"fw.yml: layers.head.reuse_factor "
-                                                            r"must be an int"),
-    (("parallel: 1", "parallel: 0"), r"fw.yml: parallel must be an int >= 1 or 'all' or 'auto'"),
-    (("parallel: 1", "parallel: many"), r"fw.yml: parallel must be an int >= 1"),
-    (("layers: {}", "layers: {head: {parallel: auto}}"), r"fw.yml: layers.head.parallel must be "
-                                                         r"an int >= 1 or 'all', got 'auto'"),
-    (("budget: {resources: 0.8}", "budget: {resources: 80}"), r"fw.yml: budget.resources must "
-                                                               r"be a fraction"),
-    (("budget: {resources: 0.8}", "budget: {luts: 0.8}"), r"fw.yml: budget: unknown key\(s\) "
-                                                          r"'luts'"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (("backend: Vitis", "backend: Quartus"), r"fw.yml: backend must be 'Vivado' or 'Vitis'"),
+        (("part: xcvu13p-flga2577-2-e", "part: xc7z999"), r"fw.yml: unknown part 'xc7z999'"),
+        (("reuse_factor: 1", "reuse_factor: 1\nreuse: 2"), r"fw.yml: unknown key\(s\) 'reuse'"),
+        (("clock_period: 5", "clock_period: fast"), r"fw.yml: key 'clock_period' must be float"),
+        (("io_type: io_parallel", "io_type: io_stream"), r"fw.yml: io_type 'io_stream'"),
+        (
+            ("precision: {}", "precision: {act_t: fixed<8>}"),
+            r"fw.yml: precision.act_t: not a fixed",
+        ),
+        (
+            ("precision: {}", "precision: {act_width: 8}"),
+            r"fw.yml: precision: unknown key\(s\) " r"'act_width'",
+        ),
+        (
+            ("layers: {}", "layers: {head: {reuse_factor: two}}"),
+            r"fw.yml: layers.head.reuse_factor " r"must be an int",
+        ),
+        (
+            ("parallel: 1", "parallel: 0"),
+            r"fw.yml: parallel must be an int >= 1 or 'all' or 'auto'",
+        ),
+        (("parallel: 1", "parallel: many"), r"fw.yml: parallel must be an int >= 1"),
+        (
+            ("layers: {}", "layers: {head: {parallel: auto}}"),
+            r"fw.yml: layers.head.parallel must be " r"an int >= 1 or 'all', got 'auto'",
+        ),
+        (
+            ("budget: {resources: 0.8}", "budget: {resources: 80}"),
+            r"fw.yml: budget.resources must " r"be a fraction",
+        ),
+        (
+            ("budget: {resources: 0.8}", "budget: {luts: 0.8}"),
+            r"fw.yml: budget: unknown key\(s\) " r"'luts'",
+        ),
+    ],
+)
 def test_bad_firmware_configs(tmp_path, edit, message):
     old, new = edit
     assert old in GOOD
@@ -67,8 +86,10 @@ def test_bad_firmware_configs(tmp_path, edit, message):
 
 
 def test_custom_part_needs_resources(tmp_path):
-    text = GOOD.replace("part: xcvu13p-flga2577-2-e", "part: xcmy-part\npart_resources: "
-                        "{LUT: 100, FF: 200, DSP: 3, BRAM_18K: 4, URAM: 0}")
+    text = GOOD.replace(
+        "part: xcvu13p-flga2577-2-e",
+        "part: xcmy-part\npart_resources: " "{LUT: 100, FF: 200, DSP: 3, BRAM_18K: 4, URAM: 0}",
+    )
     fw = firmware.load_firmware(write(tmp_path, text))
     assert fw["resources"]["DSP"] == 3
     with pytest.raises(ConfigError, match=r"no such firmware config"):
@@ -78,9 +99,10 @@ def test_custom_part_needs_resources(tmp_path):
 def test_layer_overrides_rebuild_the_arithmetic(tmp_path):
     cfg = builder.load_config("part_tiny")
     model = builder.build_model(cfg)
-    text = GOOD.replace("layers: {}", "layers: {head: {result_t: 'ap_fixed<12,5,AP_RND_CONV,AP_SAT>',"
-                        " reuse_factor: 2}}").replace(
-        "precision: {}", "precision: {exp_table_size: 256}")
+    text = GOOD.replace(
+        "layers: {}",
+        "layers: {head: {result_t: 'ap_fixed<12,5,AP_RND_CONV,AP_SAT>'," " reuse_factor: 2}}",
+    ).replace("precision: {}", "precision: {exp_table_size: 256}")
     fw = firmware.load_firmware(write(tmp_path, text))
     variant = firmware.firmware_model(model, cfg, fw)
     assert variant.get_layer("head").result_t.width == 12
@@ -90,14 +112,25 @@ def test_layer_overrides_rebuild_the_arithmetic(tmp_path):
     over = firmware.folding_overrides(fw)
     assert over["LayerName"] == {"head": {"ReuseFactor": 2}}
     assert over["Model"] == {"ReuseFactor": 1, "ParallelizationFactor": 1}
-    bad = firmware.load_firmware(write(tmp_path, GOOD.replace(
-        "layers: {}", "layers: {block7_attn: {reuse_factor: 2}}"), "bad.yml"))
+    bad = firmware.load_firmware(
+        write(
+            tmp_path,
+            GOOD.replace("layers: {}", "layers: {block7_attn: {reuse_factor: 2}}"),
+            "bad.yml",
+        )
+    )
     with pytest.raises(ConfigError, match=r"bad.yml: layers: block7_attn not in model"):
         firmware.firmware_model(model, cfg, bad)
-    worse = firmware.load_firmware(write(tmp_path, GOOD.replace(
-        "layers: {}", "layers: {head: {logit_t: 'ap_fixed<8,3>'}}"), "worse.yml"))
-    with pytest.raises(ConfigError, match=r"worse.yml: layers.head.logit_t: FxDense has no "
-                                          r"argument 'logit_t'"):
+    worse = firmware.load_firmware(
+        write(
+            tmp_path,
+            GOOD.replace("layers: {}", "layers: {head: {logit_t: 'ap_fixed<8,3>'}}"),
+            "worse.yml",
+        )
+    )
+    with pytest.raises(
+        ConfigError, match=r"worse.yml: layers.head.logit_t: FxDense has no " r"argument 'logit_t'"
+    ):
         firmware.firmware_model(model, cfg, worse)
 
 
@@ -109,8 +142,9 @@ def test_output_directory_of_another_project_is_refused(tmp_path):
     csim.claim_output_dir(out, me, force=False)  # the same project: rebuilt in place
     assert not (out / "firmware").exists()
     other = dict(me, firmware="zcu102")
-    with pytest.raises(csim.CsimError, match=r"prj already holds project of part_tiny / vu13p.*"
-                                             r"FORCE=1"):
+    with pytest.raises(
+        csim.CsimError, match=r"prj already holds project of part_tiny / vu13p.*" r"FORCE=1"
+    ):
         csim.claim_output_dir(out, other, force=False)
     csim.claim_output_dir(out, other, force=True)
     assert json.loads((out / csim.MARKER).read_text()) == other
@@ -126,7 +160,8 @@ def test_compiler_failure_shows_the_first_error(tmp_path):
     (tmp_path / "firmware").mkdir()
     (tmp_path / "firmware" / "myproject.cpp").write_text("int f() { return 0; }\n")
     (tmp_path / "myproject_test.cpp").write_text(
-        "#include <cstdio>\nint main() {\n  undeclared_thing(3);\n  also_missing();\n}\n")
+        "#include <cstdio>\nint main() {\n  undeclared_thing(3);\n  also_missing();\n}\n"
+    )
     with pytest.raises(csim.CsimError) as err:
         csim.build_testbench(tmp_path)
     text = str(err.value)
@@ -145,7 +180,7 @@ def test_model_file_that_does_not_load(tmp_path):
 
 
 def test_snap_to_lsb_refuses_lossy_prints():
-    lsb = 2.0 ** -10
+    lsb = 2.0**-10
     exact = np.array([[1.5 + 3 * lsb, -2.0]])
     np.testing.assert_array_equal(csim.snap_to_lsb(exact + 1e-6, lsb, "x"), exact)
     with pytest.raises(csim.CsimError, match="half an LSB"):

@@ -14,10 +14,16 @@ import uproot
 
 from data import generate as G
 from data import jets as J
-from data.schema import (CLASS_NAMES, FILE_STEMS, JET_BRANCHES, LABEL_BRANCHES,
-                         PARTICLE_BRANCHES, TREE)
+from data.schema import (
+    CLASS_NAMES,
+    FILE_STEMS,
+    JET_BRANCHES,
+    LABEL_BRANCHES,
+    PARTICLE_BRANCHES,
+    TREE,
+)
 
-N_JETS = 100        # per class: enough for stable soft-drop-mass medians
+N_JETS = 100  # per class: enough for stable soft-drop-mass medians
 MIN_SHARED_JETS = 60
 
 
@@ -98,20 +104,28 @@ def test_kinematics(sample):
         y = 0.5 * np.log((e + pz) / (e - pz))
         je, jpz = ak.sum(e, axis=1), ak.sum(pz, axis=1)
         jy = 0.5 * np.log((je + jpz) / (je - jpz))
-        assert ak.max(np.hypot(y - jy, dphi)) < 1.5   # ~R; soft clusters can land a bit beyond
+        assert ak.max(np.hypot(y - jy, dphi)) < 1.5  # ~R; soft clusters can land a bit beyond
 
 
 def test_particle_id_and_impact_parameters(sample):
     out = sample
     a = ak.concatenate([read_class(out, c) for c in ("Hbb", "Tbl", "QCD")])
-    flags = ["part_isChargedHadron", "part_isNeutralHadron", "part_isPhoton",
-             "part_isElectron", "part_isMuon"]
-    f = {k: ak.to_numpy(ak.flatten(a[k])) for k in flags + [
-        "part_charge", "part_d0val", "part_dzval", "part_d0err", "part_dzerr"]}
+    flags = [
+        "part_isChargedHadron",
+        "part_isNeutralHadron",
+        "part_isPhoton",
+        "part_isElectron",
+        "part_isMuon",
+    ]
+    f = {
+        k: ak.to_numpy(ak.flatten(a[k]))
+        for k in flags + ["part_charge", "part_d0val", "part_dzval", "part_d0err", "part_dzerr"]
+    }
     assert np.all(sum(f[k] for k in flags) == 1)
     charged = f["part_charge"] != 0
-    assert np.array_equal(charged, (f["part_isChargedHadron"] + f["part_isElectron"]
-                                    + f["part_isMuon"]) == 1)
+    assert np.array_equal(
+        charged, (f["part_isChargedHadron"] + f["part_isElectron"] + f["part_isMuon"]) == 1
+    )
     for k in ("part_d0val", "part_dzval", "part_d0err", "part_dzerr"):
         assert np.all(f[k][~charged] == 0), k
     assert np.all(f["part_d0err"][charged] > 0) and np.all(f["part_dzerr"][charged] > 0)
@@ -122,8 +136,10 @@ def test_particle_id_and_impact_parameters(sample):
 
 def test_soft_drop_mass_medians(sample):
     out = sample
-    median = {c: float(np.median(ak.to_numpy(read_class(out, c)["jet_sdmass"])))
-              for c in ("Tbqq", "Wqq", "Hbb", "QCD")}
+    median = {
+        c: float(np.median(ak.to_numpy(read_class(out, c)["jet_sdmass"])))
+        for c in ("Tbqq", "Wqq", "Hbb", "QCD")
+    }
     assert 150 < median["Tbqq"] < 200, median
     assert 65 < median["Wqq"] < 95, median
     assert 110 < median["Hbb"] < 140, median
@@ -135,7 +151,7 @@ def test_leptonic_classes_contain_a_lepton(sample):
     for cls in ("Hqql", "Tbl"):
         a = read_class(out, cls)
         lep = ak.any((a["part_isElectron"] + a["part_isMuon"]) > 0, axis=1)
-        assert ak.mean(lep) > 0.7, cls   # the rest are tau -> hadrons
+        assert ak.mean(lep) > 0.7, cls  # the rest are tau -> hadrons
 
 
 def test_neutrinos_not_clustered(monkeypatch):
@@ -201,9 +217,17 @@ def test_jet_features_with_few_constituents():
     counts = [1, 2, 3, 6]
     n = sum(counts)
     px, py, pz = rng.normal(0, 5, n) + 100, rng.normal(0, 5, n), rng.normal(0, 5, n)
-    parts = {"px": px, "py": py, "pz": pz, "e": np.sqrt(px**2 + py**2 + pz**2),
-             "pid": np.array([211, 22] * (n // 2)), "charge": np.array([1.0, 0.0] * (n // 2)),
-             "x": np.zeros(n), "y": np.zeros(n), "z": np.zeros(n)}
+    parts = {
+        "px": px,
+        "py": py,
+        "pz": pz,
+        "e": np.sqrt(px**2 + py**2 + pz**2),
+        "pid": np.array([211, 22] * (n // 2)),
+        "charge": np.array([1.0, 0.0] * (n // 2)),
+        "x": np.zeros(n),
+        "y": np.zeros(n),
+        "z": np.zeros(n),
+    }
     out = J.jet_features(parts, counts)
     assert list(out["jet_nparticles"]) == counts
     assert out["jet_tau1"][0] == 0 and out["jet_tau2"][1] == 0 and out["jet_tau4"][2] == 0

@@ -20,9 +20,16 @@ from model.fixed import Fx, accum_type, quantize_np
 
 N, F, E, H = 8, 5, 16, 2
 ACT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
-ATTN = dict(num_heads=H, norm_t=ACT, qkv_t=ACT, logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
-            attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>", ctx_t=ACT, result_t=ACT,
-            inv_table_size=512)
+ATTN = dict(
+    num_heads=H,
+    norm_t=ACT,
+    qkv_t=ACT,
+    logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
+    attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>",
+    ctx_t=ACT,
+    result_t=ACT,
+    inv_table_size=512,
+)
 N_JETS = 6
 LENGTHS = [3, 8, 5, 0, 1, 6]  # real particles per jet (0: everything padded)
 
@@ -42,28 +49,49 @@ LAYERS = {
 
 
 def build_model():
-    inp = {name: tf.keras.Input(shape, name=name) for name, shape in [
-        ("x", (N, F)), ("e", (N, E)), ("e2", (N, E)), ("p", (N, N, 4)), ("ps", (N, N, 4)),
-        ("b", (H, N, N)), ("c", (1, E)), ("m", (N,))]}
-    q = {k: L.FxQuant(result_t=t, name=f"q_{k}")(inp[k]) for k, t in [
-        ("x", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"), ("e", ACT),
-        ("e2", "ap_fixed<10,3,AP_RND,AP_WRAP>"), ("p", "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
-        ("ps", "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"), ("b", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
-        ("c", "ap_fixed<14,5,AP_RND_CONV,AP_SAT>")]}
+    inp = {
+        name: tf.keras.Input(shape, name=name)
+        for name, shape in [
+            ("x", (N, F)),
+            ("e", (N, E)),
+            ("e2", (N, E)),
+            ("p", (N, N, 4)),
+            ("ps", (N, N, 4)),
+            ("b", (H, N, N)),
+            ("c", (1, E)),
+            ("m", (N,)),
+        ]
+    }
+    q = {
+        k: L.FxQuant(result_t=t, name=f"q_{k}")(inp[k])
+        for k, t in [
+            ("x", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+            ("e", ACT),
+            ("e2", "ap_fixed<10,3,AP_RND,AP_WRAP>"),
+            ("p", "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
+            ("ps", "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
+            ("b", "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
+            ("c", "ap_fixed<14,5,AP_RND_CONV,AP_SAT>"),
+        ]
+    }
     out = {}
     out["dense_relu"] = L.FxDense(E, "relu", result_t=ACT, name="dense_relu")(q["x"])
-    out["dense_rank3"] = L.FxDense(3, result_t="ap_fixed<10,3,AP_TRN,AP_WRAP>",
-                                   name="dense_rank3")(q["p"])
-    out["requant"] = L.FxQuant(result_t="ap_fixed<8,3,AP_RND,AP_SAT>",
-                               name="requant")(out["dense_relu"])
+    out["dense_rank3"] = L.FxDense(3, result_t="ap_fixed<10,3,AP_TRN,AP_WRAP>", name="dense_rank3")(
+        q["p"]
+    )
+    out["requant"] = L.FxQuant(result_t="ap_fixed<8,3,AP_RND,AP_SAT>", name="requant")(
+        out["dense_relu"]
+    )
     out["add"] = L.FxAdd(result_t="ap_fixed<12,5,AP_RND_CONV,AP_SAT>", name="add")(
-        [q["e"], q["e2"]])
+        [q["e"], q["e2"]]
+    )
     out["norm"] = L.FxLayerNorm(result_t=ACT, name="norm")(q["e"])
     pe = dict(hidden_t=ACT, result_t="ap_fixed<12,4,AP_RND_CONV,AP_SAT>")
     out["pair_embed"] = L.PairEmbed([8, 6], H, name="pair_embed", **pe)(q["p"])
     out["pair_embed_sym"] = L.PairEmbed([8], H, name="pair_embed_sym", **pe)(q["ps"])
     out["particle_attn"] = L.ParticleAttention(name="particle_attn", **ATTN)(
-        [q["e"], q["b"], inp["m"]])
+        [q["e"], q["b"], inp["m"]]
+    )
     out["class_attn"] = L.ClassAttention(name="class_attn", **ATTN)([q["c"], q["e"], inp["m"]])
     out["cls_token"] = L.ClassToken(result_t=ACT, name="cls_token")(q["e"])
     assert list(out) == list(LAYERS)
@@ -82,8 +110,10 @@ def make_inputs(rng):
     m = (np.arange(N)[None] < np.array(LENGTHS)[:, None]).astype(np.float64)
     # float32 values: the Keras inputs are float32 (predict would round float64 first), the
     # C simulation gets them as doubles, exactly
-    return [np.ascontiguousarray(np.asarray(a, np.float32), np.float64)
-            for a in (x, e, e2, p, ps, b, c, m)]
+    return [
+        np.ascontiguousarray(np.asarray(a, np.float32), np.float64)
+        for a in (x, e, e2, p, ps, b, c, m)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +138,14 @@ def csim(request, case, tmp_path_factory):
     model, inputs, _ = case
     backend, fold = request.param
     parallel, reuse = FOLDINGS[fold]
-    hls_model = convert(model, tmp_path_factory.mktemp(f"hls_layers_{backend}_{fold}"),
-                        backend=backend, reuse_factor=reuse, parallel=parallel,
-                        hls_overrides={"LayerName": {"pair_embed": {"Symmetric": False}}})
+    hls_model = convert(
+        model,
+        tmp_path_factory.mktemp(f"hls_layers_{backend}_{fold}"),
+        backend=backend,
+        reuse_factor=reuse,
+        parallel=parallel,
+        hls_overrides={"LayerName": {"pair_embed": {"Symmetric": False}}},
+    )
     hls_model.compile()
     outputs = hls_model.predict(inputs)
     return f"{backend} {fold}", hls_model, dict(zip(LAYERS, outputs))
@@ -123,9 +158,11 @@ def test_layer_bit_exact(case, csim, layer):
     want = keras_out[layer]
     got = np.asarray(hls_out[layer]).reshape(want.shape)
     bad = np.argwhere(got != want)
-    assert len(bad) == 0, (f"{backend} {layer} ({LAYERS[layer]}): {len(bad)} of {want.size} "
-                           f"values differ, first at {bad[0].tolist()}: csim "
-                           f"{got[tuple(bad[0])]} keras {want[tuple(bad[0])]}")
+    assert len(bad) == 0, (
+        f"{backend} {layer} ({LAYERS[layer]}): {len(bad)} of {want.size} "
+        f"values differ, first at {bad[0].tolist()}: csim "
+        f"{got[tuple(bad[0])]} keras {want[tuple(bad[0])]}"
+    )
 
 
 def test_inputs_exercise_the_edges(case):
@@ -176,15 +213,17 @@ def test_exact_types():
 
 def test_errors_are_explicit():
     x = tf.keras.Input((4,), name="x")
-    float_model = tf.keras.Model(x, L.FxDense(3, quantized=False, name="d")(
-        L.FxQuant(result_t=ACT, name="qx")(x)))
+    float_model = tf.keras.Model(
+        x, L.FxDense(3, quantized=False, name="d")(L.FxQuant(result_t=ACT, name="qx")(x))
+    )
     with pytest.raises(QpartHLSError, match=r"d \(FxDense\): quantized=False"):
         hls_config(float_model)
     raw = tf.keras.Model(x, L.FxDense(3, result_t=ACT, name="d")(x))
     with pytest.raises(QpartHLSError, match=r"input x feeds d \(FxDense\) directly"):
         keras_result_types(raw)
-    ok = tf.keras.Model(x, L.FxDense(3, result_t=ACT, name="d")(
-        L.FxQuant(result_t=ACT, name="qx")(x)))
+    ok = tf.keras.Model(
+        x, L.FxDense(3, result_t=ACT, name="d")(L.FxQuant(result_t=ACT, name="qx")(x))
+    )
     with pytest.raises(QpartHLSError, match=r"LayerName.d.Precision"):
         hls_config(ok, hls_overrides={"LayerName": {"d": {"Precision": "ap_fixed<8,3>"}}})
     with pytest.raises(QpartHLSError, match=r"io_parallel only"):

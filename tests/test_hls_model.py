@@ -24,13 +24,21 @@ def build_model():
     x = tf.keras.Input((N, F), name="particles")
     p = tf.keras.Input((N, N, 4), name="pairs")
     m = tf.keras.Input((N,), name="mask")
-    attn = dict(num_heads=H, norm_t=ACT, qkv_t=ACT, logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
-                attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>", ctx_t=ACT, result_t=ACT)
+    attn = dict(
+        num_heads=H,
+        norm_t=ACT,
+        qkv_t=ACT,
+        logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
+        attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>",
+        ctx_t=ACT,
+        result_t=ACT,
+    )
     h = L.FxQuant(result_t="ap_fixed<12,4,AP_RND_CONV,AP_SAT>", name="particles_q")(x)
     h = L.FxDense(E, "relu", result_t=ACT, name="embed_0")(h)
     u = L.FxQuant(result_t="ap_fixed<10,4,AP_RND_CONV,AP_SAT>", name="pairs_q")(p)
-    u = L.PairEmbed([8], H, hidden_t=ACT, result_t="ap_fixed<12,4,AP_RND_CONV,AP_SAT>",
-                    name="pair_embed")(u)
+    u = L.PairEmbed(
+        [8], H, hidden_t=ACT, result_t="ap_fixed<12,4,AP_RND_CONV,AP_SAT>", name="pair_embed"
+    )(u)
 
     def ffn(y, prefix):
         z = L.FxLayerNorm(result_t=ACT, name=f"{prefix}_norm")(y)
@@ -49,7 +57,6 @@ def build_model():
     o = L.FxDense(CLASSES, result_t=ACT, name="head")(c)
     o = tf.keras.layers.Flatten(name="logits", dtype="float64")(o)
     return tf.keras.Model([x, p, m], o)
-
 
 
 def jets(rng, lengths, garbage=False):
@@ -88,8 +95,9 @@ def csim(request, case, tmp_path_factory):
     backend = request.param
     names = [n for n in keras_result_types(model) if n not in ("particles", "pairs", "mask")]
     over = {"LayerName": {n: {"Trace": True} for n in names}}
-    hls_model = convert(model, tmp_path_factory.mktemp(f"hls_model_{backend}"), backend=backend,
-                        hls_overrides=over)
+    hls_model = convert(
+        model, tmp_path_factory.mktemp(f"hls_model_{backend}"), backend=backend, hls_overrides=over
+    )
     hls_model.compile()
     return backend, hls_model
 
@@ -99,8 +107,10 @@ def test_model_bit_exact(case, csim):
     backend, hls_model = csim
     got = np.asarray(hls_model.predict(inputs)).reshape(keras_out.shape)
     bad = np.flatnonzero(np.any(got != keras_out, axis=1))
-    assert len(bad) == 0, (f"{backend}: {len(bad)} of {len(got)} jets differ, first {bad[0]}: "
-                           f"csim {got[bad[0]]} keras {keras_out[bad[0]]}")
+    assert len(bad) == 0, (
+        f"{backend}: {len(bad)} of {len(got)} jets differ, first {bad[0]}: "
+        f"csim {got[bad[0]]} keras {keras_out[bad[0]]}"
+    )
 
 
 def test_padding_never_changes_the_output(case, csim):

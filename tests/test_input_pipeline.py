@@ -2,16 +2,18 @@
 shuffled order; the in-memory path reshuffles each epoch; pair features match data.features."""
 
 import numpy as np
+from jetfiles import random_jets, write_file
 
 from data import features as F
 from data import pipeline, reader
-from jetfiles import random_jets, write_file
 
 
 def _files(tmp_path, sizes):
     rng = np.random.default_rng(11)
-    return [write_file(str(tmp_path / f"class{i}.root"), random_jets(n, rng, class_index=i))
-            for i, n in enumerate(sizes)]
+    return [
+        write_file(str(tmp_path / f"class{i}.root"), random_jets(n, rng, class_index=i))
+        for i, n in enumerate(sizes)
+    ]
 
 
 def _labels(ds):
@@ -21,15 +23,17 @@ def _labels(ds):
 def test_streaming_serves_every_jet_once_per_pass(tmp_path):
     files = _files(tmp_path, [37, 25, 41])
     scheme = reader.load_label_scheme()
-    ds = pipeline.streaming(files, "kin", 8, scheme, batch_size=10, shuffle_buffer=30, seed=3,
-                            step_size=16)
+    ds = pipeline.streaming(
+        files, "kin", 8, scheme, batch_size=10, shuffle_buffer=30, seed=3, step_size=16
+    )
     first, second = _labels(ds), _labels(ds)
     for labels in (first, second):
         assert np.bincount(labels, minlength=3)[:3].tolist() == [37, 25, 41]
     assert not np.array_equal(first, second)  # a new order each pass
     assert not np.array_equal(first, np.sort(first))  # classes are mixed, not file by file
-    again = pipeline.streaming(files, "kin", 8, scheme, batch_size=10, shuffle_buffer=30, seed=3,
-                               step_size=16)
+    again = pipeline.streaming(
+        files, "kin", 8, scheme, batch_size=10, shuffle_buffer=30, seed=3, step_size=16
+    )
     np.testing.assert_array_equal(_labels(again), first)  # seeded
 
 
@@ -42,6 +46,5 @@ def test_in_memory_batches_and_pairs(tmp_path):
     assert not np.array_equal(epochs[0], epochs[1])
     (x, pairs, mask), y = next(iter(pipeline.in_memory(arrays, 33, shuffle=False)))
     assert x.shape == (33, 8, 13) and pairs.shape == (33, 8, 8, 4) and mask.shape == (33, 8)
-    np.testing.assert_array_equal(pairs.numpy(), F.pair_inputs(arrays["vectors"],
-                                                               arrays["mask"]))
+    np.testing.assert_array_equal(pairs.numpy(), F.pair_inputs(arrays["vectors"], arrays["mask"]))
     np.testing.assert_array_equal(y.numpy(), arrays["labels"])

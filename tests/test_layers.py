@@ -1,22 +1,32 @@
 """Each quantized layer against the integer reference in fxref (written independently)."""
 
+import fxref as R
 import numpy as np
 import pytest
 import tensorflow as tf
 
-import fxref as R
 from model import layers as L
 from model import tables
 from model.fixed import Fx, quantize_np
 
 ACT = "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"
 WRAP = "ap_fixed<10,3,AP_TRN,AP_WRAP>"
-ATTN = dict(norm_t=ACT, qkv_t=ACT, logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
-            attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>", ctx_t=ACT, result_t=ACT,
-            exp_table_size=1024, exp_range=3, exp_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
-            inv_table_size=512, inv_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
-            norm_table_size=1024, norm_var_range=4,
-            norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>")
+ATTN = dict(
+    norm_t=ACT,
+    qkv_t=ACT,
+    logit_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
+    attn_t="ap_ufixed<16,1,AP_RND_CONV,AP_SAT>",
+    ctx_t=ACT,
+    result_t=ACT,
+    exp_table_size=1024,
+    exp_range=3,
+    exp_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
+    inv_table_size=512,
+    inv_t="ap_ufixed<18,1,AP_RND_CONV,AP_SAT>",
+    norm_table_size=1024,
+    norm_var_range=4,
+    norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
+)
 
 
 def fx(s):
@@ -55,9 +65,10 @@ def ref_layernorm(x, layer, gamma, beta, size, var_range, rsqrt_t, result_t):
     k = int(np.log2(n))
     s = x.num.sum(-1, keepdims=True)
     d = R.V((x.num << k) - s, x.frac + k)
-    var = R.V((d.num ** 2).sum(-1, keepdims=True), 2 * d.frac + k)
+    var = R.V((d.num**2).sum(-1, keepdims=True), 2 * d.frac + k)
     r = R.table(lambda v: 1 / np.sqrt(v), size, var_range, rsqrt_t).num[
-        R.table_index(var, size, var_range)]
+        R.table_index(var, size, var_range)
+    ]
     g, b = qb(layer, gamma), qb(layer, beta)
     prod = R.V(d.num * r * g.num, d.frac + rsqrt_t.frac + g.frac)
     return R.cast(R.V(prod.num + b.align(prod.frac), prod.frac), result_t)
@@ -66,8 +77,10 @@ def ref_layernorm(x, layer, gamma, beta, size, var_range, rsqrt_t, result_t):
 def ref_attention(layer, xq, xkv, mask, bias=None):
     """Multi-head attention in integers; xq (B,Q,E), xkv (B,K,E) already normalised."""
     w = {v.name.split("/")[-1].split(":")[0]: v.numpy() for v in layer.weights}
-    t = {k: fx(ATTN[k]) for k in ("qkv_t", "logit_t", "attn_t", "ctx_t", "result_t", "exp_t",
-                                  "inv_t")}
+    t = {
+        k: fx(ATTN[k])
+        for k in ("qkv_t", "logit_t", "attn_t", "ctx_t", "result_t", "exp_t", "inv_t")
+    }
     H, E = layer.num_heads, xq.num.shape[-1]
     d = E // H
 
@@ -82,12 +95,13 @@ def ref_attention(layer, xq, xkv, mask, bias=None):
         f = max(logits.frac, bias.frac)
         logits = R.V(logits.align(f) + bias.align(f), f)
     logits = R.cast(logits, t["logit_t"])
-    keep = (mask[:, None, None, :] > 0)
+    keep = mask[:, None, None, :] > 0
     lowest = -(1 << (t["logit_t"].width - 1))
     top = np.where(keep, logits.num, lowest).max(-1, keepdims=True)
     exp_tab = R.table(lambda z: np.exp(-z), ATTN["exp_table_size"], ATTN["exp_range"], t["exp_t"])
-    idx = R.table_index(R.V(top - logits.num, logits.frac), ATTN["exp_table_size"],
-                        ATTN["exp_range"])
+    idx = R.table_index(
+        R.V(top - logits.num, logits.frac), ATTN["exp_table_size"], ATTN["exp_range"]
+    )
     e = np.where(keep, exp_tab.num[idx], 0)
     total = R.V(e.sum(-1, keepdims=True), t["exp_t"].frac)
     n_keys = xkv.num.shape[1]
@@ -116,8 +130,9 @@ def test_fxquant_matches_float_cast():
 
 def test_weight_quantizer_is_ap_fixed_rnd_conv_sat():
     w = np.linspace(-1.2, 1.2, 4001)
-    np.testing.assert_array_equal(quantize_np(w, L.weight_fx(8, 0)),
-                                  R.quantized_bits_weight(w, 8, 0).value())
+    np.testing.assert_array_equal(
+        quantize_np(w, L.weight_fx(8, 0)), R.quantized_bits_weight(w, 8, 0).value()
+    )
 
 
 @pytest.mark.parametrize("relu,result_t", [(True, ACT), (False, WRAP)])
@@ -137,21 +152,24 @@ def test_fxadd_saturates_and_wraps():
     a, b = rand_act(rng, (5, 7), scale=20), rand_act(rng, (5, 7), scale=20)
     for t in (ACT, WRAP):
         expect = R.cast(R.V(a.num + b.num, a.frac), fx(t))
-        np.testing.assert_array_equal(run(L.FxAdd(result_t=t), a.value(), b.value()),
-                                      expect.value())
+        np.testing.assert_array_equal(
+            run(L.FxAdd(result_t=t), a.value(), b.value()), expect.value()
+        )
 
 
 def test_fxlayernorm():
     rng = np.random.default_rng(3)
-    layer = L.FxLayerNorm(table_size=1024, var_range=4,
-                          rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>", result_t=ACT)
+    layer = L.FxLayerNorm(
+        table_size=1024, var_range=4, rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>", result_t=ACT
+    )
     x = rand_act(rng, (6, 5, 16), scale=1.0)
     x.num[0, 0] = 0  # all-equal row: zero variance, first table entry
     layer.build((None, 5, 16))
     randomise(layer, rng, 1.0)
     gamma, beta = layer.get_weights()
-    expect = ref_layernorm(x, layer, gamma, beta, 1024, 4,
-                           fx("ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"), fx(ACT))
+    expect = ref_layernorm(
+        x, layer, gamma, beta, 1024, 4, fx("ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"), fx(ACT)
+    )
     np.testing.assert_array_equal(run(layer, x.value()), expect.value())
 
 
@@ -187,8 +205,9 @@ def test_particle_attention_with_bias_and_mask():
     x = rand_act(rng, (B, N, E), scale=1.5)
     bias = rand_act(rng, (B, H, N, N), "ap_fixed<12,4,AP_RND_CONV,AP_SAT>", scale=2.0)
     mask = padding_mask(B, N, rng)
-    h = ref_layernorm(x, layer, w["norm_gamma"], w["norm_beta"], 1024, 4,
-                      fx(ATTN["norm_rsqrt_t"]), fx(ACT))
+    h = ref_layernorm(
+        x, layer, w["norm_gamma"], w["norm_beta"], 1024, 4, fx(ATTN["norm_rsqrt_t"]), fx(ACT)
+    )
     expect = ref_attention(layer, h, h, mask, bias)
     y = run(layer, x.value(), bias.value(), mask)
     np.testing.assert_array_equal(y, expect.value())
@@ -257,32 +276,39 @@ def test_softmax_table_path_within_computed_bound():
     exact = np.exp(logits - logits.max(1, keepdims=True))
     exact /= exact.sum(1, keepdims=True)
     et, it = layer.exp_table, layer.inv_table
-    e_err = _table_bound(et, None, 1.0)                 # on each e_j <= 1 (d >= 0)
+    e_err = _table_bound(et, None, 1.0)  # on each e_j <= 1 (d >= 0)
     s = np.exp(logits - logits.max(1, keepdims=True)).sum(1, keepdims=True)
-    s_err = 12 * e_err                                  # on the sum of 12 terms
-    inv_err = _table_bound(it, None, 1.0) + s_err       # slope of 1/s is <= 1 for s >= 1
+    s_err = 12 * e_err  # on the sum of 12 terms
+    inv_err = _table_bound(it, None, 1.0) + s_err  # slope of 1/s is <= 1 for s >= 1
     # p = e * r: |dp| <= |de| r + e |dr| + half an LSB of attn_t, with r <= 1/s + inv_err.
-    bound = e_err * (1 / s + inv_err) + np.exp(logits - logits.max(1, keepdims=True)) * inv_err \
+    bound = (
+        e_err * (1 / s + inv_err)
+        + np.exp(logits - logits.max(1, keepdims=True)) * inv_err
         + 0.5 * fx(ATTN["attn_t"]).lsb
+    )
     assert np.all(np.abs(p - exact) <= bound + 1e-12)
     assert np.abs(p - exact).max() > 0  # the table path is an approximation, not a copy
 
 
 def test_layernorm_table_within_bound():
     rng = np.random.default_rng(8)
-    layer = L.FxLayerNorm(table_size=1024, var_range=4, rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
-                          result_t="ap_fixed<24,6,AP_RND_CONV,AP_SAT>")
+    layer = L.FxLayerNorm(
+        table_size=1024,
+        var_range=4,
+        rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
+        result_t="ap_fixed<24,6,AP_RND_CONV,AP_SAT>",
+    )
     x = rand_act(rng, (3000, 16), scale=1.0).value()
     layer.build((None, 16))
     y = run(layer, x)
     d = x - x.mean(1, keepdims=True)
-    var = (d ** 2).mean(1, keepdims=True)
+    var = (d**2).mean(1, keepdims=True)
     exact = d / np.sqrt(var)
     tab = layer.norm.table
     lo = np.maximum(var - tab.index_t.lsb, 0.5 * tab.index_t.lsb)  # the bin's lower edge
-    slope = 0.5 * lo ** -1.5                                        # |d(1/sqrt v)/dv| there
+    slope = 0.5 * lo**-1.5  # |d(1/sqrt v)/dv| there
     r_err = 0.5 * tab.index_t.lsb * slope + 0.5 * tab.value_t.lsb
-    bound = np.abs(d) * r_err + 0.5 * 2.0 ** -18
+    bound = np.abs(d) * r_err + 0.5 * 2.0**-18
     assert np.all(np.abs(y - exact) <= bound + 1e-12)
 
 

@@ -13,7 +13,8 @@ def test_auc_is_the_pairwise_probability():
     score = np.round(rng.normal(sig * 0.8, 1.0), 1)  # rounded: plenty of ties
     s, b = score[sig], score[~sig]
     brute = (np.sum(s[:, None] > b[None, :]) + 0.5 * np.sum(s[:, None] == b[None, :])) / (
-        len(s) * len(b))
+        len(s) * len(b)
+    )
     assert metrics.auc(sig, score) == brute
 
 

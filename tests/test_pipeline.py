@@ -19,8 +19,14 @@ FIXTURES = Path(__file__).parent / "fixtures" / "hls_reports"
 @pytest.fixture(scope="module")
 def csim_report(trained_tiny, jet_sample):
     build, _ = trained_tiny
-    return csim.run("part_tiny", "vu13p", jet_sample, n_jets=200,
-                    models_root=build / "models", hls_root=build / "hls")
+    return csim.run(
+        "part_tiny",
+        "vu13p",
+        jet_sample,
+        n_jets=200,
+        models_root=build / "models",
+        hls_root=build / "hls",
+    )
 
 
 def test_csim_bit_exact_both_routes(csim_report, trained_tiny):
@@ -45,11 +51,14 @@ def test_scan_grid_points(trained_tiny, jet_sample, tmp_path):
     build, _ = trained_tiny
     text = (Path(scan.__file__).parent.parent / "firmware_configs" / "vu13p.yml").read_text()
     fw = tmp_path / "scanfw.yml"
-    fw.write_text(text.split("scan:")[0] + "scan:\n  precision:\n    act_t: "
-                  "['ap_fixed<16,6,AP_RND_CONV,AP_SAT>', 'ap_fixed<10,4,AP_RND_CONV,AP_SAT>']\n"
-                  "  reuse_factor: [1, 2]\n  n_jets: 100\n")
-    result = scan.run("part_tiny", str(fw), jet_sample, models_root=build / "models",
-                      scan_root=build / "scan")
+    fw.write_text(
+        text.split("scan:")[0] + "scan:\n  precision:\n    act_t: "
+        "['ap_fixed<16,6,AP_RND_CONV,AP_SAT>', 'ap_fixed<10,4,AP_RND_CONV,AP_SAT>']\n"
+        "  reuse_factor: [1, 2]\n  n_jets: 100\n"
+    )
+    result = scan.run(
+        "part_tiny", str(fw), jet_sample, models_root=build / "models", scan_root=build / "scan"
+    )
     points = result["points"]
     assert len(points) == 4 and {p["reuse_factor"] for p in points} == {1, 2}
     assert all(p["bit_exact_fraction"] == 1.0 for p in points)
@@ -74,8 +83,9 @@ def test_scan_grid_errors(tmp_path):
 
     bad = tmp_path / "badscan.yml"
     bad.write_text(text.replace("- ap_fixed<12,5,AP_RND_CONV,AP_SAT>", "- ap_fixd<12,5>"))
-    with pytest.raises(ConfigError, match=r"badscan.yml: scan.precision.act_t\[1\]: not a "
-                                          r"fixed-point type"):
+    with pytest.raises(
+        ConfigError, match=r"badscan.yml: scan.precision.act_t\[1\]: not a " r"fixed-point type"
+    ):
         scan.scan_grid(load_firmware(str(bad)))
     unquoted = "    act_t: [ap_fixed<16,6,AP_RND_CONV,AP_SAT>, ap_fixed<12,5,AP_RND_CONV,AP_SAT>]\n"
     bad.write_text(re.sub(r"    act_t:.*\n(      - .*\n)+", unquoted, text))
@@ -85,8 +95,9 @@ def test_scan_grid_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"badscan.yml: scan.reuse_factor\[1\] must be an int"):
         scan.scan_grid(load_firmware(str(bad)))
     bad.write_text(text.replace("weight_bits: [8, 6]", "weight_bitz: [8, 6]"))
-    with pytest.raises(ConfigError, match=r"badscan.yml: scan.precision: unknown key "
-                                          r"'weight_bitz'"):
+    with pytest.raises(
+        ConfigError, match=r"badscan.yml: scan.precision: unknown key " r"'weight_bitz'"
+    ):
         scan.scan_grid(load_firmware(str(bad)))
 
 
@@ -104,8 +115,13 @@ def test_report_on_the_build_tree(csim_report, trained_tiny, tmp_path):
         shutil.copy(src, report_dir / name)
     synth = write_synth_report(prj, prj / "synth_report.json")
     design = json.loads((tree / "hls" / "part_tiny-vu13p" / "csim_report.json").read_text())
-    design.update(firmware="zcu102", backend="Vivado", part=synth["part"],
-                  clock_period_ns=synth["clock"]["target_ns"], project_dir=str(prj))
+    design.update(
+        firmware="zcu102",
+        backend="Vivado",
+        part=synth["part"],
+        clock_period_ns=synth["clock"]["target_ns"],
+        project_dir=str(prj),
+    )
     (prj / "csim_report.json").write_text(json.dumps(design))
     out = tmp_path / "reports"
     summary = report.main(["--build", str(tree), "--out", str(out)])

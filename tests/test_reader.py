@@ -4,11 +4,11 @@ import awkward as ak
 import numpy as np
 import pytest
 import uproot
+from jetfiles import random_jets, write_file
 
 from data import reader
 from data.schema import LABEL_BRANCHES
 from data.yamlconfig import ConfigError
-from jetfiles import random_jets, write_file
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +24,9 @@ def test_round_trip(two_files):
     d, a, b = two_files
     files = reader.resolve_files(str(d / "*.root"))
     assert files == sorted([a, b])
-    out = reader.load_arrays(files, "kinpid", 20, reader.load_label_scheme("jetclass"),
-                             extra_branches=["jet_pt"])
+    out = reader.load_arrays(
+        files, "kinpid", 20, reader.load_label_scheme("jetclass"), extra_branches=["jet_pt"]
+    )
     assert out["features"].shape == (55, 20, 13)
     # File order is sorted: HToBB first (class 1) then TTBar (class 8).
     np.testing.assert_array_equal(out["labels"], [1] * 30 + [8] * 25)
@@ -41,8 +42,13 @@ def test_round_trip(two_files):
 
 def test_max_per_file_samples_every_file(two_files):
     d, *_ = two_files
-    out = reader.load_arrays(reader.resolve_files(str(d / "*.root")), "kin", 8,
-                             reader.load_label_scheme(), max_per_file=5)
+    out = reader.load_arrays(
+        reader.resolve_files(str(d / "*.root")),
+        "kin",
+        8,
+        reader.load_label_scheme(),
+        max_per_file=5,
+    )
     np.testing.assert_array_equal(out["labels"], [1] * 5 + [8] * 5)
 
 

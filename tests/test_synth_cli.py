@@ -24,9 +24,23 @@ def test_synth_without_tool(tmp_path, fw, tool):
     env = _env_without_tools()
     for t in ("vitis-run", "vivado_hls"):
         assert shutil.which(t, path=env["PATH"]) is None
-    proc = subprocess.run([sys.executable, "-m", "hls.synth", "--model", "part_tiny", "--fw", fw,
-                           "--hls-root", str(tmp_path / "hls")], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hls.synth",
+            "--model",
+            "part_tiny",
+            "--fw",
+            fw,
+            "--hls-root",
+            str(tmp_path / "hls"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 3
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, proc.stderr
@@ -38,8 +52,13 @@ def test_synth_without_tool(tmp_path, fw, tool):
 def test_make_synth_without_tool_exits_nonzero():
     env = _env_without_tools()
     before = sorted(p.name for p in (ROOT / "build").glob("*")) if (ROOT / "build").exists() else []
-    proc = subprocess.run(["make", "-s", "synth", "MODEL=part_tiny", "FW=vu13p"], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["make", "-s", "synth", "MODEL=part_tiny", "FW=vu13p"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode != 0
     assert "vitis-run (Vitis HLS) is not on PATH" in proc.stderr
     after = sorted(p.name for p in (ROOT / "build").glob("*")) if (ROOT / "build").exists() else []

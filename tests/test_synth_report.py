@@ -28,14 +28,24 @@ FIX = Path(__file__).parent / "fixtures" / "hls_reports"
 # name -> (folder, has csynth.xml, has cosim.rpt, has vivado_synth.rpt); all have csynth.rpt
 FIXTURES = {
     "transformer": ("Transformer_Neural_Network_HLS", True, True, False),
-    "transformer_13_prev": ("Transformer_Neural_Network_HLS/13_prev_with_smaller_ap_fixed",
-                            False, False, False),
+    "transformer_13_prev": (
+        "Transformer_Neural_Network_HLS/13_prev_with_smaller_ap_fixed",
+        False,
+        False,
+        False,
+    ),
     "l1jettagger": ("L1JetTagger", True, False, False),
     "dnd_hls4ml": ("dnd_hls4ml", False, False, True),
 }
 WITH_XML = [k for k, v in FIXTURES.items() if v[1]]
-TEST_NAME = {"DSP48E": "DSP", "DSP": "DSP", "BRAM_18K": "BRAM_18K", "FF": "FF", "LUT": "LUT",
-             "URAM": "URAM"}
+TEST_NAME = {
+    "DSP48E": "DSP",
+    "DSP": "DSP",
+    "BRAM_18K": "BRAM_18K",
+    "FF": "FF",
+    "LUT": "LUT",
+    "URAM": "URAM",
+}
 
 
 def _dir(name):
@@ -54,7 +64,8 @@ def xml_expected(path):
         return {TEST_NAME[c.tag]: int(c.text) for c in root.find(f"AreaEstimates/{tag}")}
 
     return {
-        "version": t("ReportVersion/Version"), "part": t("UserAssignments/Part"),
+        "version": t("ReportVersion/Version"),
+        "part": t("UserAssignments/Part"),
         "top": t("UserAssignments/TopModelName"),
         "target": float(t("UserAssignments/TargetClockPeriod")),
         "estimated": float(t("PerformanceEstimates/SummaryOfTimingAnalysis/EstimatedClockPeriod")),
@@ -64,7 +75,9 @@ def xml_expected(path):
         "imin": int(t("PerformanceEstimates/SummaryOfOverallLatency/Interval-min")),
         "imax": int(t("PerformanceEstimates/SummaryOfOverallLatency/Interval-max")),
         "ptype": t("PerformanceEstimates/PipelineType"),
-        "used": res("Resources"), "avail": res("AvailableResources"), "slr": {},
+        "used": res("Resources"),
+        "avail": res("AvailableResources"),
+        "slr": {},
     }
 
 
@@ -72,12 +85,15 @@ def rpt_expected(path):
     """Figures of a csynth .rpt by regexes over its text."""
     text = Path(path).read_text()
     tool, top = re.search(r"^== (Vivado HLS|Vitis HLS) Report for '(\w+)'", text, re.M).groups()
-    clk = re.search(r"^\s+\|ap_clk\s*\|\s*([\d.]+) ns\s*\|\s*([\d.]+) ns\s*\|\s*([\d.]+) ns", text,
-                    re.M)
-    lat = re.search(r"^\s+\|\s+(\d+)\|\s+(\d+)\|[^|]+\|[^|]+\|\s+(\d+)\|\s+(\d+)\|\s+(\w+)\s*\|$",
-                    text, re.M)
-    names = [TEST_NAME[c.strip()] for c in
-             re.search(r"^\|\s+Name\s+\|(.+)\|$", text, re.M)[1].split("|")]
+    clk = re.search(
+        r"^\s+\|ap_clk\s*\|\s*([\d.]+) ns\s*\|\s*([\d.]+) ns\s*\|\s*([\d.]+) ns", text, re.M
+    )
+    lat = re.search(
+        r"^\s+\|\s+(\d+)\|\s+(\d+)\|[^|]+\|[^|]+\|\s+(\d+)\|\s+(\d+)\|\s+(\w+)\s*\|$", text, re.M
+    )
+    names = [
+        TEST_NAME[c.strip()] for c in re.search(r"^\|\s+Name\s+\|(.+)\|$", text, re.M)[1].split("|")
+    ]
 
     def row(label, conv=int):
         m = re.search(rf"^\|{label}\s+\|(.+)\|$", text, re.M)
@@ -85,27 +101,50 @@ def rpt_expected(path):
 
     # per-instance tables: latency detail (Performance section), resource detail (Utilization)
     perf, util = text.split("== Utilization Estimates")
-    lat_rows = re.findall(r"^\s+\|(\w+)\s*\|(\w+)\s*\|\s*(\d+)\|\s*(\d+)\|[^|]+\|[^|]+\|"
-                          r"\s*(\d+)\|\s*(\d+)\|\s*(\w+)\s*\|$", perf, re.M)
+    lat_rows = re.findall(
+        r"^\s+\|(\w+)\s*\|(\w+)\s*\|\s*(\d+)\|\s*(\d+)\|[^|]+\|[^|]+\|"
+        r"\s*(\d+)\|\s*(\d+)\|\s*(\w+)\s*\|$",
+        perf,
+        re.M,
+    )
     inst_block = util.split("* Instance:")[1].split("* DSP48E:")[0]
-    inst_cols = [TEST_NAME[c.strip()] for c in
-                 re.search(r"\|\s+Instance\s+\|\s+Module\s+\|(.+)\|", inst_block)[1].split("|")]
+    inst_cols = [
+        TEST_NAME[c.strip()]
+        for c in re.search(r"\|\s+Instance\s+\|\s+Module\s+\|(.+)\|", inst_block)[1].split("|")
+    ]
     res_rows = re.findall(r"^\s+\|(\w+)\s*\|(\w+)\s*\|((?:\s*\d+\|)+)$", inst_block, re.M)
-    modules = {i: {"name": m, "latency_best_cycles": int(a), "latency_worst_cycles": int(b),
-                   "interval_min": int(c), "interval_max": int(d), "pipeline_type": p}
-               for i, m, a, b, c, d, p in lat_rows}
+    modules = {
+        i: {
+            "name": m,
+            "latency_best_cycles": int(a),
+            "latency_worst_cycles": int(b),
+            "interval_min": int(c),
+            "interval_max": int(d),
+            "pipeline_type": p,
+        }
+        for i, m, a, b, c, d, p in lat_rows
+    }
     for inst, mod, cells in res_rows:
         vals = [int(x) for x in cells.strip().strip("|").split("|")]
         modules.setdefault(inst, {"name": mod}).update(dict(zip(inst_cols, vals)))
     return {
-        "tool": tool, "top": top,
+        "tool": tool,
+        "top": top,
         "version": re.search(r"^\* Version:\s+([\d.]+)", text, re.M)[1],
         "part": re.search(r"^\* Target device:\s+(\S+)", text, re.M)[1],
-        "target": float(clk[1]), "estimated": float(clk[2]), "uncertainty": float(clk[3]),
-        "best": int(lat[1]), "worst": int(lat[2]), "imin": int(lat[3]), "imax": int(lat[4]),
+        "target": float(clk[1]),
+        "estimated": float(clk[2]),
+        "uncertainty": float(clk[3]),
+        "best": int(lat[1]),
+        "worst": int(lat[2]),
+        "imin": int(lat[3]),
+        "imax": int(lat[4]),
         "ptype": lat[5],
-        "used": row("Total"), "avail": row("Available"), "slr": row("Available SLR"),
-        "util_pct_text": row("Utilization \\(%\\)", str), "modules": modules,
+        "used": row("Total"),
+        "avail": row("Available"),
+        "slr": row("Available SLR"),
+        "util_pct_text": row("Utilization \\(%\\)", str),
+        "modules": modules,
     }
 
 
@@ -114,8 +153,11 @@ def check_csynth(got, exp):
     assert got["tool_version"] == exp["version"]
     assert got["part"] == exp["part"]
     assert got["top_module"] == exp["top"]
-    assert got["clock"] == {"target_ns": exp["target"], "estimated_ns": exp["estimated"],
-                            "uncertainty_ns": exp["uncertainty"]}
+    assert got["clock"] == {
+        "target_ns": exp["target"],
+        "estimated_ns": exp["estimated"],
+        "uncertainty_ns": exp["uncertainty"],
+    }
     lat = got["latency"]
     assert (lat["best_cycles"], lat["worst_cycles"]) == (exp["best"], exp["worst"])
     assert (lat["interval_min"], lat["interval_max"]) == (exp["imin"], exp["imax"])
@@ -130,8 +172,9 @@ def check_csynth(got, exp):
         if "slr" in exp:
             slr = exp["slr"].get(r)
             assert entry["available_slr"] == slr, r
-            assert entry["utilization_slr_pct"] == (pytest.approx(used / slr * 100) if slr
-                                                    else None)
+            assert entry["utilization_slr_pct"] == (
+                pytest.approx(used / slr * 100) if slr else None
+            )
 
 
 def check_modules(got_modules, exp_modules):
@@ -188,11 +231,14 @@ def test_xml_and_rpt_of_one_run_agree_except_interval():
     """The .xml and .rpt of a run give the same figures, but for Transformer the .xml says
     interval = latency + 1 where the .rpt says interval = latency (non-pipelined top)."""
     for name in WITH_XML:
-        x, t = parse_csynth_xml(_dir(name) / "myproject_csynth.xml"), \
-            parse_csynth_rpt(_dir(name) / "myproject_csynth.rpt")
+        x, t = (
+            parse_csynth_xml(_dir(name) / "myproject_csynth.xml"),
+            parse_csynth_rpt(_dir(name) / "myproject_csynth.rpt"),
+        )
         assert x["clock"] == t["clock"]
-        assert {r: v["used"] for r, v in x["resources"].items()} == \
-            {r: v["used"] for r, v in t["resources"].items()}
+        assert {r: v["used"] for r, v in x["resources"].items()} == {
+            r: v["used"] for r, v in t["resources"].items()
+        }
     x = xml_expected(_dir("transformer") / "myproject_csynth.xml")
     t = rpt_expected(_dir("transformer") / "myproject_csynth.rpt")
     assert (x["best"], x["imin"], t["best"], t["imin"]) == (2094, 2095, 2094, 2094)
@@ -203,15 +249,22 @@ def test_vivado_synth_rpt_figures():
     text = path.read_text()
 
     def row(site):
-        m = re.search(rf"^\|\s*{site}\s*\|\s*([\d.]+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|",
-                      text, re.M)
+        m = re.search(
+            rf"^\|\s*{site}\s*\|\s*([\d.]+)\s*\|\s*\d+\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|",
+            text,
+            re.M,
+        )
         return float(m[1]), int(m[2]), float(m[3])
 
     got = parse_vivado_synth_rpt(path)
     assert got["tool_version"] == re.search(r"Vivado v\.([\d.]+)", text)[1]
     assert got["device"] == re.search(r"\| Device\s+:\s+(\S+)", text)[1]
-    for res, site, scale in (("LUT", r"CLB LUTs\*", 1), ("FF", "CLB Registers", 1),
-                             ("DSP", "DSPs", 1), ("BRAM_18K", "Block RAM Tile", 2)):
+    for res, site, scale in (
+        ("LUT", r"CLB LUTs\*", 1),
+        ("FF", "CLB Registers", 1),
+        ("DSP", "DSPs", 1),
+        ("BRAM_18K", "Block RAM Tile", 2),
+    ):
         used, avail, util = row(site)
         entry = got[res]
         assert entry["used"] == used * scale and entry["available"] == avail * scale, res
@@ -230,8 +283,17 @@ def test_cosim_rpt_figures():
     assert got["rtl"] == "Verilog"
     cells = [c.strip() for c in verilog[2].strip("|").split("|")]
     assert cells == ["NA"] * 6
-    assert all(got[k] is None for k in ("latency_min", "latency_avg", "latency_max",
-                                        "interval_min", "interval_avg", "interval_max"))
+    assert all(
+        got[k] is None
+        for k in (
+            "latency_min",
+            "latency_avg",
+            "latency_max",
+            "interval_min",
+            "interval_avg",
+            "interval_max",
+        )
+    )
 
 
 # ----------------------------------------------------------------- whole project
@@ -260,8 +322,20 @@ def test_read_project_reports(tmp_path, name):
     folder, has_xml, has_cosim, has_synth = FIXTURES[name]
     prj = make_project(tmp_path, name)
     got = read_project_reports(prj)
-    assert list(got) == ["schema_version", "tool", "tool_version", "part", "top_module", "clock",
-                         "latency", "resources", "modules", "vivado_synth", "cosim", "sources"]
+    assert list(got) == [
+        "schema_version",
+        "tool",
+        "tool_version",
+        "part",
+        "top_module",
+        "clock",
+        "latency",
+        "resources",
+        "modules",
+        "vivado_synth",
+        "cosim",
+        "sources",
+    ]
     assert got["schema_version"] == 1
     rpt = rpt_expected(FIX / folder / "myproject_csynth.rpt")
     exp = xml_expected(FIX / folder / "myproject_csynth.xml") if has_xml else rpt
@@ -291,8 +365,11 @@ def test_write_synth_report_writes_valid_json(tmp_path):
     out = tmp_path / "out" / "synth.json"
     returned = write_synth_report(prj, out)
     loaded = json.loads(out.read_text())
-    assert loaded == json.loads(json.dumps(read_project_reports(prj))) == \
-        json.loads(json.dumps(returned))
+    assert (
+        loaded
+        == json.loads(json.dumps(read_project_reports(prj)))
+        == json.loads(json.dumps(returned))
+    )
     assert loaded["resources"]["DSP"]["used"] == 5042
     assert loaded["resources"]["DSP"]["utilization_slr_pct"] > 100  # over one SLR's DSPs
 
@@ -302,15 +379,28 @@ def test_modules_from_per_module_xml(tmp_path):
     rep = tmp_path / "prj" / "myproject_prj" / "solution1" / "syn" / "report"
     rep.mkdir(parents=True)
     shutil.copy(_dir("transformer") / "myproject_csynth.xml", rep)
-    mod = (_dir("l1jettagger") / "myproject_csynth.xml").read_text().replace(
-        "<TopModelName>myproject</TopModelName>", "<TopModelName>conv_layer</TopModelName>")
+    mod = (
+        (_dir("l1jettagger") / "myproject_csynth.xml")
+        .read_text()
+        .replace(
+            "<TopModelName>myproject</TopModelName>", "<TopModelName>conv_layer</TopModelName>"
+        )
+    )
     (rep / "conv_layer_csynth.xml").write_text(mod)
     got = read_project_reports(tmp_path / "prj")
     exp = xml_expected(rep / "conv_layer_csynth.xml")
-    assert got["modules"] == [{
-        "name": "conv_layer", "instance": None, "latency_best_cycles": exp["best"],
-        "latency_worst_cycles": exp["worst"], "interval_min": exp["imin"],
-        "interval_max": exp["imax"], "pipeline_type": exp["ptype"], **exp["used"]}]
+    assert got["modules"] == [
+        {
+            "name": "conv_layer",
+            "instance": None,
+            "latency_best_cycles": exp["best"],
+            "latency_worst_cycles": exp["worst"],
+            "interval_min": exp["imin"],
+            "interval_max": exp["imax"],
+            "pipeline_type": exp["ptype"],
+            **exp["used"],
+        }
+    ]
     assert got["sources"]["modules"] == ["myproject_prj/solution1/syn/report/conv_layer_csynth.xml"]
 
 
@@ -365,22 +455,57 @@ def test_vitis_xml_layout(tmp_path):
     rep.mkdir(parents=True)
     (rep / "myproject_csynth.xml").write_text(VITIS_XML)
     got = read_project_reports(tmp_path / "prj")
-    assert (got["tool"], got["tool_version"], got["part"]) == \
-        ("Vitis HLS", "2022.2", "xcvu13p-flga2577-2-e")
+    assert (got["tool"], got["tool_version"], got["part"]) == (
+        "Vitis HLS",
+        "2022.2",
+        "xcvu13p-flga2577-2-e",
+    )
     assert got["clock"] == {"target_ns": 4.0, "estimated_ns": 3.301, "uncertainty_ns": 1.08}
-    assert got["latency"] == {"best_cycles": 7, "worst_cycles": 9, "best_ns": 28.0,
-                              "worst_ns": 36.0, "interval_min": 1, "interval_max": 1,
-                              "pipeline_type": "yes"}
-    assert got["resources"]["DSP"] == {"used": 120, "available": 12288,
-                                       "utilization_pct": pytest.approx(120 / 12288 * 100),
-                                       "available_slr": None, "utilization_slr_pct": None}
+    assert got["latency"] == {
+        "best_cycles": 7,
+        "worst_cycles": 9,
+        "best_ns": 28.0,
+        "worst_ns": 36.0,
+        "interval_min": 1,
+        "interval_max": 1,
+        "pipeline_type": "yes",
+    }
+    assert got["resources"]["DSP"] == {
+        "used": 120,
+        "available": 12288,
+        "utilization_pct": pytest.approx(120 / 12288 * 100),
+        "available_slr": None,
+        "utilization_slr_pct": None,
+    }
     assert got["modules"] == [
-        {"name": "dense_latency_config2_s", "instance": None, "latency_best_cycles": 2,
-         "latency_worst_cycles": 2, "interval_min": 1, "interval_max": 1, "pipeline_type": "yes",
-         "LUT": 4102, "FF": 1801, "DSP": 112, "BRAM_18K": 0, "URAM": 0},
-        {"name": "stream_reader", "instance": None, "latency_best_cycles": None,
-         "latency_worst_cycles": None, "interval_min": None, "interval_max": None,
-         "pipeline_type": "none", "LUT": 40, "FF": 12, "DSP": 0, "BRAM_18K": 4, "URAM": 0},
+        {
+            "name": "dense_latency_config2_s",
+            "instance": None,
+            "latency_best_cycles": 2,
+            "latency_worst_cycles": 2,
+            "interval_min": 1,
+            "interval_max": 1,
+            "pipeline_type": "yes",
+            "LUT": 4102,
+            "FF": 1801,
+            "DSP": 112,
+            "BRAM_18K": 0,
+            "URAM": 0,
+        },
+        {
+            "name": "stream_reader",
+            "instance": None,
+            "latency_best_cycles": None,
+            "latency_worst_cycles": None,
+            "interval_min": None,
+            "interval_max": None,
+            "pipeline_type": "none",
+            "LUT": 40,
+            "FF": 12,
+            "DSP": 0,
+            "BRAM_18K": 4,
+            "URAM": 0,
+        },
     ]
     assert got["sources"]["modules"] == ["myproject_prj/solution1/syn/report/myproject_csynth.xml"]
 
@@ -392,12 +517,17 @@ def test_vitis_rpt_names_and_old_xml_without_uram(tmp_path):
     vitis = tmp_path / "vitis_csynth.rpt"
     sigmoid = "|        2|        2| 10.000 ns | 10.000 ns |    1|    1|"
     assert text.count(sigmoid) == 1
-    vitis.write_text(text.replace("Vivado HLS Report", "Vitis HLS Report")
-                     .replace("DSP48E", "DSP").replace("2020.1 (Build", "2021.1 (Build")
-                     # min != max, which no real fixture row has, so swapped columns would show
-                     .replace(sigmoid, "|        2|        3| 10.000 ns | 15.000 ns |    1|    2|"))
-    got, orig = parse_csynth_rpt(vitis), parse_csynth_rpt(_dir("dnd_hls4ml") /
-                                                          "myproject_csynth.rpt")
+    vitis.write_text(
+        text.replace("Vivado HLS Report", "Vitis HLS Report")
+        .replace("DSP48E", "DSP")
+        .replace("2020.1 (Build", "2021.1 (Build")
+        # min != max, which no real fixture row has, so swapped columns would show
+        .replace(sigmoid, "|        2|        3| 10.000 ns | 15.000 ns |    1|    2|")
+    )
+    got, orig = (
+        parse_csynth_rpt(vitis),
+        parse_csynth_rpt(_dir("dnd_hls4ml") / "myproject_csynth.rpt"),
+    )
     assert (got["tool"], got["tool_version"]) == ("Vitis HLS", "2021.1")
     assert got["resources"] == orig["resources"]
     for row, orig_row in zip(got["modules"], orig["modules"]):
@@ -405,19 +535,26 @@ def test_vitis_rpt_names_and_old_xml_without_uram(tmp_path):
             orig_row = {**orig_row, "latency_worst_cycles": 3, "interval_max": 2}
         assert row == orig_row
 
-    old = re.sub(r"<URAM>\d+</URAM>\n", "", (_dir("transformer") / "myproject_csynth.xml")
-                 .read_text()).replace("2019.2", "2018.2")
+    old = re.sub(
+        r"<URAM>\d+</URAM>\n", "", (_dir("transformer") / "myproject_csynth.xml").read_text()
+    ).replace("2019.2", "2018.2")
     (tmp_path / "old.xml").write_text(old)
     uram = parse_csynth_xml(tmp_path / "old.xml")["resources"]["URAM"]
-    assert uram == {"used": None, "available": None, "utilization_pct": None,
-                    "available_slr": None, "utilization_slr_pct": None}
+    assert uram == {
+        "used": None,
+        "available": None,
+        "utilization_pct": None,
+        "available_slr": None,
+        "utilization_slr_pct": None,
+    }
 
 
 # ----------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("parser", [parse_csynth_xml, parse_csynth_rpt, parse_vivado_synth_rpt,
-                                    parse_cosim_rpt])
+@pytest.mark.parametrize(
+    "parser", [parse_csynth_xml, parse_csynth_rpt, parse_vivado_synth_rpt, parse_cosim_rpt]
+)
 def test_missing_file_names_it(tmp_path, parser):
     path = tmp_path / "nowhere" / "report.rpt"
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*not found"):
@@ -450,24 +587,31 @@ def test_bad_xml_errors_name_file_and_field(tmp_path):
 
 def test_bad_rpt_errors_name_file_and_field(tmp_path):
     src = _dir("transformer") / "myproject_csynth.rpt"
-    path = _broken(tmp_path, src, "|Total                |       37|   5042|   108688|   175142|",
-                   "|Total                |       37|   5042|   108688|   17x142|",
-                   "myproject_csynth.rpt")
+    path = _broken(
+        tmp_path,
+        src,
+        "|Total                |       37|   5042|   108688|   175142|",
+        "|Total                |       37|   5042|   108688|   17x142|",
+        "myproject_csynth.rpt",
+    )
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*Total LUT.*'17x142'"):
         parse_csynth_rpt(path)
-    path = _broken(tmp_path, src, "== Utilization Estimates", "== Something Else",
-                   "myproject_csynth.rpt")
+    path = _broken(
+        tmp_path, src, "== Utilization Estimates", "== Something Else", "myproject_csynth.rpt"
+    )
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*Utilization Estimates"):
         parse_csynth_rpt(path)
     path = _broken(tmp_path, src, "+ Timing:", "+ Timings were here:", "myproject_csynth.rpt")
     with pytest.raises(ReportError, match=re.escape(str(path)) + ": missing timing summary"):
         parse_csynth_rpt(path)
-    path = _broken(tmp_path, src, "|Available            |", "|Avail                |",
-                   "myproject_csynth.rpt")
+    path = _broken(
+        tmp_path, src, "|Available            |", "|Avail                |", "myproject_csynth.rpt"
+    )
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*no 'Available' row"):
         parse_csynth_rpt(path)
-    path = _broken(tmp_path, src, "Vivado HLS Report for", "Some Report for",
-                   "myproject_csynth.rpt")
+    path = _broken(
+        tmp_path, src, "Vivado HLS Report for", "Some Report for", "myproject_csynth.rpt"
+    )
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*not a csynth report"):
         parse_csynth_rpt(path)
 
@@ -477,12 +621,22 @@ def test_bad_vivado_and_cosim_errors_name_file(tmp_path):
     path = _broken(tmp_path, src, "| DSPs      |", "| Widgets   |", "vivado_synth.rpt")
     with pytest.raises(ReportError, match=re.escape(str(path)) + ": no DSPs row"):
         parse_vivado_synth_rpt(path)
-    path = _broken(tmp_path, src, "| CLB Registers           |  4555 |",
-                   "| CLB Registers           |  45x5 |", "vivado_synth.rpt")
+    path = _broken(
+        tmp_path,
+        src,
+        "| CLB Registers           |  4555 |",
+        "| CLB Registers           |  45x5 |",
+        "vivado_synth.rpt",
+    )
     with pytest.raises(ReportError, match=re.escape(str(path)) + ".*CLB Registers Used.*45x5"):
         parse_vivado_synth_rpt(path)
-    path = _broken(tmp_path, _dir("transformer") / "myproject_cosim.rpt", "|   Verilog|",
-                   "|   Spice  |", "myproject_cosim.rpt")
+    path = _broken(
+        tmp_path,
+        _dir("transformer") / "myproject_cosim.rpt",
+        "|   Verilog|",
+        "|   Spice  |",
+        "myproject_cosim.rpt",
+    )
     path.write_text(path.read_text().replace("|      VHDL|", "|      Spic|"))
     with pytest.raises(ReportError, match=re.escape(str(path)) + ": no VHDL/Verilog"):
         parse_cosim_rpt(path)
@@ -494,4 +648,3 @@ def test_project_without_reports_is_an_error(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReportError, match=r"no C-synthesis report.*myproject_csynth\.xml"):
         read_project_reports(tmp_path / "empty")
-

@@ -33,8 +33,10 @@ def test_synthesis_matches_the_estimate(tmp_path, fw_name):
     prj = tmp_path / "prj"
     convert(model, prj, **firmware.convert_kwargs(fw)).build(csim=False, synth=True)
     rep = write_synth_report(prj, prj / "synth_report.json")
-    ratios = {k: rep["resources"][k]["used"] / max(est["resources"][k]["used"], 1)
-              for k in ("LUT", "FF", "DSP", "BRAM_18K")}
+    ratios = {
+        k: rep["resources"][k]["used"] / max(est["resources"][k]["used"], 1)
+        for k in ("LUT", "FF", "DSP", "BRAM_18K")
+    }
     ratios["interval"] = rep["latency"]["interval_max"] / est["latency"]["interval_max"]
     ratios["latency"] = rep["latency"]["worst_cycles"] / est["latency"]["worst_cycles"]
     print(json.dumps({"firmware": fw_name, "synth / estimate": ratios}, indent=1))

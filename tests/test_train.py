@@ -44,19 +44,24 @@ def test_reloaded_model_predicts_identically(trained, jet_sample):
     root, _ = trained
     cfg = builder.load_config("part_tiny")
     model = train.load_trained(root / "part_tiny", cfg)
-    arrays = reader.load_arrays(reader.resolve_files(str(jet_sample / "test" / "*.root")),
-                                "kin", 16, reader.load_label_scheme())
+    arrays = reader.load_arrays(
+        reader.resolve_files(str(jet_sample / "test" / "*.root")),
+        "kin",
+        16,
+        reader.load_label_scheme(),
+    )
     first = train.predict(model, arrays)
     again = train.predict(train.load_trained(root / "part_tiny"), arrays)
     np.testing.assert_array_equal(first, again)
     # Logits of a quantized model are values of its output type.
-    lsb = 2.0 ** -10  # act_t = ap_fixed<16,6>
+    lsb = 2.0**-10  # act_t = ap_fixed<16,6>
     assert np.all(first / lsb == np.round(first / lsb))
 
 
 def test_float_twin_goes_to_its_own_directory(jet_sample, tmp_path):
-    result = train.train("part_tiny", jet_sample, quantized=False, epochs=1, root=tmp_path,
-                         verbose=0)
+    result = train.train(
+        "part_tiny", jet_sample, quantized=False, epochs=1, root=tmp_path, verbose=0
+    )
     assert result["quantized"] is False
     assert (tmp_path / "part_tiny-float" / "model.keras").exists()
     assert not (tmp_path / "part_tiny").exists()
@@ -70,8 +75,9 @@ def test_checkpoint_of_another_architecture_is_refused(trained, jet_sample, tmp_
     saved = json.loads(cfg_json.read_text())
     saved["architecture"] = "0123456789abcdef"
     cfg_json.write_text(json.dumps(saved))
-    with pytest.raises(train.TrainError, match=r"part_tiny/model.keras is a checkpoint of "
-                                               r"another architecture"):
+    with pytest.raises(
+        train.TrainError, match=r"part_tiny/model.keras is a checkpoint of " r"another architecture"
+    ):
         train.train("part_tiny", jet_sample, epochs=1, root=other, verbose=0)
 
 
@@ -102,7 +108,6 @@ def test_data_directory_without_files(tmp_path):
 def test_feature_set_the_files_do_not_have(jet_sample, tmp_path):
     # part_l1 reads the `full` set; strip the impact-parameter branches from a copy.
     import uproot
-
     from jetfiles import write_file
 
     data = tmp_path / "data"

@@ -27,8 +27,16 @@ def extensions():
         quant,
     )
 
-    return [quant.EXTENSION, dense.EXTENSION, add.EXTENSION, layernorm.EXTENSION,
-            pair_embed.EXTENSION, *attention.EXTENSIONS, class_token.EXTENSION, clone.EXTENSION]
+    return [
+        quant.EXTENSION,
+        dense.EXTENSION,
+        add.EXTENSION,
+        layernorm.EXTENSION,
+        pair_embed.EXTENSION,
+        *attention.EXTENSIONS,
+        class_token.EXTENSION,
+        clone.EXTENSION,
+    ]
 
 
 def register():

@@ -41,11 +41,11 @@ class AddConfigTemplate(QpartConfigTemplate):
         shape = node.get_output_variable().shape
         n_cols = int(shape[-1])
         fold = node.folding(int(np.prod(shape)) // n_cols)
-        return (f"struct config{p['index']} : nnet::qpart::add_config {{\n"
-                f"    static const unsigned n_rows = {fold.rows};\n"
-                f"    static const unsigned n_cols = {n_cols};\n"
-                + folding_lines(fold)
-                + "};\n")
+        return (
+            f"struct config{p['index']} : nnet::qpart::add_config {{\n"
+            f"    static const unsigned n_rows = {fold.rows};\n"
+            f"    static const unsigned n_cols = {n_cols};\n" + folding_lines(fold) + "};\n"
+        )
 
 
 class AddFunctionTemplate(QpartFunctionTemplate):
@@ -54,10 +54,16 @@ class AddFunctionTemplate(QpartFunctionTemplate):
 
     def call(self, node, p):
         (a, b), (ta, tb) = p["inputs"], p["input_ts"]
-        return (f"nnet::qpart::add<{ta}, {tb}, {p['output_t']}, {p['config']}>({a}, {b}, "
-                f"{p['output']});")
+        return (
+            f"nnet::qpart::add<{ta}, {tb}, {p['output_t']}, {p['config']}>({a}, {b}, "
+            f"{p['output']});"
+        )
 
 
 EXTENSION = Extension(
-    keras_class="FxAdd", parser=parse_fx_add, layer_name="QpartAdd", layer_cls=QpartAdd,
-    templates=[AddConfigTemplate, AddFunctionTemplate])
+    keras_class="FxAdd",
+    parser=parse_fx_add,
+    layer_name="QpartAdd",
+    layer_cls=QpartAdd,
+    templates=[AddConfigTemplate, AddFunctionTemplate],
+)

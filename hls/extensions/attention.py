@@ -41,13 +41,23 @@ from hls.fxtypes import (
 )
 from model import tables
 
-_TYPES = ("norm_rsqrt_t", "norm_t", "qkv_t", "logit_t", "exp_t", "inv_t", "attn_t", "ctx_t",
-          "result_t")
+_TYPES = (
+    "norm_rsqrt_t",
+    "norm_t",
+    "qkv_t",
+    "logit_t",
+    "exp_t",
+    "inv_t",
+    "attn_t",
+    "ctx_t",
+    "result_t",
+)
 _WEIGHTS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo")
 
 
-def _parse_attention(keras_layer, input_names, input_shapes, data_reader, class_name, x_index,
-                     n_keys_extra):
+def _parse_attention(
+    keras_layer, input_names, input_shapes, data_reader, class_name, x_index, n_keys_extra
+):
     from model.layers import attention_shift
 
     layer, cfg = parse_base(keras_layer, input_names, class_name, 3)
@@ -63,39 +73,52 @@ def _parse_attention(keras_layer, input_names, input_shapes, data_reader, class_
     if mask_shape[1:] != [n_tokens]:
         raise QpartHLSError(f"{name}: mask shape {mask_shape} does not match x {x_shape}")
     layer.update(
-        n_tokens=n_tokens, dim=dim, n_heads=heads, head_dim=dim // heads,
-        shift=attention_shift(dim // heads), n_keys=n_tokens + n_keys_extra,
-        norm_table_size=int(cfg["norm_table_size"]), norm_var_range=int(cfg["norm_var_range"]),
-        exp_table_size=int(cfg["exp_table_size"]), exp_range=int(cfg["exp_range"]),
+        n_tokens=n_tokens,
+        dim=dim,
+        n_heads=heads,
+        head_dim=dim // heads,
+        shift=attention_shift(dim // heads),
+        n_keys=n_tokens + n_keys_extra,
+        norm_table_size=int(cfg["norm_table_size"]),
+        norm_var_range=int(cfg["norm_var_range"]),
+        exp_table_size=int(cfg["exp_table_size"]),
+        exp_range=int(cfg["exp_range"]),
         inv_table_size=int(cfg["inv_table_size"]),
-        weight_fx=str(twin.weight_t), bias_fx=str(twin.bias_t),
-        **{k.replace("_t", "_fx"): cfg[k] for k in _TYPES})
+        weight_fx=str(twin.weight_t),
+        bias_fx=str(twin.bias_t),
+        **{k.replace("_t", "_fx"): cfg[k] for k in _TYPES},
+    )
     # the pre-norm's gamma takes the bias quantizer (model.layers.LayerNormFx)
-    layer["norm_gamma_data"] = quantized(twin, read_weight(data_reader, name, "norm_gamma"),
-                                         "bias")
+    layer["norm_gamma_data"] = quantized(twin, read_weight(data_reader, name, "norm_gamma"), "bias")
     layer["norm_beta_data"] = quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias")
     for w in _WEIGHTS:
-        layer[f"{w}_data"] = quantized(twin, read_weight(data_reader, name, w),
-                                       "weight" if w[0] == "w" else "bias")
+        layer[f"{w}_data"] = quantized(
+            twin, read_weight(data_reader, name, w), "weight" if w[0] == "w" else "bias"
+        )
     return layer
 
 
 def parse_particle_attention(keras_layer, input_names, input_shapes, data_reader):
-    layer = _parse_attention(keras_layer, input_names, input_shapes, data_reader,
-                             "QpartParticleAttention", 0, 0)
+    layer = _parse_attention(
+        keras_layer, input_names, input_shapes, data_reader, "QpartParticleAttention", 0, 0
+    )
     n, h = layer["n_tokens"], layer["n_heads"]
     if list(input_shapes[1][1:]) != [h, n, n]:
-        raise QpartHLSError(f"{layer['name']}: bias shape {input_shapes[1]} is not "
-                            f"(batch, {h}, {n}, {n})")
+        raise QpartHLSError(
+            f"{layer['name']}: bias shape {input_shapes[1]} is not " f"(batch, {h}, {n}, {n})"
+        )
     return layer, list(input_shapes[0])
 
 
 def parse_class_attention(keras_layer, input_names, input_shapes, data_reader):
-    layer = _parse_attention(keras_layer, input_names, input_shapes, data_reader,
-                             "QpartClassAttention", 1, 1)
+    layer = _parse_attention(
+        keras_layer, input_names, input_shapes, data_reader, "QpartClassAttention", 1, 1
+    )
     if list(input_shapes[0][1:]) != [1, layer["dim"]]:
-        raise QpartHLSError(f"{layer['name']}: class token shape {input_shapes[0]} is not "
-                            f"(batch, 1, {layer['dim']})")
+        raise QpartHLSError(
+            f"{layer['name']}: class token shape {input_shapes[0]} is not "
+            f"(batch, 1, {layer['dim']})"
+        )
     return layer, [None, 1, layer["dim"]]
 
 
@@ -106,43 +129,61 @@ def attention_folding(node) -> dict:
     n, heads, dim = node.get_attr("n_tokens"), node.get_attr("n_heads"), node.get_attr("dim")
     n_kv = node.get_attr("n_keys")
     tokens = node.folding(n)
-    queries = tokens if isinstance(node, QpartParticleAttention) else \
-        Folding(1, 1, tokens.reuse_factor)
+    queries = (
+        tokens if isinstance(node, QpartParticleAttention) else Folding(1, 1, tokens.reuse_factor)
+    )
     hd = dim // heads
     # products of one row: token: layer norm + q (particle only), k, v projections;
     # query: q.k, e*inv, attn*v per head, output projection
     token_mults = MULTS_PER_ELEMENT * dim + (3 if queries is tokens else 2) * dim * dim
     query_mults = heads * n_kv * (2 * hd + 1) + dim * dim
     return dict(
-        tokens=tokens, queries=queries,
+        tokens=tokens,
+        queries=queries,
         token_multiplier_limit=mult_limit(tokens.parallel * token_mults, tokens.reuse_factor),
         query_multiplier_limit=mult_limit(queries.parallel * query_mults, queries.reuse_factor),
         norm_copies=rom_copies(tokens.parallel, tokens.reuse_factor),
         exp_copies=rom_copies(queries.parallel * heads * n_kv, queries.reuse_factor),
-        inv_copies=rom_copies(queries.parallel * heads, queries.reuse_factor))
+        inv_copies=rom_copies(queries.parallel * heads, queries.reuse_factor),
+    )
 
 
 class _QpartAttention(QpartLayer):
     _expected_attributes = [
-        Attribute("n_tokens"), Attribute("dim"), Attribute("n_heads"), Attribute("head_dim"),
-        Attribute("shift"), Attribute("n_keys"),
-        Attribute("norm_table_size"), Attribute("norm_var_range"), Attribute("exp_table_size"),
-        Attribute("exp_range"), Attribute("inv_table_size"),
-        Attribute("weight_fx", value_type=str), Attribute("bias_fx", value_type=str),
+        Attribute("n_tokens"),
+        Attribute("dim"),
+        Attribute("n_heads"),
+        Attribute("head_dim"),
+        Attribute("shift"),
+        Attribute("n_keys"),
+        Attribute("norm_table_size"),
+        Attribute("norm_var_range"),
+        Attribute("exp_table_size"),
+        Attribute("exp_range"),
+        Attribute("inv_table_size"),
+        Attribute("weight_fx", value_type=str),
+        Attribute("bias_fx", value_type=str),
         *(Attribute(k.replace("_t", "_fx"), value_type=str) for k in _TYPES),
-        *(WeightAttribute(w) for w in ("norm_gamma", "norm_beta", "norm_table", "exp_table",
-                                        "inv_table") + _WEIGHTS),
+        *(
+            WeightAttribute(w)
+            for w in ("norm_gamma", "norm_beta", "norm_table", "exp_table", "inv_table") + _WEIGHTS
+        ),
     ]
     n_queries = None  # rows of the output
 
     def tables(self):
         f = self.fx
-        return (tables.RsqrtTable(self.get_attr("norm_table_size"),
-                                  self.get_attr("norm_var_range"), f("norm_rsqrt_fx")),
-                tables.ExpTable(self.get_attr("exp_table_size"), self.get_attr("exp_range"),
-                                f("exp_fx")),
-                tables.InvTable(self.get_attr("inv_table_size"), self.get_attr("n_keys"),
-                                f("inv_fx")))
+        return (
+            tables.RsqrtTable(
+                self.get_attr("norm_table_size"),
+                self.get_attr("norm_var_range"),
+                f("norm_rsqrt_fx"),
+            ),
+            tables.ExpTable(
+                self.get_attr("exp_table_size"), self.get_attr("exp_range"), f("exp_fx")
+            ),
+            tables.InvTable(self.get_attr("inv_table_size"), self.get_attr("n_keys"), f("inv_fx")),
+        )
 
     def initialize(self):
         dim = self.get_attr("dim")
@@ -150,20 +191,34 @@ class _QpartAttention(QpartLayer):
         norm_table, exp_table, inv_table = self.tables()
         fold = attention_folding(self)
         w_fx, b_fx = self.fx("weight_fx"), self.fx("bias_fx")
-        self.add_fx_weight("norm_gamma", self.get_attr("norm_gamma_data"), b_fx,
-                           "bias{index}_t")
+        self.add_fx_weight("norm_gamma", self.get_attr("norm_gamma_data"), b_fx, "bias{index}_t")
         self.add_fx_weight("norm_beta", self.get_attr("norm_beta_data"), b_fx, "bias{index}_t")
-        self.add_fx_weight("norm_table", np.tile(norm_table.values, fold["norm_copies"]),
-                           norm_table.value_t,
-                           "rsqrt_table{index}_t")
+        self.add_fx_weight(
+            "norm_table",
+            np.tile(norm_table.values, fold["norm_copies"]),
+            norm_table.value_t,
+            "rsqrt_table{index}_t",
+        )
         for w in _WEIGHTS:
             kernel = w[0] == "w"
-            self.add_fx_weight(w, self.get_attr(f"{w}_data"), w_fx if kernel else b_fx,
-                               "weight{index}_t" if kernel else "bias{index}_t")
-        self.add_fx_weight("exp_table", np.tile(exp_table.values, fold["exp_copies"]),
-                           exp_table.value_t, "exp_table{index}_t")
-        self.add_fx_weight("inv_table", np.tile(inv_table.values, fold["inv_copies"]),
-                           inv_table.value_t, "inv_table{index}_t")
+            self.add_fx_weight(
+                w,
+                self.get_attr(f"{w}_data"),
+                w_fx if kernel else b_fx,
+                "weight{index}_t" if kernel else "bias{index}_t",
+            )
+        self.add_fx_weight(
+            "exp_table",
+            np.tile(exp_table.values, fold["exp_copies"]),
+            exp_table.value_t,
+            "exp_table{index}_t",
+        )
+        self.add_fx_weight(
+            "inv_table",
+            np.tile(inv_table.values, fold["inv_copies"]),
+            inv_table.value_t,
+            "inv_table{index}_t",
+        )
 
 
 class QpartParticleAttention(_QpartAttention):
@@ -178,8 +233,13 @@ def attention_types(node) -> tuple[dict, dict]:
     """(exact intermediates, named casts) of one attention layer, from its input types."""
     f = node.fx
     n_keys, hd = node.get_attr("n_keys"), node.get_attr("head_dim")
-    qkv, logit, exp_fx, inv_fx, attn = f("qkv_fx"), f("logit_fx"), f("exp_fx"), f("inv_fx"), \
-        f("attn_fx")
+    qkv, logit, exp_fx, inv_fx, attn = (
+        f("qkv_fx"),
+        f("logit_fx"),
+        f("exp_fx"),
+        f("inv_fx"),
+        f("attn_fx"),
+    )
     _, exp_table, inv_table = node.tables()
     dot = dot_accum(qkv, qkv, hd)
     scaled = shift_type(dot, node.get_attr("shift"))
@@ -187,12 +247,22 @@ def attention_types(node) -> tuple[dict, dict]:
     if isinstance(node, QpartParticleAttention):
         exact["biased_t"] = add_type(scaled, node.input_fx(1))
     esum = sum_type(exp_fx, n_keys)
-    exact.update(ldiff_t=sub_type(logit, logit), esum_t=esum, prob_t=mul_type(exp_fx, inv_fx),
-                 ctx_acc_t=dot_accum(attn, qkv, n_keys))
-    casts = {"norm_t": f("norm_fx"), "qkv_t": qkv, "logit_t": logit, "attn_t": attn,
-             "ctx_t": f("ctx_fx"),
-             # table indices (model/tables.py): ap_ufixed<log2 size, range, AP_TRN, AP_SAT>
-             "exp_index_t": exp_table.index_t, "inv_index_t": inv_table.index_t}
+    exact.update(
+        ldiff_t=sub_type(logit, logit),
+        esum_t=esum,
+        prob_t=mul_type(exp_fx, inv_fx),
+        ctx_acc_t=dot_accum(attn, qkv, n_keys),
+    )
+    casts = {
+        "norm_t": f("norm_fx"),
+        "qkv_t": qkv,
+        "logit_t": logit,
+        "attn_t": attn,
+        "ctx_t": f("ctx_fx"),
+        # table indices (model/tables.py): ap_ufixed<log2 size, range, AP_TRN, AP_SAT>
+        "exp_index_t": exp_table.index_t,
+        "inv_index_t": inv_table.index_t,
+    }
     return exact, casts
 
 
@@ -208,47 +278,77 @@ class AttentionConfigTemplate(QpartConfigTemplate):
         w_fx, b_fx = node.fx("weight_fx"), node.fx("bias_fx")
         w_t, b_t = weight_type_name(node, "wq"), weight_type_name(node, "bq")
         # x (and the class token) are normalised with one config: a type holding both exactly
-        norm_in = node.input_fx(0) if particle else union_type(node.input_fx(0),
-                                                                  node.input_fx(1))
+        norm_in = node.input_fx(0) if particle else union_type(node.input_fx(0), node.input_fx(1))
         exact, casts = attention_types(node)
         check_float64(node.name, exact)
         nested = layernorm_config(
-            "norm_config", "nnet::qpart::layernorm_config", n, dim, norm_in, norm_table, b_fx,
-            b_fx, b_t, b_t, weight_type_name(node, "norm_table"), None, node.name, "    ")
+            "norm_config",
+            "nnet::qpart::layernorm_config",
+            n,
+            dim,
+            norm_in,
+            norm_table,
+            b_fx,
+            b_fx,
+            b_t,
+            b_t,
+            weight_type_name(node, "norm_table"),
+            None,
+            node.name,
+            "    ",
+        )
         accums = {}
-        for c, in_fx in (("q", casts["norm_t"]), ("k", casts["norm_t"]), ("v", casts["norm_t"]),
-                         ("o", casts["ctx_t"])):
+        for c, in_fx in (
+            ("q", casts["norm_t"]),
+            ("k", casts["norm_t"]),
+            ("v", casts["norm_t"]),
+            ("o", casts["ctx_t"]),
+        ):
             text, accums[c] = row_config(f"{c}_config", dim, dim, in_fx, w_fx, b_fx, w_t, b_t)
             nested += text
         check_float64(node.name, {f"{c}_config::accum_t": a for c, a in accums.items()})
-        return (f"struct config{p['index']} : nnet::qpart::attention_config {{\n"
-                f"    static const unsigned n_tokens = {n};\n"
-                f"    static const unsigned n_q = {n_q};\n"
-                f"    static const unsigned n_kv = {n_kv};\n"
-                f"    static const unsigned dim = {dim};\n"
-                f"    static const unsigned n_heads = {heads};\n"
-                f"    static const unsigned head_dim = {p['head_dim']};\n"
-                f"    static const unsigned shift = {p['shift']}; // logits * 2**-shift\n"
-                f"    static const unsigned exp_table_size = {p['exp_table_size']};\n"
-                f"    static const unsigned inv_table_size = {p['inv_table_size']};\n"
-                f"    static const bool logit_signed = "
-                f"{'true' if casts['logit_t'].signed else 'false'};\n"
-                f"    static const unsigned parallel = {fold['tokens'].parallel}; // of {n} tokens\n"
-                f"    static const unsigned q_parallel = {fold['queries'].parallel};\n"
-                f"    static const unsigned reuse_factor = {fold['tokens'].reuse_factor};\n"
-                + "".join(f"    static const unsigned {k} = {fold[k]};\n" for k in (
-                    "token_multiplier_limit", "query_multiplier_limit", "norm_copies",
-                    "exp_copies", "inv_copies"))
-                + "    // casts: the Keras layer's types, and the table indices\n"
-                + typedefs(casts)
-                + "    // exact intermediates (hls/fxtypes.py)\n"
-                + typedefs(exact)
-                + "    // constant arrays\n"
-                + typedefs({"weight_t": w_t, "bias_t": b_t,
-                            "exp_table_t": weight_type_name(node, "exp_table"),
-                            "inv_table_t": weight_type_name(node, "inv_table")})
-                + nested
-                + "};\n")
+        return (
+            f"struct config{p['index']} : nnet::qpart::attention_config {{\n"
+            f"    static const unsigned n_tokens = {n};\n"
+            f"    static const unsigned n_q = {n_q};\n"
+            f"    static const unsigned n_kv = {n_kv};\n"
+            f"    static const unsigned dim = {dim};\n"
+            f"    static const unsigned n_heads = {heads};\n"
+            f"    static const unsigned head_dim = {p['head_dim']};\n"
+            f"    static const unsigned shift = {p['shift']}; // logits * 2**-shift\n"
+            f"    static const unsigned exp_table_size = {p['exp_table_size']};\n"
+            f"    static const unsigned inv_table_size = {p['inv_table_size']};\n"
+            f"    static const bool logit_signed = "
+            f"{'true' if casts['logit_t'].signed else 'false'};\n"
+            f"    static const unsigned parallel = {fold['tokens'].parallel}; // of {n} tokens\n"
+            f"    static const unsigned q_parallel = {fold['queries'].parallel};\n"
+            f"    static const unsigned reuse_factor = {fold['tokens'].reuse_factor};\n"
+            + "".join(
+                f"    static const unsigned {k} = {fold[k]};\n"
+                for k in (
+                    "token_multiplier_limit",
+                    "query_multiplier_limit",
+                    "norm_copies",
+                    "exp_copies",
+                    "inv_copies",
+                )
+            )
+            + "    // casts: the Keras layer's types, and the table indices\n"
+            + typedefs(casts)
+            + "    // exact intermediates (hls/fxtypes.py)\n"
+            + typedefs(exact)
+            + "    // constant arrays\n"
+            + typedefs(
+                {
+                    "weight_t": w_t,
+                    "bias_t": b_t,
+                    "exp_table_t": weight_type_name(node, "exp_table"),
+                    "inv_table_t": weight_type_name(node, "inv_table"),
+                }
+            )
+            + nested
+            + "};\n"
+        )
 
 
 class AttentionFunctionTemplate(QpartFunctionTemplate):
@@ -256,10 +356,13 @@ class AttentionFunctionTemplate(QpartFunctionTemplate):
     headers = ("nnet_qpart_attention.h",)
 
     def call(self, node, p):
-        func = ("particle_attention" if isinstance(node, QpartParticleAttention)
-                else "class_attention")
-        weights = ", ".join(node.get_weights(w).name for w in (
-            "norm_gamma", "norm_beta", "norm_table", *_WEIGHTS, "exp_table", "inv_table"))
+        func = (
+            "particle_attention" if isinstance(node, QpartParticleAttention) else "class_attention"
+        )
+        weights = ", ".join(
+            node.get_weights(w).name
+            for w in ("norm_gamma", "norm_beta", "norm_table", *_WEIGHTS, "exp_table", "inv_table")
+        )
         types = ", ".join(p["input_ts"] + [p["output_t"], p["config"]])
         args = ", ".join(p["inputs"] + [p["output"]])
         return f"nnet::qpart::{func}<{types}>({args}, {weights});"
@@ -268,9 +371,18 @@ class AttentionFunctionTemplate(QpartFunctionTemplate):
 _TEMPLATES = [AttentionConfigTemplate, AttentionFunctionTemplate]
 
 EXTENSIONS = [
-    Extension(keras_class="ParticleAttention", parser=parse_particle_attention,
-              layer_name="QpartParticleAttention", layer_cls=QpartParticleAttention,
-              templates=_TEMPLATES),
-    Extension(keras_class="ClassAttention", parser=parse_class_attention,
-              layer_name="QpartClassAttention", layer_cls=QpartClassAttention, templates=[]),
+    Extension(
+        keras_class="ParticleAttention",
+        parser=parse_particle_attention,
+        layer_name="QpartParticleAttention",
+        layer_cls=QpartParticleAttention,
+        templates=_TEMPLATES,
+    ),
+    Extension(
+        keras_class="ClassAttention",
+        parser=parse_class_attention,
+        layer_name="QpartClassAttention",
+        layer_cls=QpartClassAttention,
+        templates=[],
+    ),
 ]

@@ -23,8 +23,9 @@ def parse_class_token(keras_layer, input_names, input_shapes, data_reader):
     layer, cfg = parse_base(keras_layer, input_names, "QpartClassToken", 1)
     dim = int(input_shapes[0][-1])
     token = read_weight(data_reader, layer["name"], "token").reshape(dim)
-    layer.update(dim=dim, result_fx=cfg["result_t"],
-                 token_data=quantize_np(token, Fx.parse(cfg["result_t"])))
+    layer.update(
+        dim=dim, result_fx=cfg["result_t"], token_data=quantize_np(token, Fx.parse(cfg["result_t"]))
+    )
     return layer, [None, 1, dim]
 
 
@@ -33,8 +34,9 @@ class QpartClassToken(QpartLayer):
 
     def initialize(self):
         self.add_result([1, self.get_attr("dim")])
-        self.add_fx_weight("token", self.get_attr("token_data"), self.fx("result_fx"),
-                           "token{index}_t")
+        self.add_fx_weight(
+            "token", self.get_attr("token_data"), self.fx("result_fx"), "token{index}_t"
+        )
 
 
 class ClassTokenConfigTemplate(QpartConfigTemplate):
@@ -44,12 +46,14 @@ class ClassTokenConfigTemplate(QpartConfigTemplate):
         n_in = 1
         for d in node.input_shape():
             n_in *= d
-        return (f"struct config{p['index']} : nnet::qpart::class_token_config {{\n"
-                f"    static const unsigned n_in = {n_in};\n"
-                f"    static const unsigned dim = {p['dim']};\n"
-                f"    static const unsigned reuse_factor = {p['reuse']};\n"
-                f"    typedef {node.get_weights('token').type.name} token_t;\n"
-                "};\n")
+        return (
+            f"struct config{p['index']} : nnet::qpart::class_token_config {{\n"
+            f"    static const unsigned n_in = {n_in};\n"
+            f"    static const unsigned dim = {p['dim']};\n"
+            f"    static const unsigned reuse_factor = {p['reuse']};\n"
+            f"    typedef {node.get_weights('token').type.name} token_t;\n"
+            "};\n"
+        )
 
 
 class ClassTokenFunctionTemplate(QpartFunctionTemplate):
@@ -57,10 +61,14 @@ class ClassTokenFunctionTemplate(QpartFunctionTemplate):
     headers = ("nnet_qpart_dense.h",)
 
     def call(self, node, p):
-        return ("nnet::qpart::class_token<{input_t}, {output_t}, {config}>({input}, {output}, {t});"
-                .format(**{**p, "t": node.get_weights("token").name}))
+        call = "nnet::qpart::class_token<{input_t}, {output_t}, {config}>({input}, {output}, {t});"
+        return call.format(**{**p, "t": node.get_weights("token").name})
 
 
 EXTENSION = Extension(
-    keras_class="ClassToken", parser=parse_class_token, layer_name="QpartClassToken",
-    layer_cls=QpartClassToken, templates=[ClassTokenConfigTemplate, ClassTokenFunctionTemplate])
+    keras_class="ClassToken",
+    parser=parse_class_token,
+    layer_name="QpartClassToken",
+    layer_cls=QpartClassToken,
+    templates=[ClassTokenConfigTemplate, ClassTokenFunctionTemplate],
+)

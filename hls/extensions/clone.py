@@ -25,9 +25,12 @@ class QpartClone(Layer):
     def initialize(self):
         inp = self.get_input_variable()
         for i, out_name in enumerate(self.outputs):
-            self.add_output_variable(inp.shape, out_name=out_name,
-                                     var_name="layer{index}_cpy" + str(i + 1),
-                                     precision=inp.type.precision)
+            self.add_output_variable(
+                inp.shape,
+                out_name=out_name,
+                var_name="layer{index}_cpy" + str(i + 1),
+                precision=inp.type.precision,
+            )
 
 
 def readers(node, output) -> int:
@@ -58,12 +61,17 @@ class CloneParallel(OptimizerPass):
                 first = 2
             for i, layer in enumerate(use[output], first):
                 layer.inputs[layer.inputs.index(output)] = f"{output}_cpy{min(i, n)}"
-            clone = model.make_node(QpartClone, f"clone_{node.name}",
-                                    {"size": math.prod(node.get_output_variable(output).shape)},
-                                    [output], [f"{output}_cpy{i + 1}" for i in range(n)])
+            clone = model.make_node(
+                QpartClone,
+                f"clone_{node.name}",
+                {"size": math.prod(node.get_output_variable(output).shape)},
+                [output],
+                [f"{output}_cpy{i + 1}" for i in range(n)],
+            )
             for i in range(n):
-                clone.attributes[f"{output}_cpy{i + 1}"].type = \
-                    node.get_output_variable(output).type
+                clone.attributes[f"{output}_cpy{i + 1}"].type = node.get_output_variable(
+                    output
+                ).type
             model.insert_node(clone)
         return True
 
@@ -73,9 +81,11 @@ class CloneConfigTemplate(QpartConfigTemplate):
 
     def format(self, node):
         params = self._default_config_params(node)
-        return (f"struct config{params['index']} : nnet::qpart::clone_config {{\n"
-                f"    static const unsigned n_elem = {node.get_attr('size')};\n"
-                "};\n")
+        return (
+            f"struct config{params['index']} : nnet::qpart::clone_config {{\n"
+            f"    static const unsigned n_elem = {node.get_attr('size')};\n"
+            "};\n"
+        )
 
 
 class CloneFunctionTemplate(QpartFunctionTemplate):
@@ -85,11 +95,17 @@ class CloneFunctionTemplate(QpartFunctionTemplate):
     def format(self, node):
         params = self._default_function_params(node)
         outs = ", ".join(node.variables[o].name for o in node.outputs)
-        return (f"nnet::qpart::clone<{params['input_t']}, {params['config']}>({params['input']}, "
-                f"{outs});")
+        return (
+            f"nnet::qpart::clone<{params['input_t']}, {params['config']}>({params['input']}, "
+            f"{outs});"
+        )
 
 
 EXTENSION = Extension(
-    keras_class=None, parser=None, layer_name="QpartClone", layer_cls=QpartClone,
+    keras_class=None,
+    parser=None,
+    layer_name="QpartClone",
+    layer_cls=QpartClone,
     templates=[CloneConfigTemplate, CloneFunctionTemplate],
-    passes=[("qpart_clone_parallel", CloneParallel, "optimize")])
+    passes=[("qpart_clone_parallel", CloneParallel, "optimize")],
+)

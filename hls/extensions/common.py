@@ -24,15 +24,21 @@ def parse_base(keras_layer, input_names, class_name, n_inputs):
     cfg = keras_layer["config"]
     name = cfg["name"]
     if not cfg.get("quantized", True):
-        raise QpartHLSError(f"{name} ({keras_layer['class_name']}): quantized=False is the float "
-                            "twin; only fixed-point layers have firmware")
+        raise QpartHLSError(
+            f"{name} ({keras_layer['class_name']}): quantized=False is the float "
+            "twin; only fixed-point layers have firmware"
+        )
     if input_names is None or len(input_names) != n_inputs:
-        raise QpartHLSError(f"{name} ({keras_layer['class_name']}): expected {n_inputs} "
-                            f"input(s), got {input_names}")
+        raise QpartHLSError(
+            f"{name} ({keras_layer['class_name']}): expected {n_inputs} "
+            f"input(s), got {input_names}"
+        )
     for key in cfg:
         if key.endswith("_t") and cfg[key] is None:
-            raise QpartHLSError(f"{name} ({keras_layer['class_name']}): {key} is not set; the "
-                                "firmware needs every cast type")
+            raise QpartHLSError(
+                f"{name} ({keras_layer['class_name']}): {key} is not set; the "
+                "firmware needs every cast type"
+            )
     return {"name": name, "class_name": class_name, "inputs": list(input_names)}, cfg
 
 
@@ -87,8 +93,12 @@ class QpartLayer(Layer):
 
     def folding(self, rows: int) -> folding.Folding:
         """This layer's row loop of `rows` rows, folded as its config says (validated)."""
-        return folding.resolve(self.name, rows, self.get_attr("parallelization_factor", 1),
-                               int(self.get_attr("reuse_factor", 1)))
+        return folding.resolve(
+            self.name,
+            rows,
+            self.get_attr("parallelization_factor", 1),
+            int(self.get_attr("reuse_factor", 1)),
+        )
 
     def fx(self, key) -> Fx:
         return Fx.parse(self.get_attr(key))
@@ -104,8 +114,13 @@ class QpartLayer(Layer):
 
     def add_fx_weight(self, name, data, fx, type_name):
         """A constant array of type `fx` (weights, tables); `type_name` may be shared."""
-        self.add_weights_variable(name=name, var_name=name + "{index}", type_name=type_name,
-                                  precision=precision_of(fx), data=np.asarray(data, np.float64))
+        self.add_weights_variable(
+            name=name,
+            var_name=name + "{index}",
+            type_name=type_name,
+            precision=precision_of(fx),
+            data=np.asarray(data, np.float64),
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,8 +165,19 @@ def weight_type_name(node, name):
     return node.get_weights(name).type.name
 
 
-def row_config(struct_name, n_in, n_out, in_fx, weight_fx, bias_fx, weight_t, bias_t, extra="",
-               indent="    ", base="nnet::qpart::row_config"):
+def row_config(
+    struct_name,
+    n_in,
+    n_out,
+    in_fx,
+    weight_fx,
+    bias_fx,
+    weight_t,
+    bias_t,
+    extra="",
+    indent="    ",
+    base="nnet::qpart::row_config",
+):
     """A nested config of nnet::qpart::dense_row (one row, n_in -> n_out) with an exact
     accumulator. Returns (C++ text, accum CType)."""
     accum = dot_accum(in_fx, weight_fx, n_in, bias_fx)
@@ -164,16 +190,18 @@ def row_config(struct_name, n_in, n_out, in_fx, weight_fx, bias_fx, weight_t, bi
         f"{i}    typedef {weight_t} weight_t;\n"
         f"{i}    typedef {bias_t} bias_t;\n"
         f"{extra}"
-        f"{i}}};\n")
+        f"{i}}};\n"
+    )
     return text, accum
 
 
-def folding_lines(fold: folding.Folding, multiplier_limit: int | None = None,
-                  indent="    ") -> str:
+def folding_lines(fold: folding.Folding, multiplier_limit: int | None = None, indent="    ") -> str:
     """The folding constants of a config struct (parallel, reuse_factor, multiplier_limit)."""
     i = indent
-    text = (f"{i}static const unsigned parallel = {fold.parallel}; // of {fold.rows} rows\n"
-            f"{i}static const unsigned reuse_factor = {fold.reuse_factor};\n")
+    text = (
+        f"{i}static const unsigned parallel = {fold.parallel}; // of {fold.rows} rows\n"
+        f"{i}static const unsigned reuse_factor = {fold.reuse_factor};\n"
+    )
     if multiplier_limit is not None:
         text += f"{i}static const unsigned multiplier_limit = {multiplier_limit};\n"
     return text

@@ -54,12 +54,34 @@ def layernorm_types(in_t, dim, table: tables.RsqrtTable, gamma_fx, beta_fx) -> d
     var_t = shift_type(var_sum_t, k)
     scaled_t = mul_type(diff_t, table.value_t)
     affine_t = add_type(mul_type(scaled_t, gamma_fx), beta_fx)
-    return {"sum_t": sum_t, "mean_t": mean_t, "diff_t": diff_t, "var_sum_t": var_sum_t,
-            "var_t": var_t, "index_t": table.index_t, "scaled_t": scaled_t, "affine_t": affine_t}
+    return {
+        "sum_t": sum_t,
+        "mean_t": mean_t,
+        "diff_t": diff_t,
+        "var_sum_t": var_sum_t,
+        "var_t": var_t,
+        "index_t": table.index_t,
+        "scaled_t": scaled_t,
+        "affine_t": affine_t,
+    }
 
 
-def layernorm_config(struct_name, base, n_rows, dim, in_t, table, gamma_fx, beta_fx, gamma_t,
-                     beta_t, table_t, fold, layer_name, indent=""):
+def layernorm_config(
+    struct_name,
+    base,
+    n_rows,
+    dim,
+    in_t,
+    table,
+    gamma_fx,
+    beta_fx,
+    gamma_t,
+    beta_t,
+    table_t,
+    fold,
+    layer_name,
+    indent="",
+):
     """The C++ config struct of nnet::qpart::layernorm (text); `fold` None for the row config
     nested in an attention layer (which folds its own loops)."""
     if dim & (dim - 1):
@@ -67,18 +89,26 @@ def layernorm_config(struct_name, base, n_rows, dim, in_t, table, gamma_fx, beta
     types = layernorm_types(in_t, dim, table, gamma_fx, beta_fx)
     check_float64(layer_name, types)
     i = indent
-    return (f"{i}struct {struct_name} : {base} {{\n"
-            f"{i}    static const unsigned n_rows = {n_rows};\n"
-            f"{i}    static const unsigned dim = {dim};\n"
-            f"{i}    static const unsigned table_size = {table.size};\n"
-            + ("" if fold is None else
-               f"{i}    static const unsigned table_copies = "
-               f"{rom_copies(fold.parallel, fold.reuse_factor)};\n"
-               + folding_lines(fold, mult_limit(fold.parallel * MULTS_PER_ELEMENT * dim,
-                                                fold.reuse_factor), i + "    "))
-            + typedefs(types, i + "    ")
-            + typedefs({"gamma_t": gamma_t, "beta_t": beta_t, "table_t": table_t}, i + "    ")
-            + f"{i}}};\n")
+    return (
+        f"{i}struct {struct_name} : {base} {{\n"
+        f"{i}    static const unsigned n_rows = {n_rows};\n"
+        f"{i}    static const unsigned dim = {dim};\n"
+        f"{i}    static const unsigned table_size = {table.size};\n"
+        + (
+            ""
+            if fold is None
+            else f"{i}    static const unsigned table_copies = "
+            f"{rom_copies(fold.parallel, fold.reuse_factor)};\n"
+            + folding_lines(
+                fold,
+                mult_limit(fold.parallel * MULTS_PER_ELEMENT * dim, fold.reuse_factor),
+                i + "    ",
+            )
+        )
+        + typedefs(types, i + "    ")
+        + typedefs({"gamma_t": gamma_t, "beta_t": beta_t, "table_t": table_t}, i + "    ")
+        + f"{i}}};\n"
+    )
 
 
 def parse_fx_layer_norm(keras_layer, input_names, input_shapes, data_reader):
@@ -91,36 +121,53 @@ def parse_fx_layer_norm(keras_layer, input_names, input_shapes, data_reader):
     for d in shape[1:-1]:
         n_rows *= int(d)
     layer.update(
-        n_rows=n_rows, dim=int(shape[-1]), table_size=table.size, var_range=twin.var_range,
-        result_fx=cfg["result_t"], rsqrt_fx=str(twin.rsqrt_t), bias_fx=str(twin.bias_t),
+        n_rows=n_rows,
+        dim=int(shape[-1]),
+        table_size=table.size,
+        var_range=twin.var_range,
+        result_fx=cfg["result_t"],
+        rsqrt_fx=str(twin.rsqrt_t),
+        bias_fx=str(twin.bias_t),
         # gamma takes the bias quantizer (model.layers.LayerNormFx: it sits near 1)
         gamma_data=quantized(twin, read_weight(data_reader, name, "norm_gamma"), "bias"),
         beta_data=quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias"),
-        table_data=table.values)
+        table_data=table.values,
+    )
     return layer, shape
 
 
 class QpartLayerNorm(QpartLayer):
     _expected_attributes = [
-        Attribute("n_rows"), Attribute("dim"), Attribute("table_size"), Attribute("var_range"),
-        Attribute("rsqrt_fx", value_type=str), Attribute("bias_fx", value_type=str),
-        WeightAttribute("gamma"), WeightAttribute("beta"), WeightAttribute("table"),
+        Attribute("n_rows"),
+        Attribute("dim"),
+        Attribute("table_size"),
+        Attribute("var_range"),
+        Attribute("rsqrt_fx", value_type=str),
+        Attribute("bias_fx", value_type=str),
+        WeightAttribute("gamma"),
+        WeightAttribute("beta"),
+        WeightAttribute("table"),
     ]
 
     def initialize(self):
         self.add_result(self.input_shape())
-        self.add_fx_weight("gamma", self.get_attr("gamma_data"), self.fx("bias_fx"),
-                           "gamma{index}_t")
-        self.add_fx_weight("beta", self.get_attr("beta_data"), self.fx("bias_fx"),
-                           "beta{index}_t")
+        self.add_fx_weight(
+            "gamma", self.get_attr("gamma_data"), self.fx("bias_fx"), "gamma{index}_t"
+        )
+        self.add_fx_weight("beta", self.get_attr("beta_data"), self.fx("bias_fx"), "beta{index}_t")
         fold = self.folding(self.get_attr("n_rows"))
         copies = rom_copies(fold.parallel, fold.reuse_factor)
-        self.add_fx_weight("table", np.tile(self.get_attr("table_data"), copies),
-                           self.fx("rsqrt_fx"), "rsqrt_table{index}_t")
+        self.add_fx_weight(
+            "table",
+            np.tile(self.get_attr("table_data"), copies),
+            self.fx("rsqrt_fx"),
+            "rsqrt_table{index}_t",
+        )
 
     def table(self):
-        return tables.RsqrtTable(self.get_attr("table_size"), self.get_attr("var_range"),
-                                 self.fx("rsqrt_fx"))
+        return tables.RsqrtTable(
+            self.get_attr("table_size"), self.get_attr("var_range"), self.fx("rsqrt_fx")
+        )
 
 
 class LayerNormConfigTemplate(QpartConfigTemplate):
@@ -128,10 +175,20 @@ class LayerNormConfigTemplate(QpartConfigTemplate):
 
     def config(self, node, p):
         return layernorm_config(
-            f"config{p['index']}", "nnet::qpart::layernorm_config", p["n_rows"], p["dim"],
-            node.input_fx(), node.table(), node.fx("bias_fx"), node.fx("bias_fx"),
-            weight_type_name(node, "gamma"), weight_type_name(node, "beta"),
-            weight_type_name(node, "table"), node.folding(p["n_rows"]), node.name)
+            f"config{p['index']}",
+            "nnet::qpart::layernorm_config",
+            p["n_rows"],
+            p["dim"],
+            node.input_fx(),
+            node.table(),
+            node.fx("bias_fx"),
+            node.fx("bias_fx"),
+            weight_type_name(node, "gamma"),
+            weight_type_name(node, "beta"),
+            weight_type_name(node, "table"),
+            node.folding(p["n_rows"]),
+            node.name,
+        )
 
 
 class LayerNormFunctionTemplate(QpartFunctionTemplate):
@@ -140,10 +197,16 @@ class LayerNormFunctionTemplate(QpartFunctionTemplate):
 
     def call(self, node, p):
         w = {k: node.get_weights(k).name for k in ("gamma", "beta", "table")}
-        return ("nnet::qpart::layernorm<{input_t}, {output_t}, {config}>({input}, {output}, "
-                "{gamma}, {beta}, {table});".format(**{**p, **w}))
+        return (
+            "nnet::qpart::layernorm<{input_t}, {output_t}, {config}>({input}, {output}, "
+            "{gamma}, {beta}, {table});".format(**{**p, **w})
+        )
 
 
 EXTENSION = Extension(
-    keras_class="FxLayerNorm", parser=parse_fx_layer_norm, layer_name="QpartLayerNorm",
-    layer_cls=QpartLayerNorm, templates=[LayerNormConfigTemplate, LayerNormFunctionTemplate])
+    keras_class="FxLayerNorm",
+    parser=parse_fx_layer_norm,
+    layer_name="QpartLayerNorm",
+    layer_cls=QpartLayerNorm,
+    templates=[LayerNormConfigTemplate, LayerNormFunctionTemplate],
+)

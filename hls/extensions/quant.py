@@ -52,10 +52,12 @@ class QuantConfigTemplate(QpartConfigTemplate):
 
     def config(self, node, p):
         n = int(np.prod(node.get_output_variable().shape))
-        return (f"struct config{p['index']} : nnet::qpart::quant_config {{\n"
-                f"    static const unsigned n_in = {n};\n"
-                f"    static const unsigned reuse_factor = {p['reuse']};\n"
-                "};\n")
+        return (
+            f"struct config{p['index']} : nnet::qpart::quant_config {{\n"
+            f"    static const unsigned n_in = {n};\n"
+            f"    static const unsigned reuse_factor = {p['reuse']};\n"
+            "};\n"
+        )
 
 
 class QuantFunctionTemplate(QpartFunctionTemplate):
@@ -67,6 +69,10 @@ class QuantFunctionTemplate(QpartFunctionTemplate):
 
 
 EXTENSION = Extension(
-    keras_class="FxQuant", parser=parse_fx_quant, layer_name="QpartQuant", layer_cls=QpartQuant,
+    keras_class="FxQuant",
+    parser=parse_fx_quant,
+    layer_name="QpartQuant",
+    layer_cls=QpartQuant,
     templates=[QuantConfigTemplate, QuantFunctionTemplate],
-    passes=[("qpart_fold_input_quant", FoldInputQuant, "optimize")])
+    passes=[("qpart_fold_input_quant", FoldInputQuant, "optimize")],
+)

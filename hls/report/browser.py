@@ -26,8 +26,10 @@ def screenshot(html_path, png, width=1400, height=3000, timeout=180):
     installed or writes no image."""
     exe = find_chromium()
     if exe is None:
-        raise DashboardError(f"screenshot: no Chromium on PATH (looked for {', '.join(CHROMIUM)});"
-                             " install it, e.g. apt-get install chromium")
+        raise DashboardError(
+            f"screenshot: no Chromium on PATH (looked for {', '.join(CHROMIUM)});"
+            " install it, e.g. apt-get install chromium"
+        )
     page = Path(html_path).resolve()
     if not page.is_file():
         raise DashboardError(f"{page}: no such HTML file to screenshot")
@@ -36,16 +38,29 @@ def screenshot(html_path, png, width=1400, height=3000, timeout=180):
     if png.exists():
         png.unlink()
     with tempfile.TemporaryDirectory(prefix="qpart-chromium-") as profile:
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-               f"--screenshot={png}", f"--window-size={width},{height}", page.as_uri()]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={width},{height}",
+            page.as_uri(),
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise DashboardError(f"screenshot: {exe} did not finish within {timeout} s") from None
     if proc.returncode != 0 or not png.is_file() or png.stat().st_size == 0:
         tail = "\n".join((proc.stderr or "").strip().splitlines()[-8:])
-        raise DashboardError(f"screenshot: {exe} exited with {proc.returncode} and wrote no "
-                             f"{png}:\n{tail}")
+        raise DashboardError(
+            f"screenshot: {exe} exited with {proc.returncode} and wrote no " f"{png}:\n{tail}"
+        )
     return png

@@ -42,35 +42,78 @@ SCHEMA_VERSION = 1
 
 def _summary_json(data, points, written, skipped, copied, generated, out) -> dict:
     return {
-        "schema_version": SCHEMA_VERSION, "generated": generated, "build": data["build"],
+        "schema_version": SCHEMA_VERSION,
+        "generated": generated,
+        "build": data["build"],
         "out": str(out),
         "found": {
-            "models": [{"dir": m["dir"], "model": m["model"], "quantized": m["quantized"],
-                        "metrics": m["path"]} for m in data["models"]],
-            "designs": [{"name": d["name"], "model": d["model"], "firmware": d["firmware"],
-                         "backend": d["backend"], "part": d["part"],
-                         "csim_report": d["csim_path"], "synth_report": d["synth_path"],
-                         "estimate": d["estimate_path"],
-                         "csim": d["csim_status"], "synthesis": d["synth_status"],
-                         "vivado_synth": None if d["synth"] is None else
-                         ("run" if d["synth"].get("vivado_synth") else "not run"),
-                         "cosim": None if d["synth"] is None else
-                         ((d["synth"].get("cosim") or {}).get("status") or "not run")}
-                        for d in data["designs"]],
-            "scans": [{"name": s["name"], "path": s["path"], "points": len(s["points"]),
-                       "synthesised": sum(p.get("synth") is not None for p in s["points"])}
-                      for s in data["scans"]],
+            "models": [
+                {
+                    "dir": m["dir"],
+                    "model": m["model"],
+                    "quantized": m["quantized"],
+                    "metrics": m["path"],
+                }
+                for m in data["models"]
+            ],
+            "designs": [
+                {
+                    "name": d["name"],
+                    "model": d["model"],
+                    "firmware": d["firmware"],
+                    "backend": d["backend"],
+                    "part": d["part"],
+                    "csim_report": d["csim_path"],
+                    "synth_report": d["synth_path"],
+                    "estimate": d["estimate_path"],
+                    "csim": d["csim_status"],
+                    "synthesis": d["synth_status"],
+                    "vivado_synth": None
+                    if d["synth"] is None
+                    else ("run" if d["synth"].get("vivado_synth") else "not run"),
+                    "cosim": None
+                    if d["synth"] is None
+                    else ((d["synth"].get("cosim") or {}).get("status") or "not run"),
+                }
+                for d in data["designs"]
+            ],
+            "scans": [
+                {
+                    "name": s["name"],
+                    "path": s["path"],
+                    "points": len(s["points"]),
+                    "synthesised": sum(p.get("synth") is not None for p in s["points"]),
+                }
+                for s in data["scans"]
+            ],
             "bench": [{"name": b["name"], "path": b["path"]} for b in data["bench"]],
         },
         "plots": written,
         "plots_not_written": skipped,
         "copied": copied,
-        "pareto_front": [{"label": p["label"], "source": p["source"], "axis": p["pareto"]}
-                         for p in points if p.get("pareto")],
+        "pareto_front": [
+            {"label": p["label"], "source": p["source"], "axis": p["pareto"]}
+            for p in points
+            if p.get("pareto")
+        ],
         # accuracy points: synthesised utilisation (util_max) and, apart, the estimate's
-        "points": [{k: p[k] for k in ("label", "source", "accuracy", "accuracy_kind", "binding",
-                                      "util_max", "est_binding", "est_util", "bops")}
-                   for p in points],
+        "points": [
+            {
+                k: p[k]
+                for k in (
+                    "label",
+                    "source",
+                    "accuracy",
+                    "accuracy_kind",
+                    "binding",
+                    "util_max",
+                    "est_binding",
+                    "est_util",
+                    "bops",
+                )
+            }
+            for p in points
+        ],
         "not_run": data["not_run"],
         "warnings": data["warnings"],
     }
@@ -110,11 +153,11 @@ def build_dashboard(build="build", out="build/reports") -> dict:
             shutil.copyfile(src, out / rel)
             copied.append(rel)
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
-    (out / "index.html").write_text(render_html(data, points, written, skipped, copied,
-                                                generated))
+    (out / "index.html").write_text(render_html(data, points, written, skipped, copied, generated))
     summary = _summary_json(data, points, written, skipped, copied, generated, out)
-    (out / "dashboard.json").write_text(json.dumps(summary, indent=1, allow_nan=False,
-                                                   default=str) + "\n")
+    (out / "dashboard.json").write_text(
+        json.dumps(summary, indent=1, allow_nan=False, default=str) + "\n"
+    )
     return summary
 
 
@@ -122,20 +165,27 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", default="build", help="the build directory to read")
     p.add_argument("--out", default="build/reports", help="where the dashboard goes")
-    p.add_argument("--screenshot", default=None,
-                   help="also render index.html in headless Chromium into this PNG")
+    p.add_argument(
+        "--screenshot",
+        default=None,
+        help="also render index.html in headless Chromium into this PNG",
+    )
     args = p.parse_args(argv)
     try:
         summary = build_dashboard(args.build, args.out)
         f = summary["found"]
-        print(f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
-              f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
-              f"{len(f['scans'])} scan(s), {len(f['bench'])} bench file(s)")
+        print(
+            f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
+            f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
+            f"{len(f['scans'])} scan(s), {len(f['bench'])} bench file(s)"
+        )
         for line in summary["not_run"]:
             print(f"[report] not run: {line}")
         print(f"[report] {len(summary['plots'])} plot(s) -> {args.out}/index.html")
         if args.screenshot:
-            print(f"[report] screenshot -> {screenshot(Path(args.out) / 'index.html', args.screenshot)}")
+            print(
+                "[report] screenshot ->", screenshot(Path(args.out) / "index.html", args.screenshot)
+            )
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -100,15 +100,22 @@ def collect_models(root: Path, warnings: list) -> list[dict]:
             continue
         m = check_metrics_json(read_json(path), path)
         if "rejection_at_50pct" in m:  # null: no background jet passed (a lower bound)
-            m["rejection_at_50pct"] = {c: (math.inf if v is None else v)
-                                       for c, v in m["rejection_at_50pct"].items()}
+            m["rejection_at_50pct"] = {
+                c: (math.inf if v is None else v) for c, v in m["rejection_at_50pct"].items()
+            }
         quantized = m.get("quantized", not d.name.endswith("-float"))
-        name = m.get("model") or (d.name[:-len("-float")] if d.name.endswith("-float") else d.name)
-        models.append({
-            "dir": d.name, "path": str(path), "model": name, "quantized": bool(quantized),
-            "label": f"{name} ({'quantized' if quantized else 'float'})", "metrics": m,
-            "plots": [d / p for p in MODEL_PLOTS if (d / p).is_file()],
-        })
+        name = m.get("model") or (d.name[: -len("-float")] if d.name.endswith("-float") else d.name)
+        models.append(
+            {
+                "dir": d.name,
+                "path": str(path),
+                "model": name,
+                "quantized": bool(quantized),
+                "label": f"{name} ({'quantized' if quantized else 'float'})",
+                "metrics": m,
+                "plots": [d / p for p in MODEL_PLOTS if (d / p).is_file()],
+            }
+        )
     return models
 
 
@@ -144,9 +151,11 @@ def _check_csim(c, path, d: Path):
     check_csim_report(c, path)
     expected = f"{c['model']}-{c['firmware']}"
     if expected != d.name:
-        raise DashboardError(f"{path}: written for model {c['model']!r} / firmware "
-                             f"{c['firmware']!r}, which belongs in {d.parent / expected}, not "
-                             f"{d}; rerun make hls-csim or move the project")
+        raise DashboardError(
+            f"{path}: written for model {c['model']!r} / firmware "
+            f"{c['firmware']!r}, which belongs in {d.parent / expected}, not "
+            f"{d}; rerun make hls-csim or move the project"
+        )
 
 
 def _check_synth(s, path, d: Path, csim, csim_path, fw):
@@ -162,21 +171,27 @@ def _check_synth(s, path, d: Path, csim, csim_path, fw):
         ref, ref_path = {"part": None, "clock": None}, None
     part = s.get("part")
     if part and ref["part"] and part.lower() != ref["part"].lower():
-        raise DashboardError(f"{path}: part {part!r} does not match {ref_path}: part "
-                             f"{ref['part']!r}; this synthesis report belongs to another design "
-                             f"(rerun make synth for {d.name})")
+        raise DashboardError(
+            f"{path}: part {part!r} does not match {ref_path}: part "
+            f"{ref['part']!r}; this synthesis report belongs to another design "
+            f"(rerun make synth for {d.name})"
+        )
     top = s.get("top_module")
     expected, where = _project_name(d)
     if expected is None:
         expected, where = PROJECT_NAME, ref_path or "hls/csim.py (project name)"
     if top and top != expected:
-        raise DashboardError(f"{path}: top module {top!r} is not this project's {expected!r} "
-                             f"({where}); the synthesis report belongs to another design")
+        raise DashboardError(
+            f"{path}: top module {top!r} is not this project's {expected!r} "
+            f"({where}); the synthesis report belongs to another design"
+        )
     target = clock.get("target_ns")
     if target is not None and ref["clock"] is not None and abs(target - ref["clock"]) > 1e-6:
-        raise DashboardError(f"{path}: clock target {target} ns does not match {ref_path}: "
-                             f"{ref['clock']} ns; the synthesis report belongs to another "
-                             f"build of {d.name} (rerun make synth)")
+        raise DashboardError(
+            f"{path}: clock target {target} ns does not match {ref_path}: "
+            f"{ref['clock']} ns; the synthesis report belongs to another "
+            f"build of {d.name} (rerun make synth)"
+        )
 
 
 def _synth_missing_reason(backend, model, firmware):
@@ -216,13 +231,23 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
         if metrics and fw is not None and not _changes_arithmetic(fw):  # else BOPs do not hold
             bops = metrics["metrics"].get("bops")
         design = {
-            "name": d.name, "dir": str(d), "model": model, "firmware": firmware,
-            "backend": backend, "part": part, "fw_config": fw["path"] if fw else None,
+            "name": d.name,
+            "dir": str(d),
+            "model": model,
+            "firmware": firmware,
+            "backend": backend,
+            "part": part,
+            "fw_config": fw["path"] if fw else None,
             "clock_ns": (csim or {}).get("clock_period_ns") or (fw or {}).get("clock_period"),
-            "csim_path": str(csim_path) if csim else None, "csim": csim,
-            "synth_path": str(synth_path) if synth else None, "synth": synth,
-            "capacity": capacity, "bops": bops, "metrics_path": metrics["path"] if metrics else None,
-            "estimate_path": str(est_path) if est else None, "estimate": est,
+            "csim_path": str(csim_path) if csim else None,
+            "csim": csim,
+            "synth_path": str(synth_path) if synth else None,
+            "synth": synth,
+            "capacity": capacity,
+            "bops": bops,
+            "metrics_path": metrics["path"] if metrics else None,
+            "estimate_path": str(est_path) if est else None,
+            "estimate": est,
             "estimate_util": utilization(est["resources"], capacity) if est else None,
         }
         if csim is None:
@@ -240,8 +265,9 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
             design["synth_status"] = "ok"
             design["utilization"] = utilization(synth["resources"], capacity)
             vs = synth.get("vivado_synth")
-            design["vivado_util"] = None if vs is None else {
-                r: v["pct"] for r, v in utilization(vs, capacity).items()}
+            design["vivado_util"] = (
+                None if vs is None else {r: v["pct"] for r, v in utilization(vs, capacity).items()}
+            )
             if vs is None:
                 not_run.append(f"{d.name}: Vivado logic synthesis not run (make synth VSYNTH=1)")
             if synth.get("cosim") is None:
@@ -273,13 +299,24 @@ def collect_scans(root: Path) -> list[dict]:
         rows = []
         for p in points:
             synth, est = p.get("synth"), p.get("estimate")
-            rows.append({**p, "label": str(p["label"]),
-                         "utilization": utilization(synth["resources"], capacity) if synth
-                         else None,
-                         "estimate_util": utilization(est["resources"], capacity) if est
-                         else None})
-        scans.append({"name": name, "path": str(path), "model": model, "firmware": firmware,
-                      "part": part, "points": rows})
+            rows.append(
+                {
+                    **p,
+                    "label": str(p["label"]),
+                    "utilization": utilization(synth["resources"], capacity) if synth else None,
+                    "estimate_util": utilization(est["resources"], capacity) if est else None,
+                }
+            )
+        scans.append(
+            {
+                "name": name,
+                "path": str(path),
+                "model": model,
+                "firmware": firmware,
+                "part": part,
+                "points": rows,
+            }
+        )
     return scans
 
 
@@ -292,8 +329,13 @@ def _flatten(obj, prefix="", out=None):
         for k, v in obj.items():
             _flatten(v, f"{prefix}.{k}" if prefix else str(k), out)
     elif isinstance(obj, list) and obj and all(not isinstance(v, (dict, list)) for v in obj):
-        out.append((prefix, ", ".join(fmt(v) for v in obj[:12]) +
-                    (f", … ({len(obj)} items)" if len(obj) > 12 else "")))
+        out.append(
+            (
+                prefix,
+                ", ".join(fmt(v) for v in obj[:12])
+                + (f", … ({len(obj)} items)" if len(obj) > 12 else ""),
+            )
+        )
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             _flatten(v, f"{prefix}[{i}]", out)
@@ -305,15 +347,19 @@ def _flatten(obj, prefix="", out=None):
 def collect_bench(root: Path) -> list[dict]:
     if not root.is_dir():
         return []
-    return [{"name": p.stem, "path": str(p), "flat": _flatten(read_json(p))}
-            for p in sorted(root.glob("*.json"))]
+    return [
+        {"name": p.stem, "path": str(p), "flat": _flatten(read_json(p))}
+        for p in sorted(root.glob("*.json"))
+    ]
 
 
 def collect(build: Path) -> dict:
     build = Path(build)
     if not build.is_dir():
-        raise DashboardError(f"{build}: no such build directory (run make train / make hls-csim "
-                             "first, or pass --build)")
+        raise DashboardError(
+            f"{build}: no such build directory (run make train / make hls-csim "
+            "first, or pass --build)"
+        )
     warnings, not_run = [], []
     models = collect_models(build / "models", warnings)
     designs = collect_designs(build / "hls", models, not_run)
@@ -321,8 +367,9 @@ def collect(build: Path) -> dict:
     for s in scans:
         n = sum(p.get("synth") is None for p in s["points"])
         if n:
-            not_run.append(f"scan {s['name']}: synthesis not run for {n} of {len(s['points'])} "
-                           "points")
+            not_run.append(
+                f"scan {s['name']}: synthesis not run for {n} of {len(s['points'])} " "points"
+            )
     bench = collect_bench(build / "bench")
     if not models:
         not_run.append("training: no build/models/*/metrics.json (make train)")
@@ -332,7 +379,12 @@ def collect(build: Path) -> dict:
         not_run.append("scan: no build/scan/*/scan.json (make scan)")
     if not bench:
         not_run.append("bench: no build/bench/*.json (make bench)")
-    return {"build": str(build), "models": models, "designs": designs, "scans": scans,
-            "bench": bench, "warnings": warnings, "not_run": not_run}
-
-
+    return {
+        "build": str(build),
+        "models": models,
+        "designs": designs,
+        "scans": scans,
+        "bench": bench,
+        "warnings": warnings,
+        "not_run": not_run,
+    }

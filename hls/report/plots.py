@@ -1,8 +1,9 @@
 """The dashboard's plots (matplotlib, Agg), one function per PNG.
 
 Each function takes the records that hls/report/discover.py collected (plain dicts, missing
-figures as None) and writes one PNG; make_plots() writes every plot the data allows. Nothing here reads files or invents a figure: a value that is None
-is drawn as a labelled gap ("not run", "n/a"), never as zero.
+figures as None) and writes one PNG; make_plots() writes every plot the data allows. Nothing
+here reads files or invents a figure: a value that is None is drawn as a labelled gap ("not
+run", "n/a"), never as zero.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from hls.common import RESOURCE_LABELS as RES_LABEL  # noqa: E402
 from hls.common import RESOURCES, fmt  # noqa: E402
 from hls.report.points import _finite, accuracy_panels, pareto_front  # noqa: E402
 
-RES_COLOR = {"LUT": "#4c72b0", "FF": "#55a868", "DSP": "#c44e52", "BRAM_18K": "#8172b2",
-             "URAM": "#ccb974"}
+RES_COLOR = {
+    "LUT": "#4c72b0",
+    "FF": "#55a868",
+    "DSP": "#c44e52",
+    "BRAM_18K": "#8172b2",
+    "URAM": "#ccb974",
+}
 ROUTE_COLOR = {"predict": "#4c72b0", "testbench": "#dd8452"}
 VARIANT_COLOR = {True: "#4c72b0", False: "#dd8452"}  # quantized / float
 NOT_RUN = "#b35900"
@@ -50,13 +56,26 @@ def short(name: str, width=34) -> str:
 
 
 def _not_run(ax, x, y, text="not run", rotation=90):
-    ax.text(x, y, text, ha="center", va="bottom", rotation=rotation, fontsize=8,
-            color=NOT_RUN, style="italic")
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="bottom",
+        rotation=rotation,
+        fontsize=8,
+        color=NOT_RUN,
+        style="italic",
+    )
 
 
 def _design_ticks(ax, names):
-    ax.set_xticks(range(len(names)), [short(n, 28) for n in names],
-                  rotation=20 if len(names) > 2 else 0, ha="right" if len(names) > 2 else "center")
+    ax.set_xticks(
+        range(len(names)),
+        [short(n, 28) for n in names],
+        rotation=20 if len(names) > 2 else 0,
+        ha="right" if len(names) > 2 else "center",
+    )
 
 
 # ------------------------------------------------------------------------- training metrics
@@ -66,20 +85,26 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
     """Accuracy and macro AUC per model (quantized next to its float twin), and the background
     rejection at 50% signal efficiency per class."""
     names = sorted({m["model"] for m in models})
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6),
-                             gridspec_kw={"width_ratios": [1, 1, 1.9]})
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), gridspec_kw={"width_ratios": [1, 1, 1.9]})
     width = 0.38
-    for ax, key, title in ((axes[0], "accuracy", "test accuracy"),
-                           (axes[1], "macro_auc", "macro AUC (one vs rest)")):
+    for ax, key, title in (
+        (axes[0], "accuracy", "test accuracy"),
+        (axes[1], "macro_auc", "macro AUC (one vs rest)"),
+    ):
         for k, quantized in enumerate((True, False)):
             xs, ys = [], []
             for i, name in enumerate(names):
-                m = next((m for m in models if m["model"] == name
-                          and m["quantized"] is quantized), None)
+                m = next(
+                    (m for m in models if m["model"] == name and m["quantized"] is quantized), None
+                )
                 x = i + (k - 0.5) * width
                 if m is None:
-                    _not_run(ax, x, 0.02, "quantized: not trained" if quantized
-                             else "float twin: not trained")
+                    _not_run(
+                        ax,
+                        x,
+                        0.02,
+                        "quantized: not trained" if quantized else "float twin: not trained",
+                    )
                     continue
                 v = m["metrics"].get(key)
                 if _finite(v):
@@ -87,8 +112,13 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
                     ys.append(v)
                 else:
                     _not_run(ax, x, 0.01, "—", 0)
-            bars = ax.bar(xs, ys, width, color=VARIANT_COLOR[quantized],
-                          label="quantized" if quantized else "float twin")
+            bars = ax.bar(
+                xs,
+                ys,
+                width,
+                color=VARIANT_COLOR[quantized],
+                label="quantized" if quantized else "float twin",
+            )
             ax.bar_label(bars, [f"{y:.3f}" for y in ys], fontsize=7, padding=2)
         ax.set_xticks(range(len(names)), names, rotation=15 if len(names) > 3 else 0)
         ax.set_ylim(0, 1.08)
@@ -100,13 +130,17 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
     variants = [m for n in names for m in models if m["model"] == n]
     classes = []
     for m in variants:
-        for c in (m["metrics"].get("rejection_at_50pct") or {}):
+        for c in m["metrics"].get("rejection_at_50pct") or {}:
             if c not in classes:
                 classes.append(c)
     if classes:
         w = 0.8 / len(variants)
-        finite = [v for m in variants for v in (m["metrics"].get("rejection_at_50pct") or
-                                                {}).values() if _finite(v) and v > 0]
+        finite = [
+            v
+            for m in variants
+            for v in (m["metrics"].get("rejection_at_50pct") or {}).values()
+            if _finite(v) and v > 0
+        ]
         top = max(finite) * 3 if finite else 10.0
         for k, m in enumerate(variants):
             rej = m["metrics"].get("rejection_at_50pct") or {}
@@ -114,8 +148,7 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
             ys = [rej.get(c) for c in classes]
             shown = [y if _finite(y) and y > 0 else (top if y == math.inf else np.nan) for y in ys]
             color = VARIANT_COLOR[m["quantized"]] if len(names) == 1 else f"C{k}"
-            ax.bar(xs, shown, w, color=color, alpha=1 if m["quantized"] else 0.55,
-                   label=m["label"])
+            ax.bar(xs, shown, w, color=color, alpha=1 if m["quantized"] else 0.55, label=m["label"])
             for x, y in zip(xs, ys):
                 if y == math.inf:
                     ax.text(x, top, "∞", ha="center", va="bottom", fontsize=8)
@@ -125,8 +158,14 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
         ax.legend(fontsize=7, ncol=2)
         ax.grid(axis="y", alpha=0.3, which="both")
     else:
-        ax.text(0.5, 0.5, "no rejection figures in metrics.json", ha="center",
-                transform=ax.transAxes, color=NOT_RUN)
+        ax.text(
+            0.5,
+            0.5,
+            "no rejection figures in metrics.json",
+            ha="center",
+            transform=ax.transAxes,
+            color=NOT_RUN,
+        )
     ax.set_title(f"background rejection vs {background}")
     fig.suptitle("Training metrics (build/models/*/metrics.json, each model's own test set)")
     fig.tight_layout()
@@ -140,9 +179,11 @@ def fidelity_plot(designs: list[dict], path: Path):
     """Bit-exact fraction, argmax agreement and max |diff| (LSB) per design, both routes."""
     names = [d["name"] for d in designs]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    panels = (("bit_exact_fraction", "bit-exact fraction of jets", (0, 1.12)),
-              ("argmax_agreement", "argmax agreement (Keras vs C-sim)", (0, 1.12)),
-              ("max_abs_diff_lsb", "max |C-sim − Keras| (output LSBs)", None))
+    panels = (
+        ("bit_exact_fraction", "bit-exact fraction of jets", (0, 1.12)),
+        ("argmax_agreement", "argmax agreement (Keras vs C-sim)", (0, 1.12)),
+        ("max_abs_diff_lsb", "max |C-sim − Keras| (output LSBs)", None),
+    )
     width = 0.38
     for ax, (key, title, ylim) in zip(axes, panels):
         top = 0.0
@@ -156,8 +197,7 @@ def fidelity_plot(designs: list[dict], path: Path):
                     continue
                 top = max(top, v)
                 labelled = route in ax.get_legend_handles_labels()[1]
-                ax.bar(x, v, width, color=ROUTE_COLOR[route],
-                       label=None if labelled else route)
+                ax.bar(x, v, width, color=ROUTE_COLOR[route], label=None if labelled else route)
                 label = f"{v:.4f}".rstrip("0").rstrip(".") if ylim else fmt(v)
                 ax.text(x, v, label, ha="center", va="bottom", fontsize=7)
         _design_ticks(ax, names)
@@ -171,10 +211,13 @@ def fidelity_plot(designs: list[dict], path: Path):
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(lab, h)
-    names_ = {"predict": "predict (hls4ml compile)",
-              "testbench": "testbench (g++ myproject_test.cpp)"}
-    axes[2].legend(list(legend.values()), [names_[k] for k in legend], fontsize=8,
-                   loc="upper right")
+    names_ = {
+        "predict": "predict (hls4ml compile)",
+        "testbench": "testbench (g++ myproject_test.cpp)",
+    }
+    axes[2].legend(
+        list(legend.values()), [names_[k] for k in legend], fontsize=8, loc="upper right"
+    )
     fig.suptitle("C-simulation fidelity (build/hls/*/csim_report.json)")
     fig.tight_layout()
     _save(fig, path)
@@ -200,18 +243,28 @@ def resources_plot(designs: list[dict], path: Path):
             x = i + (k - (n - 1) / 2) * width
             pct = util[r]["pct"]
             if pct is None:
-                ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90,
-                        color="grey")
+                ax.text(
+                    x, 0, "n/a", ha="center", va="bottom", fontsize=7, rotation=90, color="grey"
+                )
                 continue
             top = max(top, pct)
             ax.bar(x, pct, width, color=RES_COLOR[r], label=RES_LABEL[r])
-            ax.text(x, pct, " " + _pct_label(pct), ha="center", va="bottom", fontsize=7,
-                    rotation=90)
+            ax.text(
+                x, pct, " " + _pct_label(pct), ha="center", va="bottom", fontsize=7, rotation=90
+            )
             vpct = (d.get("vivado_util") or {}).get(r)
             if vpct is not None:
                 top = max(top, vpct)
-                ax.plot(x, vpct, marker="x", color="black", ms=8, mew=2, ls="none",
-                        label="Vivado logic synthesis" if not vivado_shown else None)
+                ax.plot(
+                    x,
+                    vpct,
+                    marker="x",
+                    color="black",
+                    ms=8,
+                    mew=2,
+                    ls="none",
+                    label="Vivado logic synthesis" if not vivado_shown else None,
+                )
                 vivado_shown = True
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles))
@@ -223,8 +276,11 @@ def resources_plot(designs: list[dict], path: Path):
     ax.set_ylim(0, max(10.0, top * 1.35))
     ax.set_ylabel("% of the part's capacity")
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title("Resource utilisation per design (HLS C-synthesis estimate; "
-                 "× = Vivado logic synthesis where run)", fontsize=10)
+    ax.set_title(
+        "Resource utilisation per design (HLS C-synthesis estimate; "
+        "× = Vivado logic synthesis where run)",
+        fontsize=10,
+    )
     fig.tight_layout()
     _save(fig, path)
 
@@ -236,35 +292,77 @@ def latency_plot(designs: list[dict], path: Path):
     """Latency per design in clock cycles (best, worst, initiation interval) and in ns."""
     names = [d["name"] for d in designs]
     fig, axes = plt.subplots(1, 2, figsize=(max(11.0, 2.6 * len(names) + 4), 4.8))
-    series = ((axes[0], (("best_cycles", "best", "#4c72b0"), ("worst_cycles", "worst", "#c44e52"),
-                         ("interval_min", "II (min)", "#55a868")), "clock cycles"),
-              (axes[1], (("best_ns", "best", "#4c72b0"), ("worst_ns", "worst", "#c44e52")),
-               "ns (cycles × target clock period)"))
+    series = (
+        (
+            axes[0],
+            (
+                ("best_cycles", "best", "#4c72b0"),
+                ("worst_cycles", "worst", "#c44e52"),
+                ("interval_min", "II (min)", "#55a868"),
+            ),
+            "clock cycles",
+        ),
+        (
+            axes[1],
+            (("best_ns", "best", "#4c72b0"), ("worst_ns", "worst", "#c44e52")),
+            "ns (cycles × target clock period)",
+        ),
+    )
     for ax, keys, unit in series:
-        vals = [v for d in designs if d.get("synth") for k, _, _ in keys
-                for v in [d["synth"]["latency"].get(k)] if _finite(v) and v > 0]
+        vals = [
+            v
+            for d in designs
+            if d.get("synth")
+            for k, _, _ in keys
+            for v in [d["synth"]["latency"].get(k)]
+            if _finite(v) and v > 0
+        ]
         log = bool(vals) and max(vals) / min(vals) > 100
         width = 0.8 / len(keys)
         for i, d in enumerate(designs):
             if not d.get("synth"):
-                _not_run(ax, i, min(vals) if (log and vals) else 0,
-                         d.get("synth_note") or "synthesis not run", 0)
+                _not_run(
+                    ax,
+                    i,
+                    min(vals) if (log and vals) else 0,
+                    d.get("synth_note") or "synthesis not run",
+                    0,
+                )
                 continue
             lat = d["synth"]["latency"]
             for k, (key, label, color) in enumerate(keys):
                 x = i + (k - (len(keys) - 1) / 2) * width
                 v = lat.get(key)
                 if not _finite(v):
-                    ax.text(x, min(vals) if (log and vals) else 0, "—", ha="center",
-                            va="bottom", fontsize=8)
+                    ax.text(
+                        x,
+                        min(vals) if (log and vals) else 0,
+                        "—",
+                        ha="center",
+                        va="bottom",
+                        fontsize=8,
+                    )
                     continue
-                ax.bar(x, v, width, color=color, label=label if i == 0 or
-                       label not in ax.get_legend_handles_labels()[1] else None)
+                ax.bar(
+                    x,
+                    v,
+                    width,
+                    color=color,
+                    label=label
+                    if i == 0 or label not in ax.get_legend_handles_labels()[1]
+                    else None,
+                )
                 ax.text(x, v, fmt(v), ha="center", va="bottom", fontsize=7)
             cos = d["synth"].get("cosim") or {}
             if unit == "clock cycles" and _finite(cos.get("latency_max")):
-                ax.plot(i, cos["latency_max"], marker="D", color="black", ls="none",
-                        label="co-sim latency (max)")
+                ax.plot(
+                    i,
+                    cos["latency_max"],
+                    marker="D",
+                    color="black",
+                    ls="none",
+                    label="co-sim latency (max)",
+                )
         if log:
             ax.set_yscale("log")
             ax.set_ylim(min(vals) / 2, max(vals) * 6)
@@ -291,22 +389,50 @@ def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
     markers = "os^vDP*Xh<>"
     for k, src in enumerate(sources):
         sel = [p for p in points if p["source"] == src]
-        ax.scatter([p[xkey] for p in sel], [p["accuracy"] for p in sel], s=40,
-                   marker=markers[k % len(markers)], color=f"C{k}", label=src, zorder=3)
+        ax.scatter(
+            [p[xkey] for p in sel],
+            [p["accuracy"] for p in sel],
+            s=40,
+            marker=markers[k % len(markers)],
+            color=f"C{k}",
+            label=src,
+            zorder=3,
+        )
     front = pareto_front(points, xkey)
     if front:
         xs = [p[xkey] for p in front]
         ys = [p["accuracy"] for p in front]
         ax.step(xs, ys, where="post", color="black", lw=1.2, zorder=2)
-        ax.scatter(xs, ys, s=150, facecolors="none", edgecolors="black", lw=1.5, zorder=4,
-                   label="Pareto front")
+        ax.scatter(
+            xs,
+            ys,
+            s=150,
+            facecolors="none",
+            edgecolors="black",
+            lw=1.5,
+            zorder=4,
+            label="Pareto front",
+        )
     for p in points:
-        ax.annotate(short(p["label"], 24), (p[xkey], p["accuracy"]), fontsize=7,
-                    xytext=(4, 4), textcoords="offset points")
+        ax.annotate(
+            short(p["label"], 24),
+            (p[xkey], p["accuracy"]),
+            fontsize=7,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
     for label, acc in refs:
         ax.axhline(acc, color="grey", ls=":", lw=1)
-        ax.text(1.0, acc, f" {label}", transform=ax.get_yaxis_transform(), fontsize=7,
-                va="bottom", ha="right", color="grey")
+        ax.text(
+            1.0,
+            acc,
+            f" {label}",
+            transform=ax.get_yaxis_transform(),
+            fontsize=7,
+            va="bottom",
+            ha="right",
+            color="grey",
+        )
     if log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -322,9 +448,8 @@ def pareto_plot(panels: list[dict], path: Path):
     against BOPs, and points with neither against their label."""
     ncols = min(2, len(panels))
     nrows = -(-len(panels) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0 * ncols, 5.2 * nrows + 0.4),
-                             squeeze=False)
-    for ax in axes.flat[len(panels):]:
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.0 * ncols, 5.2 * nrows + 0.4), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
         ax.set_visible(False)
     for ax, panel in zip(axes.flat, panels):
         pts, refs = panel["points"], panel.get("refs", [])
@@ -333,22 +458,43 @@ def pareto_plot(panels: list[dict], path: Path):
             xs = np.arange(len(pts))
             ax.scatter(xs, [p["accuracy"] for p in pts], s=40, zorder=3)
             for x, p in zip(xs, pts):
-                ax.annotate(f"{p['accuracy']:.3f}", (x, p["accuracy"]), fontsize=7,
-                            xytext=(4, 4), textcoords="offset points")
+                ax.annotate(
+                    f"{p['accuracy']:.3f}",
+                    (x, p["accuracy"]),
+                    fontsize=7,
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                )
             for label, acc in refs:
                 ax.axhline(acc, color="grey", ls=":", lw=1)
-                ax.text(1.0, acc, f" {label}", transform=ax.get_yaxis_transform(), fontsize=7,
-                        va="bottom", ha="right", color="grey")
+                ax.text(
+                    1.0,
+                    acc,
+                    f" {label}",
+                    transform=ax.get_yaxis_transform(),
+                    fontsize=7,
+                    va="bottom",
+                    ha="right",
+                    color="grey",
+                )
             ax.set_xticks(xs, labels, rotation=35, ha="right", fontsize=7)
             ax.set_ylabel("accuracy (C simulation; Keras where no C-sim)")
             ax.set_title(panel["title"], fontsize=10)
             ax.grid(alpha=0.3)
             ax.margins(x=0.1, y=0.15)
         else:
-            _scatter_panel(ax, pts, panel["xkey"], panel["xlabel"], panel["title"], refs,
-                           panel.get("log", False))
-    fig.suptitle("Accuracy vs resources across firmware configs and precisions "
-                 "(circled: Pareto front)")
+            _scatter_panel(
+                ax,
+                pts,
+                panel["xkey"],
+                panel["xlabel"],
+                panel["title"],
+                refs,
+                panel.get("log", False),
+            )
+    fig.suptitle(
+        "Accuracy vs resources across firmware configs and precisions " "(circled: Pareto front)"
+    )
     fig.tight_layout()
     _save(fig, path)
 
@@ -360,8 +506,8 @@ def _barh_rows(rows, key, limit):
     rows = sorted(rows, key=lambda r: -(r.get(key) or 0))
     if len(rows) <= limit:
         return rows, None
-    rest = rows[limit - 1:]
-    return rows[:limit - 1], (len(rest), sum(r.get(key) or 0 for r in rest))
+    rest = rows[limit - 1 :]
+    return rows[: limit - 1], (len(rest), sum(r.get(key) or 0 for r in rest))
 
 
 def layers_plot(design: dict, path: Path, limit=30):
@@ -370,13 +516,18 @@ def layers_plot(design: dict, path: Path, limit=30):
     shown = [r for r in RESOURCES if any(m.get(r) for m in mods)] or ["LUT"]
     order = sorted(mods, key=lambda m: -(m.get("LUT") or 0))
     if len(order) > limit:
-        rest = order[limit - 1:]
-        order = order[:limit - 1] + [{"name": f"other ({len(rest)} modules)",
-                                      **{r: sum(m.get(r) or 0 for m in rest) for r in shown}}]
+        rest = order[limit - 1 :]
+        order = order[: limit - 1] + [
+            {
+                "name": f"other ({len(rest)} modules)",
+                **{r: sum(m.get(r) or 0 for m in rest) for r in shown},
+            }
+        ]
     labels = [short(m["name"], 40) for m in order]
     height = max(3.2, 0.3 * len(order) + 1.6)
-    fig, axes = plt.subplots(1, len(shown), figsize=(3.3 * len(shown) + 3.2, height),
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(shown), figsize=(3.3 * len(shown) + 3.2, height), sharey=True, squeeze=False
+    )
     y = np.arange(len(order))[::-1]
     for ax, r in zip(axes[0], shown):
         vals = [m.get(r) for m in order]
@@ -384,14 +535,19 @@ def layers_plot(design: dict, path: Path, limit=30):
         for yy, v in zip(y, vals):
             ax.text(v or 0, yy, f" {fmt(v)}", va="center", fontsize=6.5)
         total = (design.get("utilization") or {}).get(r, {}).get("used")
-        ax.set_title(f"{RES_LABEL[r]}" + (f" (design total {fmt(total)})" if total is not None
-                                          else ""), fontsize=9)
+        ax.set_title(
+            f"{RES_LABEL[r]}" + (f" (design total {fmt(total)})" if total is not None else ""),
+            fontsize=9,
+        )
         ax.set_xlim(0, max([v or 0 for v in vals] + [1]) * 1.3)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(axis="x", labelsize=7)
     axes[0][0].set_yticks(y, labels, fontsize=7)
-    fig.suptitle(f"{design['name']}: resources per module ({design['synth'].get('tool') or 'HLS'}"
-                 " report; nested modules may also count in their parent)", fontsize=10)
+    fig.suptitle(
+        f"{design['name']}: resources per module ({design['synth'].get('tool') or 'HLS'}"
+        " report; nested modules may also count in their parent)",
+        fontsize=10,
+    )
     fig.tight_layout()
     _save(fig, path)
 
@@ -415,8 +571,9 @@ def bops_plot(model: dict, path: Path, limit=30):
     ax.set_xlim(0, max(vals) * 1.35)
     ax.set_xlabel("BOPs (MACs × operand bits; from metrics.json cost_per_layer)")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{model['label']}: bit operations per layer (total {total / 1e6:.2f} M)",
-                 fontsize=10)
+    ax.set_title(
+        f"{model['label']}: bit operations per layer (total {total / 1e6:.2f} M)", fontsize=10
+    )
     fig.tight_layout()
     _save(fig, path)
 
@@ -436,43 +593,83 @@ def make_plots(data: dict, points: list[dict], out: Path):
 
     models, designs = data["models"], data["designs"]
     if models:
-        run(training_plot, (models,), "training.png",
+        run(
+            training_plot,
+            (models,),
+            "training.png",
             "Training metrics: accuracy, macro AUC, rejection (quantized vs float twin)",
-            "models")
+            "models",
+        )
     else:
         skipped.append({"plot": "training.png", "reason": "no metrics.json (make train)"})
     with_csim = [d for d in designs if d["csim"] is not None]
     if with_csim:
-        run(fidelity_plot, (with_csim,), "fidelity.png",
-            "C-simulation fidelity per design, both routes", "fidelity")
+        run(
+            fidelity_plot,
+            (with_csim,),
+            "fidelity.png",
+            "C-simulation fidelity per design, both routes",
+            "fidelity",
+        )
     else:
         skipped.append({"plot": "fidelity.png", "reason": "no csim_report.json (make hls-csim)"})
     if any(d["synth"] for d in designs):
-        run(resources_plot, (designs,), "resources.png",
-            "Resource utilisation per design (% of the part)", "synthesis")
-        run(latency_plot, (designs,), "latency.png",
-            "Latency per design (cycles and ns)", "synthesis")
+        run(
+            resources_plot,
+            (designs,),
+            "resources.png",
+            "Resource utilisation per design (% of the part)",
+            "synthesis",
+        )
+        run(
+            latency_plot,
+            (designs,),
+            "latency.png",
+            "Latency per design (cycles and ns)",
+            "synthesis",
+        )
     else:
         reason = "no synth_report.json in any design (make synth)"
-        skipped += [{"plot": "resources.png", "reason": reason},
-                    {"plot": "latency.png", "reason": reason}]
+        skipped += [
+            {"plot": "resources.png", "reason": reason},
+            {"plot": "latency.png", "reason": reason},
+        ]
     panels = accuracy_panels(points, models)
     if panels:
-        run(pareto_plot, (panels,), "pareto.png",
+        run(
+            pareto_plot,
+            (panels,),
+            "pareto.png",
             "Accuracy vs resources across firmware configs and precisions (Pareto front)",
-            "pareto")
+            "pareto",
+        )
     else:
-        skipped.append({"plot": "pareto.png",
-                        "reason": "no design or scan point with an accuracy"})
+        skipped.append({"plot": "pareto.png", "reason": "no design or scan point with an accuracy"})
     for d in designs:
         if d["synth"] and d["synth"].get("modules"):
-            run(layers_plot, (d,), f"layers_{safe_name(d['name'])}.png",
-                f"{d['name']}: resources per module (synthesis report)", "layers")
+            run(
+                layers_plot,
+                (d,),
+                f"layers_{safe_name(d['name'])}.png",
+                f"{d['name']}: resources per module (synthesis report)",
+                "layers",
+            )
         elif d["synth"]:
-            skipped.append({"plot": f"layers_{safe_name(d['name'])}.png",
-                            "reason": f"{d['synth_path']} has no module rows"})
+            skipped.append(
+                {
+                    "plot": f"layers_{safe_name(d['name'])}.png",
+                    "reason": f"{d['synth_path']} has no module rows",
+                }
+            )
     for m in models:  # the quantized models are the ones that become firmware
-        if m["quantized"] and any((r.get("bops") or 0) > 0 for r in m["metrics"].get("cost_per_layer") or []):
-            run(bops_plot, (m,), f"bops_{safe_name(m['dir'])}.png",
-                f"{m['label']}: BOPs per layer (metrics.json cost_per_layer)", "layers")
+        if m["quantized"] and any(
+            (r.get("bops") or 0) > 0 for r in m["metrics"].get("cost_per_layer") or []
+        ):
+            run(
+                bops_plot,
+                (m,),
+                f"bops_{safe_name(m['dir'])}.png",
+                f"{m['label']}: BOPs per layer (metrics.json cost_per_layer)",
+                "layers",
+            )
     return written, skipped

@@ -12,8 +12,10 @@ from hls.report.discover import binding
 def pareto_front(points: list[dict], xkey: str) -> list[dict]:
     """Points not dominated by another: no other has lower-or-equal x and higher accuracy
     (lower x is better, higher accuracy is better)."""
-    ok = sorted((p for p in points if _finite(p.get(xkey)) and _finite(p.get("accuracy"))),
-                key=lambda p: (p[xkey], -p["accuracy"]))
+    ok = sorted(
+        (p for p in points if _finite(p.get(xkey)) and _finite(p.get("accuracy"))),
+        key=lambda p: (p[xkey], -p["accuracy"]),
+    )
     front, best = [], -math.inf
     for p in ok:
         if p["accuracy"] > best:
@@ -52,19 +54,41 @@ def accuracy_points(data: dict) -> list[dict]:
         acc, kind = _acc(d["csim"]["predict"])
         res, pct = binding(d["utilization"])
         est_res, est_pct = _lut_dsp(d["estimate_util"])
-        points.append({"label": d["name"], "source": "designs (build/hls)", "accuracy": acc,
-                       "accuracy_kind": kind, "binding": res, "util_max": pct,
-                       "est_binding": est_res, "est_util": est_pct,
-                       "bops": d["bops"], "model": d["model"], "ref": d})
+        points.append(
+            {
+                "label": d["name"],
+                "source": "designs (build/hls)",
+                "accuracy": acc,
+                "accuracy_kind": kind,
+                "binding": res,
+                "util_max": pct,
+                "est_binding": est_res,
+                "est_util": est_pct,
+                "bops": d["bops"],
+                "model": d["model"],
+                "ref": d,
+            }
+        )
     for s in data["scans"]:
         for p in s["points"]:
             acc, kind = _acc(p)
             res, pct = binding(p["utilization"])
             est_res, est_pct = _lut_dsp(p.get("estimate_util"))
-            points.append({"label": p["label"], "source": f"scan {s['name']}", "accuracy": acc,
-                           "accuracy_kind": kind, "binding": res, "util_max": pct,
-                           "est_binding": est_res, "est_util": est_pct,
-                           "bops": p.get("bops"), "model": s["model"], "ref": p})
+            points.append(
+                {
+                    "label": p["label"],
+                    "source": f"scan {s['name']}",
+                    "accuracy": acc,
+                    "accuracy_kind": kind,
+                    "binding": res,
+                    "util_max": pct,
+                    "est_binding": est_res,
+                    "est_util": est_pct,
+                    "bops": p.get("bops"),
+                    "model": s["model"],
+                    "ref": p,
+                }
+            )
     return points
 
 
@@ -73,36 +97,64 @@ def accuracy_panels(points: list[dict], models: list[dict]) -> list[dict]:
     synth = [p for p in have if p["util_max"] is not None]
     estimated = [p for p in have if p["util_max"] is None and p["est_util"] is not None]
     bops = [p for p in have if p["util_max"] is None and p["est_util"] is None and p["bops"]]
-    rest = [p for p in have if p["util_max"] is None and p["est_util"] is None
-            and not p["bops"]]
+    rest = [p for p in have if p["util_max"] is None and p["est_util"] is None and not p["bops"]]
     involved = {p["model"] for p in have}
-    refs = [(f"{m['model']} float twin (metrics.json)", m["metrics"]["accuracy"])
-            for m in models if not m["quantized"] and m["model"] in involved
-            and m["metrics"].get("accuracy") is not None]
+    refs = [
+        (f"{m['model']} float twin (metrics.json)", m["metrics"]["accuracy"])
+        for m in models
+        if not m["quantized"]
+        and m["model"] in involved
+        and m["metrics"].get("accuracy") is not None
+    ]
     panels = []
     if synth:
-        panels.append({"kind": "resources", "points": synth, "xkey": "util_max", "refs": refs,
-                       "xlabel": "binding resource: max utilisation of LUT/FF/DSP/BRAM/URAM "
-                                 "(% of the part)",
-                       "title": "synthesised: accuracy vs resources (HLS estimate)"})
+        panels.append(
+            {
+                "kind": "resources",
+                "points": synth,
+                "xkey": "util_max",
+                "refs": refs,
+                "xlabel": "binding resource: max utilisation of LUT/FF/DSP/BRAM/URAM "
+                "(% of the part)",
+                "title": "synthesised: accuracy vs resources (HLS estimate)",
+            }
+        )
     if estimated:
-        panels.append({"kind": "estimate", "points": estimated, "xkey": "est_util", "refs": refs,
-                       "xlabel": "ESTIMATED max(LUT, DSP) utilisation (% of the part; "
-                                 "make estimate, not synthesised)",
-                       "title": "synthesis not run: accuracy vs estimated resources"})
+        panels.append(
+            {
+                "kind": "estimate",
+                "points": estimated,
+                "xkey": "est_util",
+                "refs": refs,
+                "xlabel": "ESTIMATED max(LUT, DSP) utilisation (% of the part; "
+                "make estimate, not synthesised)",
+                "title": "synthesis not run: accuracy vs estimated resources",
+            }
+        )
     if bops:
         vals = [p["bops"] for p in bops]
-        panels.append({"kind": "bops", "points": bops, "xkey": "bops", "refs": refs,
-                       "log": max(vals) / min(vals) > 20,
-                       "xlabel": "BOPs (metrics.json / scan point) - resource proxy",
-                       "title": "synthesis not run: accuracy vs BOPs instead of resources"})
+        panels.append(
+            {
+                "kind": "bops",
+                "points": bops,
+                "xkey": "bops",
+                "refs": refs,
+                "log": max(vals) / min(vals) > 20,
+                "xlabel": "BOPs (metrics.json / scan point) - resource proxy",
+                "title": "synthesis not run: accuracy vs BOPs instead of resources",
+            }
+        )
     if rest:
-        panels.append({"kind": "label", "points": rest, "refs": refs,
-                       "title": "synthesis not run, no BOPs: accuracy per configuration"})
+        panels.append(
+            {
+                "kind": "label",
+                "points": rest,
+                "refs": refs,
+                "title": "synthesis not run, no BOPs: accuracy per configuration",
+            }
+        )
     for panel in panels:
         front = pareto_front(panel["points"], panel["xkey"]) if panel["kind"] != "label" else []
         for p in front:
             p["pareto"] = panel["kind"]
     return panels
-
-

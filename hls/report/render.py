@@ -36,8 +36,10 @@ def _table(headers, rows, caption=None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "\n".join(f"<tr>{''.join(r)}</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<div class="tablewrap"><table>{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>\n{body}\n</tbody></table></div>")
+    return (
+        f'<div class="tablewrap"><table>{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>\n{body}\n</tbody></table></div>"
+    )
 
 
 def _figures(written, section) -> str:
@@ -45,25 +47,35 @@ def _figures(written, section) -> str:
     for p in written:
         if p["section"] == section:
             f = html.escape(p["file"])
-            out.append(f'<figure><a href="{f}"><img src="{f}" alt="{html.escape(p["title"])}">'
-                       f"</a><figcaption>{html.escape(p['title'])} ({f})</figcaption></figure>")
+            out.append(
+                f'<figure><a href="{f}"><img src="{f}" alt="{html.escape(p["title"])}">'
+                f"</a><figcaption>{html.escape(p['title'])} ({f})</figcaption></figure>"
+            )
     return "\n".join(out)
 
 
 def _skipped(skipped, names) -> str:
     rows = [s for s in skipped if s["plot"] in names]
-    return "".join(f'<p class="notrun-p">{html.escape(s["plot"])}: not written '
-                   f"({html.escape(s['reason'])})</p>" for s in rows)
+    return "".join(
+        f'<p class="notrun-p">{html.escape(s["plot"])}: not written '
+        f"({html.escape(s['reason'])})</p>"
+        for s in rows
+    )
 
 
 def _pct(util, r) -> str:
     v = util[r]
     if v["used"] is None:
         return "<td class='missing'>—</td>"
-    pct = "n/a (part has none)" if v["pct"] is None and v["available"] == 0 else (
-        "—" if v["pct"] is None else f"{v['pct']:.2f}%")
-    return (f'<td class="num">{v["used"]:,} / {fmt(v["available"])}'
-            f"<br><span class='sub'>{pct}</span></td>")
+    pct = (
+        "n/a (part has none)"
+        if v["pct"] is None and v["available"] == 0
+        else ("—" if v["pct"] is None else f"{v['pct']:.2f}%")
+    )
+    return (
+        f'<td class="num">{v["used"]:,} / {fmt(v["available"])}'
+        f"<br><span class='sub'>{pct}</span></td>"
+    )
 
 
 def _models_section(data, written, skipped, copied) -> str:
@@ -74,33 +86,62 @@ def _models_section(data, written, skipped, copied) -> str:
     for m in models:
         x = m["metrics"]
         bops = x.get("bops")
-        rows.append([f"<td>{_e(m['model'])}</td>",
-                     f"<td>{'quantized' if m['quantized'] else 'float'}</td>",
-                     _td(x.get("accuracy")), _td(x.get("macro_auc")),
-                     _td(x.get("parameters")),
-                     _td(None if bops is None else bops / 1e6, 4),
-                     _td(x.get("n_train")), _td(x.get("n_jets")), _td(x.get("epochs_run")),
-                     _td(x.get("train_seconds")), f"<td>{_e(m['path'])}</td>"])
-    table = _table(["model", "variant", "test accuracy", "macro AUC", "parameters", "MBOPs",
-                    "train jets", "test jets", "epochs", "train s", "source"], rows)
-    pairs = {m["model"] for m in models if not m["quantized"]} & \
-        {m["model"] for m in models if m["quantized"]}
+        rows.append(
+            [
+                f"<td>{_e(m['model'])}</td>",
+                f"<td>{'quantized' if m['quantized'] else 'float'}</td>",
+                _td(x.get("accuracy")),
+                _td(x.get("macro_auc")),
+                _td(x.get("parameters")),
+                _td(None if bops is None else bops / 1e6, 4),
+                _td(x.get("n_train")),
+                _td(x.get("n_jets")),
+                _td(x.get("epochs_run")),
+                _td(x.get("train_seconds")),
+                f"<td>{_e(m['path'])}</td>",
+            ]
+        )
+    table = _table(
+        [
+            "model",
+            "variant",
+            "test accuracy",
+            "macro AUC",
+            "parameters",
+            "MBOPs",
+            "train jets",
+            "test jets",
+            "epochs",
+            "train s",
+            "source",
+        ],
+        rows,
+    )
+    pairs = {m["model"] for m in models if not m["quantized"]} & {
+        m["model"] for m in models if m["quantized"]
+    }
     note = ""
     for name in sorted(pairs):
         q = next(m for m in models if m["model"] == name and m["quantized"])["metrics"]
         f = next(m for m in models if m["model"] == name and not m["quantized"])["metrics"]
         if q.get("accuracy") is not None and f.get("accuracy") is not None:
-            note += (f"<p>{_e(name)}: quantized {q['accuracy']:.4f} vs float twin "
-                     f"{f['accuracy']:.4f} accuracy (Δ {q['accuracy'] - f['accuracy']:+.4f}).</p>")
+            note += (
+                f"<p>{_e(name)}: quantized {q['accuracy']:.4f} vs float twin "
+                f"{f['accuracy']:.4f} accuracy (Δ {q['accuracy'] - f['accuracy']:+.4f}).</p>"
+            )
     extra = ""
     if copied:
-        items = "".join(f'<figure class="small"><a href="{html.escape(c)}"><img src="'
-                        f'{html.escape(c)}" alt="{html.escape(c)}"></a><figcaption>'
-                        f"{html.escape(c)}</figcaption></figure>" for c in copied)
-        extra = (f"<details><summary>Training plots of each model ({len(copied)}, copied from "
-                 f"build/models)</summary><div class='grid'>{items}</div></details>")
-    return (table + note + _figures(written, "models") + _skipped(skipped, ["training.png"])
-            + extra)
+        items = "".join(
+            f'<figure class="small"><a href="{html.escape(c)}"><img src="'
+            f'{html.escape(c)}" alt="{html.escape(c)}"></a><figcaption>'
+            f"{html.escape(c)}</figcaption></figure>"
+            for c in copied
+        )
+        extra = (
+            f"<details><summary>Training plots of each model ({len(copied)}, copied from "
+            f"build/models)</summary><div class='grid'>{items}</div></details>"
+        )
+    return table + note + _figures(written, "models") + _skipped(skipped, ["training.png"]) + extra
 
 
 def _designs_section(data) -> str:
@@ -114,33 +155,64 @@ def _designs_section(data) -> str:
         else:
             p = c["predict"]
             exact = p.get("bit_exact_fraction")
-            ok = exact == 1 and (c.get("testbench") is None
-                                 or c["testbench"].get("bit_exact_fraction") == 1)
+            ok = exact == 1 and (
+                c.get("testbench") is None or c["testbench"].get("bit_exact_fraction") == 1
+            )
             if ok:
                 csim = f'<td class="ok">bit-exact on {_e(p.get("n_jets"))} jets</td>'
             else:
-                csim = (f'<td class="bad">MISMATCH (predict: {_e(exact)} of '
-                        f'{_e(p.get("n_jets"))} jets bit-exact)</td>')
+                csim = (
+                    f'<td class="bad">MISMATCH (predict: {_e(exact)} of '
+                    f'{_e(p.get("n_jets"))} jets bit-exact)</td>'
+                )
         tb = "—" if c is None else ("run" if c.get("testbench") else None)
         if s is None:
             synth = _notrun("synthesis: " + d["synth_status"])
             vs = cos = _notrun("not run")
         else:
             synth = f"<td class='ok'>{_e(s.get('tool') or 'HLS')} {_e(s.get('tool_version'))}</td>"
-            vs = (_notrun("not run") if s.get("vivado_synth") is None else
-                  f"<td>{_e(s['vivado_synth'].get('tool_version') or 'run')}</td>")
+            vs = (
+                _notrun("not run")
+                if s.get("vivado_synth") is None
+                else f"<td>{_e(s['vivado_synth'].get('tool_version') or 'run')}</td>"
+            )
             cosim = s.get("cosim")
             if cosim is None:
                 cos = _notrun("not run")
             else:
                 st = cosim.get("status") or "no RTL ran"
                 cos = f"<td class='{'ok' if st == 'pass' else 'bad'}'>{_e(st)}</td>"
-        rows.append([f"<td>{_e(d['name'])}</td>", f"<td>{_e(d['model'])}</td>",
-                     f"<td>{_e(d['firmware'])}</td>", f"<td>{_e(d['backend'])}</td>",
-                     f"<td>{_e(d['part'])}</td>", _td(d["clock_ns"]), csim,
-                     _notrun("not run") if tb is None else f"<td>{tb}</td>", synth, vs, cos])
-    return _table(["design", "model", "firmware", "backend", "part", "clock ns", "C simulation",
-                   "testbench route", "HLS synthesis", "Vivado synthesis", "co-simulation"], rows)
+        rows.append(
+            [
+                f"<td>{_e(d['name'])}</td>",
+                f"<td>{_e(d['model'])}</td>",
+                f"<td>{_e(d['firmware'])}</td>",
+                f"<td>{_e(d['backend'])}</td>",
+                f"<td>{_e(d['part'])}</td>",
+                _td(d["clock_ns"]),
+                csim,
+                _notrun("not run") if tb is None else f"<td>{tb}</td>",
+                synth,
+                vs,
+                cos,
+            ]
+        )
+    return _table(
+        [
+            "design",
+            "model",
+            "firmware",
+            "backend",
+            "part",
+            "clock ns",
+            "C simulation",
+            "testbench route",
+            "HLS synthesis",
+            "Vivado synthesis",
+            "co-simulation",
+        ],
+        rows,
+    )
 
 
 def _fidelity_section(data, written, skipped) -> str:
@@ -148,31 +220,64 @@ def _fidelity_section(data, written, skipped) -> str:
     for d in data["designs"]:
         c = d["csim"]
         if c is None:
-            rows.append([f"<td>{_e(d['name'])}</td>", "<td>—</td>",
-                         _notrun("not run (no csim_report.json)")] + ["<td>—</td>"] * 9)
+            rows.append(
+                [
+                    f"<td>{_e(d['name'])}</td>",
+                    "<td>—</td>",
+                    _notrun("not run (no csim_report.json)"),
+                ]
+                + ["<td>—</td>"] * 9
+            )
             continue
         for route in ("predict", "testbench"):
             r = c.get(route)
             if r is None:
-                rows.append([f"<td>{_e(d['name'])}</td>", f"<td>{route}</td>",
-                             _notrun("not run")] + ["<td class='missing'>—</td>"] * 9)
+                rows.append(
+                    [f"<td>{_e(d['name'])}</td>", f"<td>{route}</td>", _notrun("not run")]
+                    + ["<td class='missing'>—</td>"] * 9
+                )
                 continue
             fdl = c.get("first_divergent_layer")
             exact = r.get("bit_exact_fraction")
-            rows.append([
-                f"<td>{_e(d['name'])}</td>", f"<td>{route}</td>", _td(r.get("n_jets")),
-                _td(exact, cls="num ok" if exact == 1 else "num bad"),
-                _td(r.get("max_abs_diff_lsb")), _td(r.get("argmax_agreement")),
-                _td(r.get("keras_accuracy")), _td(r.get("csim_accuracy")),
-                _td(r.get("compile_seconds")), _td(r.get("jets_per_second")),
-                _td(r.get("equals_predict")) if route == "testbench" else "<td>—</td>",
-                f"<td>{_e(fdl['layer'] if isinstance(fdl, dict) else fdl)}</td>"])
+            rows.append(
+                [
+                    f"<td>{_e(d['name'])}</td>",
+                    f"<td>{route}</td>",
+                    _td(r.get("n_jets")),
+                    _td(exact, cls="num ok" if exact == 1 else "num bad"),
+                    _td(r.get("max_abs_diff_lsb")),
+                    _td(r.get("argmax_agreement")),
+                    _td(r.get("keras_accuracy")),
+                    _td(r.get("csim_accuracy")),
+                    _td(r.get("compile_seconds")),
+                    _td(r.get("jets_per_second")),
+                    _td(r.get("equals_predict")) if route == "testbench" else "<td>—</td>",
+                    f"<td>{_e(fdl['layer'] if isinstance(fdl, dict) else fdl)}</td>",
+                ]
+            )
     if not rows:
         return "<p class='notrun-p'>No csim_report.json: C simulation not run (make hls-csim).</p>"
-    return (_table(["design", "route", "jets", "bit-exact fraction", "max |diff| LSB",
-                    "argmax agreement", "Keras accuracy", "C-sim accuracy", "compile s",
-                    "jets/s", "equals predict", "first divergent layer"], rows)
-            + _figures(written, "fidelity") + _skipped(skipped, ["fidelity.png"]))
+    return (
+        _table(
+            [
+                "design",
+                "route",
+                "jets",
+                "bit-exact fraction",
+                "max |diff| LSB",
+                "argmax agreement",
+                "Keras accuracy",
+                "C-sim accuracy",
+                "compile s",
+                "jets/s",
+                "equals predict",
+                "first divergent layer",
+            ],
+            rows,
+        )
+        + _figures(written, "fidelity")
+        + _skipped(skipped, ["fidelity.png"])
+    )
 
 
 def _synthesis_section(data, written, skipped) -> str:
@@ -193,38 +298,71 @@ def _synthesis_section(data, written, skipped) -> str:
             cos = _notrun("not run")
         else:
             st = cosim.get("status") or "no RTL ran"
-            cos = (f"<td class='{'ok' if st == 'pass' else 'bad'}'>{_e(st)}"
-                   + (f" ({fmt(cosim.get('latency_max'))} cycles)"
-                      if cosim.get("latency_max") is not None else "") + "</td>")
+            cos = (
+                f"<td class='{'ok' if st == 'pass' else 'bad'}'>{_e(st)}"
+                + (
+                    f" ({fmt(cosim.get('latency_max'))} cycles)"
+                    if cosim.get("latency_max") is not None
+                    else ""
+                )
+                + "</td>"
+            )
         tool = f"<td>{_e(s.get('tool'))} {_e(s.get('tool_version'))}</td>"
-        timing.append([name, tool, f"<td>{_e(s.get('part'))}</td>", _td(tgt),
-                       _td(est, cls="num ok" if closes else ("num bad" if closes is False
-                                                             else None)),
-                       f"<td class='num'>{fmt(lat.get('best_cycles'))} / "
-                       f"{fmt(lat.get('worst_cycles'))}</td>",
-                       f"<td class='num'>{fmt(lat.get('best_ns'))} / "
-                       f"{fmt(lat.get('worst_ns'))}</td>",
-                       f"<td class='num'>{fmt(lat.get('interval_min'))} / "
-                       f"{fmt(lat.get('interval_max'))}</td>", cos])
+        timing.append(
+            [
+                name,
+                tool,
+                f"<td>{_e(s.get('part'))}</td>",
+                _td(tgt),
+                _td(est, cls="num ok" if closes else ("num bad" if closes is False else None)),
+                f"<td class='num'>{fmt(lat.get('best_cycles'))} / "
+                f"{fmt(lat.get('worst_cycles'))}</td>",
+                f"<td class='num'>{fmt(lat.get('best_ns'))} / " f"{fmt(lat.get('worst_ns'))}</td>",
+                f"<td class='num'>{fmt(lat.get('interval_min'))} / "
+                f"{fmt(lat.get('interval_max'))}</td>",
+                cos,
+            ]
+        )
         resources.append([name, "<td>HLS estimate</td>"] + [_pct(util, r) for r in RESOURCES])
         vs = s.get("vivado_synth")
         if vs is None:
-            resources.append([name, _notrun("Vivado logic synthesis: not run")]
-                             + ["<td class='missing'>—</td>"] * len(RESOURCES))
+            resources.append(
+                [name, _notrun("Vivado logic synthesis: not run")]
+                + ["<td class='missing'>—</td>"] * len(RESOURCES)
+            )
         else:
             vutil = utilization(vs, d["capacity"])
-            resources.append([name, f"<td>Vivado {_e(vs.get('tool_version'))} logic synthesis"
-                                    f"<br><span class='sub'>{_e(vs.get('device'))}</span></td>"]
-                             + [_pct(vutil, r) for r in RESOURCES])
+            resources.append(
+                [
+                    name,
+                    f"<td>Vivado {_e(vs.get('tool_version'))} logic synthesis"
+                    f"<br><span class='sub'>{_e(vs.get('device'))}</span></td>",
+                ]
+                + [_pct(vutil, r) for r in RESOURCES]
+            )
     if not timing:
         return "<p class='notrun-p'>No design found.</p>"
-    return ("<h3>Latency and timing</h3>"
-            + _table(["design", "tool", "part", "clock target ns", "estimated ns",
-                      "latency cycles best / worst", "latency ns best / worst", "II min / max",
-                      "C/RTL co-simulation"], timing)
-            + "<h3>Resources (used / available, % of the part)</h3>"
-            + _table(["design", "source"] + [RESOURCE_LABELS[r] for r in RESOURCES], resources)
-            + _figures(written, "synthesis") + _skipped(skipped, ["resources.png", "latency.png"]))
+    return (
+        "<h3>Latency and timing</h3>"
+        + _table(
+            [
+                "design",
+                "tool",
+                "part",
+                "clock target ns",
+                "estimated ns",
+                "latency cycles best / worst",
+                "latency ns best / worst",
+                "II min / max",
+                "C/RTL co-simulation",
+            ],
+            timing,
+        )
+        + "<h3>Resources (used / available, % of the part)</h3>"
+        + _table(["design", "source"] + [RESOURCE_LABELS[r] for r in RESOURCES], resources)
+        + _figures(written, "synthesis")
+        + _skipped(skipped, ["resources.png", "latency.png"])
+    )
 
 
 def _estimate_section(data) -> str:
@@ -235,45 +373,71 @@ def _estimate_section(data) -> str:
         name = f"<td>{_e(d['name'])}</td>"
         est = d["estimate"]
         if est is None:
-            rows.append([name, _notrun("estimate: not run (make estimate)")]
-                        + ["<td class='missing'>—</td>"] * (len(RESOURCES) + 4))
+            rows.append(
+                [name, _notrun("estimate: not run (make estimate)")]
+                + ["<td class='missing'>—</td>"] * (len(RESOURCES) + 4)
+            )
             continue
         lat, fit, util = est["latency"], est["fit"], d["estimate_util"]
         region = est.get("largest_region") or {}
-        verdict = ("<td class='ok'>fits</td>" if fit["fits"] else
-                   f"<td class='bad'>does not fit: "
-                   f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
-                   "</td>")
-        rows.append([name, "<td>estimate (pre-synthesis)</td>"]
-                    + [_pct(util, r) for r in RESOURCES]
-                    + [f"<td class='num'>{fmt(lat['interval_max'])} ({fmt(lat['interval_ns'])} ns)"
-                       "</td>",
-                       f"<td class='num'>{fmt(lat['worst_cycles'])} ({fmt(lat['worst_ns'])} ns)"
-                       "</td>",
-                       _td(region.get("unrolled_mults")), verdict])
+        verdict = (
+            "<td class='ok'>fits</td>"
+            if fit["fits"]
+            else f"<td class='bad'>does not fit: "
+            f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
+            "</td>"
+        )
+        rows.append(
+            [name, "<td>estimate (pre-synthesis)</td>"]
+            + [_pct(util, r) for r in RESOURCES]
+            + [
+                f"<td class='num'>{fmt(lat['interval_max'])} ({fmt(lat['interval_ns'])} ns)"
+                "</td>",
+                f"<td class='num'>{fmt(lat['worst_cycles'])} ({fmt(lat['worst_ns'])} ns)" "</td>",
+                _td(region.get("unrolled_mults")),
+                verdict,
+            ]
+        )
         s = d["synth"]
         if s is not None:
             slat = s["latency"]
-            rows.append([name, "<td>synthesised (HLS report)</td>"]
-                        + [_pct(d["utilization"], r) for r in RESOURCES]
-                        + [_td(slat.get("interval_max")), _td(slat.get("worst_cycles")),
-                           "<td>—</td>", "<td>—</td>"])
+            rows.append(
+                [name, "<td>synthesised (HLS report)</td>"]
+                + [_pct(d["utilization"], r) for r in RESOURCES]
+                + [
+                    _td(slat.get("interval_max")),
+                    _td(slat.get("worst_cycles")),
+                    "<td>—</td>",
+                    "<td>—</td>",
+                ]
+            )
 
             def ratio(a, b):
                 return _td(None if a is None or not b else a / b, 3)
-            rows.append([name, "<td>ratio synthesised / estimate</td>"]
-                        + [ratio(d["utilization"][r]["used"], util[r]["used"]) for r in RESOURCES]
-                        + [ratio(slat.get("interval_max"), lat["interval_max"]),
-                           ratio(slat.get("worst_cycles"), lat["worst_cycles"]),
-                           "<td>—</td>", "<td>—</td>"])
+
+            rows.append(
+                [name, "<td>ratio synthesised / estimate</td>"]
+                + [ratio(d["utilization"][r]["used"], util[r]["used"]) for r in RESOURCES]
+                + [
+                    ratio(slat.get("interval_max"), lat["interval_max"]),
+                    ratio(slat.get("worst_cycles"), lat["worst_cycles"]),
+                    "<td>—</td>",
+                    "<td>—</td>",
+                ]
+            )
     if not rows:
         return "<p class='notrun-p'>No design found.</p>"
-    return ("<p>From hls/estimate.py: counted from the model and the firmware config's folding, "
-            "mapped to resources by rules fitted on public HLS reports (docs/hls.md states "
-            "their error). An estimate, not a synthesis result.</p>"
-            + _table(["design", "source"] + [RESOURCE_LABELS[r] for r in RESOURCES]
-                     + ["II cycles", "latency cycles", "largest region (mults)", "verdict"],
-                     rows))
+    return (
+        "<p>From hls/estimate.py: counted from the model and the firmware config's folding, "
+        "mapped to resources by rules fitted on public HLS reports (docs/hls.md states "
+        "their error). An estimate, not a synthesis result.</p>"
+        + _table(
+            ["design", "source"]
+            + [RESOURCE_LABELS[r] for r in RESOURCES]
+            + ["II cycles", "latency cycles", "largest region (mults)", "verdict"],
+            rows,
+        )
+    )
 
 
 def _precision(p) -> str:
@@ -289,48 +453,107 @@ def _pareto_section(data, points, written, skipped) -> str:
         rows = []
         for p in points:
             util = p["ref"].get("utilization") if isinstance(p["ref"], dict) else None
-            synth = ("yes" if p["util_max"] is not None else None)
-            rows.append([
-                f"<td>{_e(p['source'])}</td>", f"<td>{_e(p['label'])}</td>",
-                _td(p["accuracy"]), f"<td>{_e(p['accuracy_kind'])}</td>",
-                f"<td>{synth}</td>" if synth else _notrun("synthesis not run"),
-                (f"<td class='num'>{p['util_max']:.2f}% ({RESOURCE_LABELS[p['binding']]})</td>"
-                 if p["util_max"] is not None else "<td class='missing'>—</td>"),
-                _td(util["DSP"]["pct"], 3) if util else "<td class='missing'>—</td>",
-                _td(util["LUT"]["pct"], 3) if util else "<td class='missing'>—</td>",
-                _td(p["bops"]),
-                f"<td class='ok'>✓ ({p['pareto']})</td>" if p.get("pareto") else "<td></td>"])
-        parts.append(_table(["source", "design / point", "accuracy", "from", "synthesised",
-                             "binding resource", "DSP %", "LUT %", "BOPs", "Pareto front"], rows))
+            synth = "yes" if p["util_max"] is not None else None
+            rows.append(
+                [
+                    f"<td>{_e(p['source'])}</td>",
+                    f"<td>{_e(p['label'])}</td>",
+                    _td(p["accuracy"]),
+                    f"<td>{_e(p['accuracy_kind'])}</td>",
+                    f"<td>{synth}</td>" if synth else _notrun("synthesis not run"),
+                    (
+                        f"<td class='num'>{p['util_max']:.2f}% "
+                        f"({RESOURCE_LABELS[p['binding']]})</td>"
+                        if p["util_max"] is not None
+                        else "<td class='missing'>—</td>"
+                    ),
+                    _td(util["DSP"]["pct"], 3) if util else "<td class='missing'>—</td>",
+                    _td(util["LUT"]["pct"], 3) if util else "<td class='missing'>—</td>",
+                    _td(p["bops"]),
+                    f"<td class='ok'>✓ ({p['pareto']})</td>" if p.get("pareto") else "<td></td>",
+                ]
+            )
+        parts.append(
+            _table(
+                [
+                    "source",
+                    "design / point",
+                    "accuracy",
+                    "from",
+                    "synthesised",
+                    "binding resource",
+                    "DSP %",
+                    "LUT %",
+                    "BOPs",
+                    "Pareto front",
+                ],
+                rows,
+            )
+        )
     for s in data["scans"]:
         rows = []
         for p in s["points"]:
             syn = p.get("synth")
             lat = (syn or {}).get("latency") or {}
             util = p["utilization"]
-            rows.append([f"<td>{_e(p['label'])}</td>", f"<td>{_e(_precision(p))}</td>",
-                         _td(p.get("reuse_factor")), _td(p.get("keras_accuracy")),
-                         _td(p.get("csim_accuracy")), _td(p.get("bit_exact_fraction")),
-                         *([_notrun("synthesis not run")] + ["<td class='missing'>—</td>"] * 3
-                           if syn is None else
-                           [_td(lat.get("worst_cycles")), _td(lat.get("worst_ns")),
-                            _td(util["LUT"]["pct"], 3), _td(util["DSP"]["pct"], 3)])])
-        parts.append(f"<h3>Scan {_e(s['name'])} <span class='sub'>({_e(s['path'])}, part "
-                     f"{_e(s['part'])})</span></h3>")
-        parts.append(_table(["point", "precision", "reuse", "Keras accuracy", "C-sim accuracy",
-                             "bit-exact", "latency cycles (worst) / synthesis",
-                             "latency ns (worst)", "LUT %", "DSP %"], rows))
+            rows.append(
+                [
+                    f"<td>{_e(p['label'])}</td>",
+                    f"<td>{_e(_precision(p))}</td>",
+                    _td(p.get("reuse_factor")),
+                    _td(p.get("keras_accuracy")),
+                    _td(p.get("csim_accuracy")),
+                    _td(p.get("bit_exact_fraction")),
+                    *(
+                        [_notrun("synthesis not run")] + ["<td class='missing'>—</td>"] * 3
+                        if syn is None
+                        else [
+                            _td(lat.get("worst_cycles")),
+                            _td(lat.get("worst_ns")),
+                            _td(util["LUT"]["pct"], 3),
+                            _td(util["DSP"]["pct"], 3),
+                        ]
+                    ),
+                ]
+            )
+        parts.append(
+            f"<h3>Scan {_e(s['name'])} <span class='sub'>({_e(s['path'])}, part "
+            f"{_e(s['part'])})</span></h3>"
+        )
+        parts.append(
+            _table(
+                [
+                    "point",
+                    "precision",
+                    "reuse",
+                    "Keras accuracy",
+                    "C-sim accuracy",
+                    "bit-exact",
+                    "latency cycles (worst) / synthesis",
+                    "latency ns (worst)",
+                    "LUT %",
+                    "DSP %",
+                ],
+                rows,
+            )
+        )
     if not data["scans"]:
-        parts.append("<p class='notrun-p'>Design-space scan: not run (no build/scan/*/scan.json; "
-                     "make scan).</p>")
+        parts.append(
+            "<p class='notrun-p'>Design-space scan: not run (no build/scan/*/scan.json; "
+            "make scan).</p>"
+        )
     return "\n".join(x for x in parts if x)
 
 
 def _layers_section(data, written, skipped) -> str:
     body = _figures(written, "layers") + _skipped(
-        skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")])
-    return body or "<p class='notrun-p'>No module rows (synthesis not run) and no " \
-                   "cost_per_layer in metrics.json.</p>"
+        skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")]
+    )
+    return (
+        body
+        or "<p class='notrun-p'>No module rows (synthesis not run) and no "
+        "cost_per_layer in metrics.json.</p>"
+    )
 
 
 def _bench_section(data) -> str:
@@ -344,43 +567,63 @@ def _bench_section(data) -> str:
         if more > 0:
             table += f"<p class='sub'>… {more} more values in {_e(b['path'])}</p>"
         opened = " open" if len(b["flat"]) <= 25 else ""
-        out.append(f"<details{opened}><summary>{_e(b['name'])} <span class='sub'>({_e(b['path'])}, "
-                   f"{len(b['flat'])} values)</span></summary>{table}</details>")
+        out.append(
+            f"<details{opened}><summary>{_e(b['name'])} <span class='sub'>({_e(b['path'])}, "
+            f"{len(b['flat'])} values)</span></summary>{table}</details>"
+        )
     return "\n".join(out)
 
 
 def render_html(data, points, written, skipped, copied, generated) -> str:
     designs = data["designs"]
     n_synth = sum(d["synth"] is not None for d in designs)
-    counts = (f"<span>{len(data['models'])} trained model(s)</span>"
-              f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
-              f"C-simulated, {n_synth} synthesised</span>"
-              f"<span>{len(data['scans'])} scan(s)</span>"
-              f"<span>{len(data['bench'])} benchmark file(s)</span>"
-              f"<span>{len(written)} plot(s)</span>")
+    counts = (
+        f"<span>{len(data['models'])} trained model(s)</span>"
+        f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
+        f"C-simulated, {n_synth} synthesised</span>"
+        f"<span>{len(data['scans'])} scan(s)</span>"
+        f"<span>{len(data['bench'])} benchmark file(s)</span>"
+        f"<span>{len(written)} plot(s)</span>"
+    )
     notrun = "".join(f"<li>{html.escape(x)}</li>" for x in data["not_run"])
     warn = "".join(f"<li>{html.escape(x)}</li>" for x in data["warnings"])
     sections = [
         ("models", "Trained models", _models_section(data, written, skipped, copied)),
         ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
-        ("fidelity", "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
-         _fidelity_section(data, written, skipped)),
-        ("estimate", "Estimate: resources, II and latency before synthesis",
-         _estimate_section(data)),
-        ("synthesis", "Synthesis: latency and resources", _synthesis_section(data, written,
-                                                                              skipped)),
+        (
+            "fidelity",
+            "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
+            _fidelity_section(data, written, skipped),
+        ),
+        (
+            "estimate",
+            "Estimate: resources, II and latency before synthesis",
+            _estimate_section(data),
+        ),
+        (
+            "synthesis",
+            "Synthesis: latency and resources",
+            _synthesis_section(data, written, skipped),
+        ),
         ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
         ("layers", "Per layer", _layers_section(data, written, skipped)),
         ("bench", "Benchmarks (build/bench)", _bench_section(data)),
     ]
-    nav = "".join(f'<a href="#{sid}">{title.split(" (")[0].split(":")[0]}</a>'
-                  for sid, title, _ in sections)
-    body = "\n".join(f'<section id="{sid}"><h2>{title}</h2>\n{content}\n</section>'
-                     for sid, title, content in sections)
+    nav = "".join(
+        f'<a href="#{sid}">{title.split(" (")[0].split(":")[0]}</a>' for sid, title, _ in sections
+    )
+    body = "\n".join(
+        f'<section id="{sid}"><h2>{title}</h2>\n{content}\n</section>'
+        for sid, title, content in sections
+    )
     page = string.Template((TEMPLATES / "page.html").read_text())
     return page.substitute(
-        css=(TEMPLATES / "style.css").read_text(), build=html.escape(data["build"]),
-        generated=generated, nav=nav, counts=counts,
+        css=(TEMPLATES / "style.css").read_text(),
+        build=html.escape(data["build"]),
+        generated=generated,
+        nav=nav,
+        counts=counts,
         not_run=notrun or "<li>everything was run</li>",
         warnings=f'<div class="callout"><b>Warnings</b><ul>{warn}</ul></div>' if warn else "",
-        body=body)
+        body=body,
+    )
