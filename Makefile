@@ -68,8 +68,11 @@ report: setup
 test: setup browser
 	$(PY) -m pytest -q tests
 
+# Python: ruff (E, F, I, W) and ruff format; the HLS headers: clang-format (.clang-format).
 lint: setup
 	$(VENV)/bin/ruff check data model hls bench tests
+	$(VENV)/bin/ruff format --check data model hls bench tests
+	$(VENV)/bin/clang-format --dry-run --Werror --style=file hls/nnet_utils/*.h
 
 bench: setup
 	$(PY) -m bench.data_bench --data-dir $(DATA_DIR) --out build/bench/data.json

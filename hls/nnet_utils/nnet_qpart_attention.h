@@ -51,28 +51,30 @@ struct attention_config {
 };
 
 // The argument lists of the weights and tables (after each function's own inputs and outputs).
-#define QPART_QKV_PARAMS(CONFIG_T)                                                                                      \
+#define QPART_QKV_PARAMS(CONFIG_T)                                                                                          \
     const typename CONFIG_T::weight_t wq[CONFIG_T::dim * CONFIG_T::dim], const typename CONFIG_T::bias_t bq[CONFIG_T::dim], \
-        const typename CONFIG_T::weight_t wk[CONFIG_T::dim * CONFIG_T::dim],                                            \
-        const typename CONFIG_T::bias_t bk[CONFIG_T::dim],                                                              \
-        const typename CONFIG_T::weight_t wv[CONFIG_T::dim * CONFIG_T::dim], const typename CONFIG_T::bias_t bv[CONFIG_T::dim]
-#define QPART_QUERY_PARAMS(CONFIG_T)                                                                                    \
+        const typename CONFIG_T::weight_t wk[CONFIG_T::dim * CONFIG_T::dim],                                                \
+        const typename CONFIG_T::bias_t bk[CONFIG_T::dim],                                                                  \
+        const typename CONFIG_T::weight_t wv[CONFIG_T::dim * CONFIG_T::dim],                                                \
+        const typename CONFIG_T::bias_t bv[CONFIG_T::dim]
+#define QPART_QUERY_PARAMS(CONFIG_T)                                                                                        \
     const typename CONFIG_T::weight_t wo[CONFIG_T::dim * CONFIG_T::dim], const typename CONFIG_T::bias_t bo[CONFIG_T::dim], \
-        const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_copies * CONFIG_T::exp_table_size],                \
+        const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_copies * CONFIG_T::exp_table_size],                    \
         const typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_copies * CONFIG_T::inv_table_size]
-#define QPART_TOKEN_PARAMS(CONFIG_T)                                                                                    \
-    const typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],                                           \
-        const typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],                                         \
-        const typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_config::table_size], QPART_QKV_PARAMS(CONFIG_T)
-#define QPART_ATTENTION_PARAMS(CONFIG_T)                                                                                \
-    typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],                                                 \
-        typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],                                               \
-        typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_copies * CONFIG_T::norm_config::table_size], \
-        typename CONFIG_T::weight_t wq[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bq[CONFIG_T::dim],    \
-        typename CONFIG_T::weight_t wk[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bk[CONFIG_T::dim],    \
-        typename CONFIG_T::weight_t wv[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bv[CONFIG_T::dim],    \
-        typename CONFIG_T::weight_t wo[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bo[CONFIG_T::dim],    \
-        typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_copies * CONFIG_T::exp_table_size],                      \
+#define QPART_TOKEN_PARAMS(CONFIG_T)                                                                                        \
+    const typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],                                                \
+        const typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],                                              \
+        const typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_config::table_size],                        \
+        QPART_QKV_PARAMS(CONFIG_T)
+#define QPART_ATTENTION_PARAMS(CONFIG_T)                                                                                    \
+    typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],                                                      \
+        typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],                                                    \
+        typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_copies * CONFIG_T::norm_config::table_size],      \
+        typename CONFIG_T::weight_t wq[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bq[CONFIG_T::dim],         \
+        typename CONFIG_T::weight_t wk[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bk[CONFIG_T::dim],         \
+        typename CONFIG_T::weight_t wv[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bv[CONFIG_T::dim],         \
+        typename CONFIG_T::weight_t wo[CONFIG_T::dim * CONFIG_T::dim], typename CONFIG_T::bias_t bo[CONFIG_T::dim],         \
+        typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_copies * CONFIG_T::exp_table_size],                          \
         typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_copies * CONFIG_T::inv_table_size]
 
 // No pair bias (class attention): the logit is the scaled dot product, cast.
@@ -80,7 +82,7 @@ struct no_bias {};
 
 template <typename CONFIG_T, class bias_T> struct biased_logit {
     static typename CONFIG_T::logit_t run(typename CONFIG_T::scaled_t s, bias_T b) {
-        #pragma HLS INLINE
+#pragma HLS INLINE
         typename CONFIG_T::biased_t t = s + b;
         return (typename CONFIG_T::logit_t)t;
     }
@@ -88,7 +90,7 @@ template <typename CONFIG_T, class bias_T> struct biased_logit {
 
 template <typename CONFIG_T> struct biased_logit<CONFIG_T, no_bias> {
     static typename CONFIG_T::logit_t run(typename CONFIG_T::scaled_t s, no_bias) {
-        #pragma HLS INLINE
+#pragma HLS INLINE
         return (typename CONFIG_T::logit_t)s;
     }
 };
@@ -98,11 +100,11 @@ template <class data_T, typename CONFIG_T, bool with_q>
 inline void token_row(const data_T x[CONFIG_T::dim], typename CONFIG_T::qkv_t q[CONFIG_T::dim],
                       typename CONFIG_T::qkv_t k[CONFIG_T::dim], typename CONFIG_T::qkv_t v[CONFIG_T::dim],
                       QPART_TOKEN_PARAMS(CONFIG_T)) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     typename CONFIG_T::norm_t h[CONFIG_T::dim];
-    #pragma HLS ARRAY_PARTITION variable = h complete
+#pragma HLS ARRAY_PARTITION variable = h complete
     layernorm_row<data_T, typename CONFIG_T::norm_t, typename CONFIG_T::norm_config>(x, h, norm_gamma, norm_beta,
-                                                                                    norm_table);
+                                                                                     norm_table);
     if (with_q) {
         dense_row<typename CONFIG_T::norm_t, typename CONFIG_T::qkv_t, typename CONFIG_T::q_config>(h, q, wq, bq);
     }
@@ -112,55 +114,54 @@ inline void token_row(const data_T x[CONFIG_T::dim], typename CONFIG_T::qkv_t q[
 
 // Loop 1: every particle row -> q (particle attention), k and v (rows n_kv - n_tokens ...).
 template <class data_T, typename CONFIG_T, bool with_q>
-void token_rows(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim], typename CONFIG_T::qkv_t q[CONFIG_T::n_q * CONFIG_T::dim],
-                typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim],
-                typename CONFIG_T::qkv_t v[CONFIG_T::n_kv * CONFIG_T::dim],
-                typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],
-                typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],
-                typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_copies * CONFIG_T::norm_config::table_size],
-                QPART_QKV_PARAMS(CONFIG_T)) {
-    #pragma HLS INLINE off
-    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::token_multiplier_limit
+void token_rows(
+    data_T x[CONFIG_T::n_tokens * CONFIG_T::dim], typename CONFIG_T::qkv_t q[CONFIG_T::n_q * CONFIG_T::dim],
+    typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim], typename CONFIG_T::qkv_t v[CONFIG_T::n_kv * CONFIG_T::dim],
+    typename CONFIG_T::norm_config::gamma_t norm_gamma[CONFIG_T::dim],
+    typename CONFIG_T::norm_config::beta_t norm_beta[CONFIG_T::dim],
+    typename CONFIG_T::norm_config::table_t norm_table[CONFIG_T::norm_copies * CONFIG_T::norm_config::table_size],
+    QPART_QKV_PARAMS(CONFIG_T)) {
+#pragma HLS INLINE off
+#pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::token_multiplier_limit
     const unsigned E = CONFIG_T::dim;
     const unsigned first = CONFIG_T::n_kv - CONFIG_T::n_tokens; // 1 after the class token
 Tokens:
     for (unsigned r = 0; r < CONFIG_T::n_tokens; r += CONFIG_T::parallel) {
-        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     Lanes:
         for (unsigned p = 0; p < CONFIG_T::parallel; p++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             const unsigned t = r + p;
             const unsigned copy = rom_copy<CONFIG_T::reuse_factor>(p);
-            token_row<data_T, CONFIG_T, with_q>(&x[t * E], &q[(with_q ? t : 0) * E], &k[(first + t) * E],
-                                                &v[(first + t) * E], norm_gamma, norm_beta,
-                                                &norm_table[copy * CONFIG_T::norm_config::table_size], wq, bq, wk, bk, wv,
-                                                bv);
+            token_row<data_T, CONFIG_T, with_q>(
+                &x[t * E], &q[(with_q ? t : 0) * E], &k[(first + t) * E], &v[(first + t) * E], norm_gamma, norm_beta,
+                &norm_table[copy * CONFIG_T::norm_config::table_size], wq, bq, wk, bk, wv, bv);
         }
     }
 }
 
 // One query row: logits against every key, masked softmax, context, output projection.
 template <class bias_T, class res_T, typename CONFIG_T>
-inline void query_row(const typename CONFIG_T::qkv_t q[CONFIG_T::dim], const typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim],
-                      const typename CONFIG_T::qkv_t v[CONFIG_T::n_kv * CONFIG_T::dim], const bias_T *bias,
-                      const bool keep[CONFIG_T::n_kv], res_T res[CONFIG_T::dim], QPART_QUERY_PARAMS(CONFIG_T),
-                      unsigned lane) {
-    #pragma HLS INLINE
+inline void
+query_row(const typename CONFIG_T::qkv_t q[CONFIG_T::dim], const typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim],
+          const typename CONFIG_T::qkv_t v[CONFIG_T::n_kv * CONFIG_T::dim], const bias_T *bias,
+          const bool keep[CONFIG_T::n_kv], res_T res[CONFIG_T::dim], QPART_QUERY_PARAMS(CONFIG_T), unsigned lane) {
+#pragma HLS INLINE
     const unsigned E = CONFIG_T::dim, HD = CONFIG_T::head_dim, T = CONFIG_T::n_kv;
     typename CONFIG_T::ctx_t ctx[CONFIG_T::dim];
-    #pragma HLS ARRAY_PARTITION variable = ctx complete
+#pragma HLS ARRAY_PARTITION variable = ctx complete
 Heads:
     for (unsigned h = 0; h < CONFIG_T::n_heads; h++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         typename CONFIG_T::logit_t logit[CONFIG_T::n_kv];
-        #pragma HLS ARRAY_PARTITION variable = logit complete
+#pragma HLS ARRAY_PARTITION variable = logit complete
     Logits:
         for (unsigned j = 0; j < T; j++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             typename CONFIG_T::dot_t dot = 0;
         Dot:
             for (unsigned d = 0; d < HD; d++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 dot += q[h * HD + d] * k[j * E + h * HD + d];
             }
             typename CONFIG_T::scaled_t s = rescale_bits<typename CONFIG_T::scaled_t>(dot); // * 2**-shift
@@ -169,17 +170,17 @@ Heads:
         typename CONFIG_T::logit_t top = lowest<typename CONFIG_T::logit_t>(CONFIG_T::logit_signed);
     Max:
         for (unsigned j = 0; j < T; j++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             if (keep[j] && logit[j] > top) {
                 top = logit[j];
             }
         }
         typename CONFIG_T::exp_table_t e[CONFIG_T::n_kv];
-        #pragma HLS ARRAY_PARTITION variable = e complete
+#pragma HLS ARRAY_PARTITION variable = e complete
         typename CONFIG_T::esum_t esum = 0;
     Exp:
         for (unsigned j = 0; j < T; j++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             const unsigned copy = rom_copy<CONFIG_T::reuse_factor>((lane * CONFIG_T::n_heads + h) * T + j);
             typename CONFIG_T::ldiff_t diff = top - logit[j];
             typename CONFIG_T::exp_table_t ej =
@@ -193,20 +194,20 @@ Heads:
             table_lookup<typename CONFIG_T::inv_index_t, typename CONFIG_T::inv_table_t, CONFIG_T::inv_table_size>(
                 &inv_table[inv_copy * CONFIG_T::inv_table_size], esum);
         typename CONFIG_T::attn_t attn[CONFIG_T::n_kv];
-        #pragma HLS ARRAY_PARTITION variable = attn complete
+#pragma HLS ARRAY_PARTITION variable = attn complete
     Normalise:
         for (unsigned j = 0; j < T; j++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             typename CONFIG_T::prob_t prob = e[j] * inv;
             attn[j] = (typename CONFIG_T::attn_t)prob;
         }
     Context:
         for (unsigned d = 0; d < HD; d++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             typename CONFIG_T::ctx_acc_t acc = 0;
         Keys:
             for (unsigned j = 0; j < T; j++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 acc += attn[j] * v[j * E + h * HD + d];
             }
             ctx[h * HD + d] = (typename CONFIG_T::ctx_t)acc;
@@ -217,44 +218,46 @@ Heads:
 
 // Loop 2: every query row. bias: (H, n_q, n_kv), or no_bias entries; keep: the unmasked keys.
 template <class bias_T, class res_T, typename CONFIG_T>
-void query_rows(typename CONFIG_T::qkv_t q[CONFIG_T::n_q * CONFIG_T::dim], typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim],
+void query_rows(typename CONFIG_T::qkv_t q[CONFIG_T::n_q * CONFIG_T::dim],
+                typename CONFIG_T::qkv_t k[CONFIG_T::n_kv * CONFIG_T::dim],
                 typename CONFIG_T::qkv_t v[CONFIG_T::n_kv * CONFIG_T::dim],
                 bias_T bias[CONFIG_T::n_heads * CONFIG_T::n_q * CONFIG_T::n_kv], bool keep[CONFIG_T::n_kv],
                 res_T res[CONFIG_T::n_q * CONFIG_T::dim], QPART_QUERY_PARAMS(CONFIG_T)) {
-    #pragma HLS INLINE off
-    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::query_multiplier_limit
+#pragma HLS INLINE off
+#pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::query_multiplier_limit
     const unsigned E = CONFIG_T::dim, T = CONFIG_T::n_kv, H = CONFIG_T::n_heads;
 Queries:
     for (unsigned r = 0; r < CONFIG_T::n_q; r += CONFIG_T::q_parallel) {
-        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     Lanes:
         for (unsigned p = 0; p < CONFIG_T::q_parallel; p++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             const unsigned i = r + p;
             bias_T row_bias[CONFIG_T::n_heads * CONFIG_T::n_kv];
-            #pragma HLS ARRAY_PARTITION variable = row_bias complete
+#pragma HLS ARRAY_PARTITION variable = row_bias complete
         Bias:
             for (unsigned hj = 0; hj < H * T; hj++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 row_bias[hj] = bias[((hj / T) * CONFIG_T::n_q + i) * T + hj % T];
             }
-            query_row<bias_T, res_T, CONFIG_T>(&q[i * E], k, v, row_bias, keep, &res[i * E], wo, bo, exp_table,
-                                                inv_table, p);
+            query_row<bias_T, res_T, CONFIG_T>(&q[i * E], k, v, row_bias, keep, &res[i * E], wo, bo, exp_table, inv_table,
+                                               p);
         }
     }
 }
 
 // The ROM copies and partitions of one layer's weights (in the function that receives them).
-#define QPART_ATTENTION_ARRAYS(CONFIG_T)                                                                                \
-    QPART_ROM(norm_table, CONFIG_T::norm_copies)                                                                       \
-    QPART_ROM(exp_table, CONFIG_T::exp_copies)                                                                         \
-    QPART_ROM(inv_table, CONFIG_T::inv_copies)                                                                         \
-    _Pragma("HLS ARRAY_PARTITION variable = norm_gamma complete")                                                      \
-    _Pragma("HLS ARRAY_PARTITION variable = norm_beta complete")                                                       \
-    _Pragma("HLS ARRAY_PARTITION variable = wq complete") _Pragma("HLS ARRAY_PARTITION variable = wk complete")        \
-    _Pragma("HLS ARRAY_PARTITION variable = wv complete") _Pragma("HLS ARRAY_PARTITION variable = wo complete")        \
-    _Pragma("HLS ARRAY_PARTITION variable = bq complete") _Pragma("HLS ARRAY_PARTITION variable = bk complete")        \
-    _Pragma("HLS ARRAY_PARTITION variable = bv complete") _Pragma("HLS ARRAY_PARTITION variable = bo complete")
+#define QPART_ATTENTION_ARRAYS(CONFIG_T)                                                                                    \
+    QPART_ROM(norm_table, CONFIG_T::norm_copies)                                                                            \
+    QPART_ROM(exp_table, CONFIG_T::exp_copies)                                                                              \
+    QPART_ROM(inv_table, CONFIG_T::inv_copies)                                                                              \
+    _Pragma("HLS ARRAY_PARTITION variable = norm_gamma complete")                                                           \
+        _Pragma("HLS ARRAY_PARTITION variable = norm_beta complete") _Pragma("HLS ARRAY_PARTITION variable = wq complete")  \
+            _Pragma("HLS ARRAY_PARTITION variable = wk complete") _Pragma("HLS ARRAY_PARTITION variable = wv complete")     \
+                _Pragma("HLS ARRAY_PARTITION variable = wo complete") _Pragma("HLS ARRAY_PARTITION variable = bq complete") \
+                    _Pragma("HLS ARRAY_PARTITION variable = bk complete")                                                   \
+                        _Pragma("HLS ARRAY_PARTITION variable = bv complete")                                               \
+                            _Pragma("HLS ARRAY_PARTITION variable = bo complete")
 
 // ParticleAttention: (x (N, E), bias (H, N, N), mask (N)) -> (N, E)
 template <class data_T, class bias_T, class mask_T, class res_T, typename CONFIG_T>
@@ -262,18 +265,18 @@ void particle_attention(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim],
                         bias_T bias[CONFIG_T::n_heads * CONFIG_T::n_tokens * CONFIG_T::n_tokens],
                         mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::n_tokens * CONFIG_T::dim],
                         QPART_ATTENTION_PARAMS(CONFIG_T)) {
-    #pragma HLS INLINE off
+#pragma HLS INLINE off
     QPART_ATTENTION_ARRAYS(CONFIG_T)
     const unsigned N = CONFIG_T::n_tokens, E = CONFIG_T::dim;
     typename CONFIG_T::qkv_t q[N * E], k[N * E], v[N * E];
     bool keep[N];
-    #pragma HLS ARRAY_PARTITION variable = q complete
-    #pragma HLS ARRAY_PARTITION variable = k complete
-    #pragma HLS ARRAY_PARTITION variable = v complete
-    #pragma HLS ARRAY_PARTITION variable = keep complete
+#pragma HLS ARRAY_PARTITION variable = q complete
+#pragma HLS ARRAY_PARTITION variable = k complete
+#pragma HLS ARRAY_PARTITION variable = v complete
+#pragma HLS ARRAY_PARTITION variable = keep complete
 Mask:
     for (unsigned j = 0; j < N; j++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         keep[j] = mask[j] > 0;
     }
     token_rows<data_T, CONFIG_T, true>(x, q, k, v, norm_gamma, norm_beta, norm_table, wq, bq, wk, bk, wv, bv);
@@ -283,21 +286,21 @@ Mask:
 // ClassAttention: (cls (1, E), x (N, E), mask (N)) -> (1, E). Keys and values: [norm(cls); norm(x)],
 // the class token never masked.
 template <class cls_T, class data_T, class mask_T, class res_T, typename CONFIG_T>
-void class_attention(cls_T cls[CONFIG_T::dim], data_T x[CONFIG_T::n_tokens * CONFIG_T::dim],
-                     mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::dim], QPART_ATTENTION_PARAMS(CONFIG_T)) {
-    #pragma HLS INLINE off
+void class_attention(cls_T cls[CONFIG_T::dim], data_T x[CONFIG_T::n_tokens * CONFIG_T::dim], mask_T mask[CONFIG_T::n_tokens],
+                     res_T res[CONFIG_T::dim], QPART_ATTENTION_PARAMS(CONFIG_T)) {
+#pragma HLS INLINE off
     QPART_ATTENTION_ARRAYS(CONFIG_T)
     const unsigned N = CONFIG_T::n_tokens, T = CONFIG_T::n_kv, E = CONFIG_T::dim;
     typename CONFIG_T::qkv_t q[E], k[T * E], v[T * E];
     bool keep[T];
-    #pragma HLS ARRAY_PARTITION variable = q complete
-    #pragma HLS ARRAY_PARTITION variable = k complete
-    #pragma HLS ARRAY_PARTITION variable = v complete
-    #pragma HLS ARRAY_PARTITION variable = keep complete
+#pragma HLS ARRAY_PARTITION variable = q complete
+#pragma HLS ARRAY_PARTITION variable = k complete
+#pragma HLS ARRAY_PARTITION variable = v complete
+#pragma HLS ARRAY_PARTITION variable = keep complete
     keep[0] = true;
 Mask:
     for (unsigned j = 0; j < N; j++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         keep[j + 1] = mask[j] > 0;
     }
     // the class token: its own row of the first loop (q, and key/value 0)

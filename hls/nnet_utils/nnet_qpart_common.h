@@ -14,12 +14,12 @@
 // spell the binding differently: Vitis HLS BIND_STORAGE, Vivado HLS RESOURCE.
 #define QPART_STR(x) #x
 #ifdef __VITIS_HLS__
-#define QPART_ROM(var, copies)                                                                          \
-    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                       \
+#define QPART_ROM(var, copies)                                                                                              \
+    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                                            \
         _Pragma(QPART_STR(HLS BIND_STORAGE variable = var type = rom_2p impl = bram))
 #else
-#define QPART_ROM(var, copies)                                                                          \
-    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                       \
+#define QPART_ROM(var, copies)                                                                                              \
+    _Pragma(QPART_STR(HLS ARRAY_PARTITION variable = var block factor = copies))                                            \
         _Pragma(QPART_STR(HLS RESOURCE variable = var core = ROM_2P_BRAM))
 #endif
 
@@ -29,7 +29,7 @@ namespace qpart {
 // The same raw bits under another binary point: x * 2**(out_T::iwidth - in_T::iwidth), exactly.
 // Used for division by a power of two (mean, variance, attention scale): wiring, no logic.
 template <class out_T, class in_T> inline out_T rescale_bits(const in_T &x) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     out_T y;
     y.range(out_T::width - 1, 0) = x.range(in_T::width - 1, 0);
     return y;
@@ -38,8 +38,9 @@ template <class out_T, class in_T> inline out_T rescale_bits(const in_T &x) {
 // Lookup as model/tables.py: the index is the raw bits of x cast to index_T
 // (ap_ufixed<log2(N), range, AP_TRN, AP_SAT>: floor, negative -> 0, past the range -> N-1).
 // The table values are written from Python (never recomputed here).
-template <class index_T, class table_T, unsigned N, class x_T> inline table_T table_lookup(const table_T table[N], const x_T &x) {
-    #pragma HLS INLINE
+template <class index_T, class table_T, unsigned N, class x_T>
+inline table_T table_lookup(const table_T table[N], const x_T &x) {
+#pragma HLS INLINE
     index_T idx = x;
     ap_uint<index_T::width> raw = idx.range(index_T::width - 1, 0);
     return table[raw];
@@ -48,13 +49,13 @@ template <class index_T, class table_T, unsigned N, class x_T> inline table_T ta
 // The copy that lookup number k of a pipelined iteration reads: each dual-port copy serves
 // 2 * II lookups an iteration (k is an unrolled loop index: a constant, no logic).
 template <unsigned reuse_factor> inline unsigned rom_copy(unsigned k) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     return k / (2 * reuse_factor);
 }
 
 // The most negative value of T (0 for unsigned T).
 template <class T> inline T lowest(bool is_signed) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     T x = 0;
     if (is_signed) {
         x[T::width - 1] = 1;
@@ -63,7 +64,7 @@ template <class T> inline T lowest(bool is_signed) {
 }
 
 template <class T> inline T relu(const T &x) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     return x > 0 ? x : T(0);
 }
 

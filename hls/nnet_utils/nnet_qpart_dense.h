@@ -25,16 +25,16 @@ struct row_config {
 // y = cast_res(x . W + b), W row-major (n_in, n_out). Inlined: its products count against the
 // caller's ALLOCATION limit.
 template <class data_T, class res_T, typename ROW_T>
-void dense_row(const data_T x[ROW_T::n_in], res_T y[ROW_T::n_out], const typename ROW_T::weight_t w[ROW_T::n_in * ROW_T::n_out],
-               const typename ROW_T::bias_t b[ROW_T::n_out]) {
-    #pragma HLS INLINE
+void dense_row(const data_T x[ROW_T::n_in], res_T y[ROW_T::n_out],
+               const typename ROW_T::weight_t w[ROW_T::n_in * ROW_T::n_out], const typename ROW_T::bias_t b[ROW_T::n_out]) {
+#pragma HLS INLINE
 Out:
     for (unsigned o = 0; o < ROW_T::n_out; o++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         typename ROW_T::accum_t acc = b[o];
     In:
         for (unsigned i = 0; i < ROW_T::n_in; i++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             acc += x[i] * w[i * ROW_T::n_out + o];
         }
         y[o] = (res_T)acc;
@@ -48,11 +48,11 @@ struct quant_config {
 
 // FxQuant: a cast to res_T (its rounding and overflow modes). No arithmetic to fold.
 template <class data_T, class res_T, typename CONFIG_T> void quant(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS INLINE off
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
 Cast:
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         res[i] = (res_T)data[i];
     }
 }
@@ -70,22 +70,22 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense(data_T data[CONFIG_T::n_rows * CONFIG_T::n_in], res_T res[CONFIG_T::n_rows * CONFIG_T::n_out],
            typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
            typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
-    #pragma HLS INLINE off
-    #pragma HLS ARRAY_PARTITION variable = weights complete
-    #pragma HLS ARRAY_PARTITION variable = biases complete
-    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
+#pragma HLS INLINE off
+#pragma HLS ARRAY_PARTITION variable = weights complete
+#pragma HLS ARRAY_PARTITION variable = biases complete
+#pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
 Rows:
     for (unsigned r = 0; r < CONFIG_T::n_rows; r += CONFIG_T::parallel) {
-        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     Lanes:
         for (unsigned p = 0; p < CONFIG_T::parallel; p++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             res_T y[CONFIG_T::n_out];
-            #pragma HLS ARRAY_PARTITION variable = y complete
+#pragma HLS ARRAY_PARTITION variable = y complete
             dense_row<data_T, res_T, CONFIG_T>(&data[(r + p) * CONFIG_T::n_in], y, weights, biases);
         Out:
             for (unsigned o = 0; o < CONFIG_T::n_out; o++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 res[(r + p) * CONFIG_T::n_out + o] = CONFIG_T::relu ? relu<res_T>(y[o]) : y[o];
             }
         }
@@ -103,13 +103,13 @@ struct add_config {
 template <class a_T, class b_T, class res_T, typename CONFIG_T>
 void add(a_T a[CONFIG_T::n_rows * CONFIG_T::n_cols], b_T b[CONFIG_T::n_rows * CONFIG_T::n_cols],
          res_T res[CONFIG_T::n_rows * CONFIG_T::n_cols]) {
-    #pragma HLS INLINE off
+#pragma HLS INLINE off
 Rows:
     for (unsigned r = 0; r < CONFIG_T::n_rows; r += CONFIG_T::parallel) {
-        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     Lanes:
         for (unsigned i = 0; i < CONFIG_T::parallel * CONFIG_T::n_cols; i++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             const unsigned k = r * CONFIG_T::n_cols + i;
             res[k] = (res_T)(a[k] + b[k]);
         }
@@ -124,11 +124,11 @@ struct clone_config {
 // writer and one reader (hls/extensions/clone.py). Registers, no arithmetic.
 template <class data_T, typename CONFIG_T>
 void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE
+#pragma HLS INLINE off
+#pragma HLS PIPELINE
 Copy:
     for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         out1[i] = data[i];
         out2[i] = data[i];
     }
@@ -137,11 +137,11 @@ Copy:
 template <class data_T, typename CONFIG_T>
 void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem],
            data_T out3[CONFIG_T::n_elem]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE
+#pragma HLS INLINE off
+#pragma HLS PIPELINE
 Copy:
     for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         out1[i] = data[i];
         out2[i] = data[i];
         out3[i] = data[i];
@@ -151,11 +151,11 @@ Copy:
 template <class data_T, typename CONFIG_T>
 void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem],
            data_T out3[CONFIG_T::n_elem], data_T out4[CONFIG_T::n_elem]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE
+#pragma HLS INLINE off
+#pragma HLS PIPELINE
 Copy:
     for (unsigned i = 0; i < CONFIG_T::n_elem; i++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         out1[i] = data[i];
         out2[i] = data[i];
         out3[i] = data[i];
@@ -174,12 +174,12 @@ struct class_token_config {
 // in the graph (in Keras it sets the batch size).
 template <class data_T, class res_T, typename CONFIG_T>
 void class_token(data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::dim], typename CONFIG_T::token_t token[CONFIG_T::dim]) {
-    #pragma HLS INLINE off
-    #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS INLINE off
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     (void)data;
 Token:
     for (unsigned i = 0; i < CONFIG_T::dim; i++) {
-        #pragma HLS UNROLL
+#pragma HLS UNROLL
         res[i] = (res_T)token[i];
     }
 }

@@ -29,13 +29,13 @@ template <class data_T, class res_T, class LAYER_T, class NEXT_T = typename LAYE
     // hidden layer: ReLU after the cast, then the rest of the chain
     static void run(const data_T x[LAYER_T::n_in], res_T *y, const typename LAYER_T::weight_t *weights,
                     const typename LAYER_T::bias_t *biases) {
-        #pragma HLS INLINE
+#pragma HLS INLINE
         typename LAYER_T::out_t h[LAYER_T::n_out];
-        #pragma HLS ARRAY_PARTITION variable = h complete
+#pragma HLS ARRAY_PARTITION variable = h complete
         dense_row<data_T, typename LAYER_T::out_t, LAYER_T>(x, h, &weights[LAYER_T::w_offset], &biases[LAYER_T::b_offset]);
     Relu:
         for (unsigned o = 0; o < LAYER_T::n_out; o++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             h[o] = relu<typename LAYER_T::out_t>(h[o]);
         }
         pair_mlp<typename LAYER_T::out_t, res_T, NEXT_T>::run(h, y, weights, biases);
@@ -46,7 +46,7 @@ template <class data_T, class res_T, class LAYER_T> struct pair_mlp<data_T, res_
     // last layer: linear, cast to the result type
     static void run(const data_T x[LAYER_T::n_in], res_T *y, const typename LAYER_T::weight_t *weights,
                     const typename LAYER_T::bias_t *biases) {
-        #pragma HLS INLINE
+#pragma HLS INLINE
         dense_row<data_T, res_T, LAYER_T>(x, y, &weights[LAYER_T::w_offset], &biases[LAYER_T::b_offset]);
     }
 };
@@ -56,11 +56,11 @@ struct pair_embed_config {
     static const unsigned n_features = 4;
     static const unsigned n_heads = 2;
     static const bool symmetric = false;
-    static const unsigned n_pairs = 64;   // pair slots: N(N+1)/2 with symmetric, else N*N
+    static const unsigned n_pairs = 64; // pair slots: N(N+1)/2 with symmetric, else N*N
     static const unsigned n_weights = 1;
     static const unsigned n_biases = 1;
-    static const unsigned parallel = 1;   // pairs per pipelined iteration
-    static const unsigned reuse_factor = 1; // II of the pair loop
+    static const unsigned parallel = 1;         // pairs per pipelined iteration
+    static const unsigned reuse_factor = 1;     // II of the pair loop
     static const unsigned multiplier_limit = 1; // ceil(parallel * n_weights / reuse_factor)
     typedef ap_fixed<8, 1> weight_t;
     typedef ap_fixed<12, 4> bias_t;
@@ -69,7 +69,7 @@ struct pair_embed_config {
 
 // Pair slot s -> (i, j).
 template <typename CONFIG_T> inline void pair_of_slot(unsigned s, unsigned &i, unsigned &j) {
-    #pragma HLS INLINE
+#pragma HLS INLINE
     const unsigned N = CONFIG_T::n_particles;
     if (CONFIG_T::symmetric) {
         const unsigned t = s / (N + 1), k = s % (N + 1);
@@ -91,33 +91,33 @@ void pair_embed(data_T data[CONFIG_T::n_particles * CONFIG_T::n_particles * CONF
                 res_T res[CONFIG_T::n_heads * CONFIG_T::n_particles * CONFIG_T::n_particles],
                 typename CONFIG_T::weight_t weights[CONFIG_T::n_weights],
                 typename CONFIG_T::bias_t biases[CONFIG_T::n_biases]) {
-    #pragma HLS INLINE off
-    #pragma HLS ARRAY_PARTITION variable = weights complete
-    #pragma HLS ARRAY_PARTITION variable = biases complete
-    #pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
+#pragma HLS INLINE off
+#pragma HLS ARRAY_PARTITION variable = weights complete
+#pragma HLS ARRAY_PARTITION variable = biases complete
+#pragma HLS ALLOCATION operation instances = mul limit = CONFIG_T::multiplier_limit
     const unsigned N = CONFIG_T::n_particles;
     const unsigned H = CONFIG_T::n_heads;
 Pairs:
     for (unsigned s = 0; s < CONFIG_T::n_pairs; s += CONFIG_T::parallel) {
-        #pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
     Lanes:
         for (unsigned p = 0; p < CONFIG_T::parallel; p++) {
-            #pragma HLS UNROLL
+#pragma HLS UNROLL
             unsigned i, j;
             pair_of_slot<CONFIG_T>(s + p, i, j);
             data_T x[CONFIG_T::n_features];
-            #pragma HLS ARRAY_PARTITION variable = x complete
+#pragma HLS ARRAY_PARTITION variable = x complete
         Features:
             for (unsigned f = 0; f < CONFIG_T::n_features; f++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 x[f] = data[(i * N + j) * CONFIG_T::n_features + f];
             }
             res_T y[H];
-            #pragma HLS ARRAY_PARTITION variable = y complete
+#pragma HLS ARRAY_PARTITION variable = y complete
             pair_mlp<data_T, res_T, typename CONFIG_T::first_layer>::run(x, y, weights, biases);
         Heads:
             for (unsigned h = 0; h < H; h++) {
-                #pragma HLS UNROLL
+#pragma HLS UNROLL
                 res[(h * N + i) * N + j] = y[h];
                 if (CONFIG_T::symmetric) {
                     res[(h * N + j) * N + i] = y[h];
