@@ -451,6 +451,139 @@ class ClassAttention(_Attention):
         return self._attend(hc, keys, mask)
 
 
+class PairFeatures(_FxLayer):
+    """ParT's four pair features from the particle list, as the firmware computes them on chip.
+
+    (B, N, 3) per-particle [ln pT, eta, phi] (eta, phi relative to the jet axis: JetClass's
+    part_deta, part_dphi) and the (B, N) mask -> (B, N, N, 4) standardised, clipped
+    [ln Delta, ln kT, ln z, ln m^2], zero where either particle is padding; symmetric by
+    construction. Approximations (massless particles, pseudorapidity for rapidity) and the
+    fixed-point path, every step exact until a named cast:
+
+      da, db   = eta_i - eta_j, phi_i - phi_j;  a2, b2 = da^2, db^2
+      ln d2    = cast_ln(log_table(a2 + b2))    leading-one ln (tables.LogTable); ln 0 = ln_t.min
+      c        = a2 F(|da|) + b2 G(|db|)      = cosh da - cos db without cancellation
+      ln Delta = ln d2 / 2;   ln kT = min(ln pT) + ln Delta
+      ln z     = -(d + softplus_table(d)),  d = |ln pT_i - ln pT_j|
+      ln m^2   = ln 2 + ln pT_i + ln pT_j + cast_ln(log_table(c))
+      out      = cast_result(clip((f - center) * scale, -CLIP, CLIP))   (PAIR_STD, quantized)
+
+    The float mode computes the same formulas with exact functions (the float twin).
+    """
+
+    _TYPE_ARGS = ("lpt_t", "angle_t", "table_t", "ln_t", "result_t")
+
+    def __init__(
+        self,
+        lpt_t="ap_fixed<12,4,AP_RND_CONV,AP_SAT>",
+        angle_t="ap_fixed<12,2,AP_RND_CONV,AP_SAT>",
+        table_t="ap_ufixed<18,0,AP_RND_CONV,AP_SAT>",
+        ln_t="ap_fixed<18,6,AP_RND_CONV,AP_SAT>",
+        result_t=None,
+        log_bits=10,
+        angle_table_size=256,
+        softplus_table_size=1024,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.lpt_t, self.angle_t, self.table_t = as_fx(lpt_t), as_fx(angle_t), as_fx(table_t)
+        self.ln_t, self.result_t = as_fx(ln_t), as_fx(result_t)
+        self.log_bits = int(log_bits)
+        self.angle_table_size, self.softplus_table_size = (
+            int(angle_table_size),
+            int(softplus_table_size),
+        )
+        from data.features import CLIP, PAIR_FEATURES, PAIR_STD
+
+        self.clip = float(CLIP)
+        self.center = [PAIR_STD[k][0] for k in PAIR_FEATURES]
+        self.scale = [PAIR_STD[k][1] for k in PAIR_FEATURES]
+        if self.quantized:
+            at = self.angle_t
+            # |eta_i - eta_j| < 2 * 2**(integer - 1): the angle tables span [0, 2**at.integer)
+            self.cosh_table = tables.CoshTable(self.angle_table_size, at.integer, self.table_t)
+            self.cos_table = tables.CosTable(self.angle_table_size, at.integer, self.table_t)
+            self.softplus_table = tables.SoftplusTable(
+                self.softplus_table_size, self.lpt_t.integer, self.table_t
+            )
+            self.log_table = tables.LogTable(self.log_bits, self.table_t, self.table_t)
+            self.center = quantize_np_list(self.center, Fx(8, 4, True))
+            self.scale = quantize_np_list(self.scale, Fx(10, 0, False))
+
+    def call(self, inputs):
+        kin, mask = inputs
+        kin = tf.cast(kin, self.dtype)
+        mask = tf.cast(mask, self.dtype)
+        lpt, eta, phi = (kin[..., 0], kin[..., 1], kin[..., 2])
+        if self.quantized:
+            lpt, eta, phi = (
+                quantize(lpt, self.lpt_t),
+                quantize(eta, self.angle_t),
+                quantize(phi, self.angle_t),
+            )
+        da = eta[:, :, None] - eta[:, None, :]
+        db = phi[:, :, None] - phi[:, None, :]
+        a2, b2 = da * da, db * db
+        lo = tf.minimum(lpt[:, :, None], lpt[:, None, :])
+        hi = tf.maximum(lpt[:, :, None], lpt[:, None, :])
+        d = hi - lo
+        if self.quantized:
+            feats = self._fixed(
+                a2, b2, tf.abs(da), tf.abs(db), lo, d, lpt[:, :, None] + lpt[:, None, :]
+            )
+        else:
+            eps = 1e-8
+            ln_delta = 0.5 * tf.math.log(tf.maximum(a2 + b2, eps))
+            c = tf.math.cosh(da) - tf.math.cos(db)
+            feats = [
+                ln_delta,
+                lo + ln_delta,
+                -(d + tf.math.log1p(tf.exp(-d))),
+                math.log(2.0) + lpt[:, :, None] + lpt[:, None, :] + tf.math.log(tf.maximum(c, eps)),
+            ]
+        out = []
+        for f, c, s in zip(feats, self.center, self.scale):
+            y = tf.clip_by_value((f - c) * s, -self.clip, self.clip)
+            out.append(self.q(y, self.result_t))
+        pair_mask = mask[:, :, None] * mask[:, None, :]
+        return tf.stack(out, axis=-1) * pair_mask[..., None]
+
+    def _fixed(self, a2, b2, abs_da, abs_db, lo, d, lpt_sum):
+        af, tf_ = self.angle_t.frac, self.table_t.frac
+        d2_bits = 2 * self.angle_t.width + 1  # a2 + b2 < 2**(2 * (width - 1) + 1) raw units
+        d2 = (a2 + b2) * 2.0 ** (2 * af)
+        c = a2 * self.cosh_table.lookup(abs_da) + b2 * self.cos_table.lookup(abs_db)
+        c = c * 2.0 ** (2 * af + tf_)
+        # ln of 0 (coincident particles): the ln type's minimum, as weaver-core's eps clamp
+        ln_d2, ln_c = (
+            tf.where(
+                raw > 0, quantize(self.log_table.lookup(raw, frac, bits), self.ln_t), self.ln_t.min
+            )
+            for raw, frac, bits in ((d2, 2 * af, d2_bits), (c, 2 * af + tf_, d2_bits + tf_))
+        )
+        ln_delta = ln_d2 / 2.0
+        return [
+            ln_delta,
+            lo + ln_delta,
+            -(d + self.softplus_table.lookup(d)),
+            self.log_table.ln2 + lpt_sum + ln_c,
+        ]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "log_bits": self.log_bits,
+            "angle_table_size": self.angle_table_size,
+            "softplus_table_size": self.softplus_table_size,
+        }
+
+
+def quantize_np_list(values, t: Fx) -> list[float]:
+    from model.fixed import quantize_np
+
+    return [float(v) for v in quantize_np(values, t)]
+
+
 class ClassToken(_FxLayer):
     """The learned class token, (B, N, E) -> (B, 1, E); the input only sets the batch size."""
 
@@ -481,6 +614,7 @@ CUSTOM_OBJECTS = {
         FxAdd,
         FxLayerNorm,
         PairEmbed,
+        PairFeatures,
         ParticleAttention,
         ClassAttention,
         ClassToken,

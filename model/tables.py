@@ -84,3 +84,70 @@ class RsqrtTable(_Table):
 
     def __init__(self, size, var_range, value_t):
         super().__init__(size, var_range, value_t, "rsqrt")
+
+
+# ----------------------------------------------------------------- pair features (on chip)
+
+
+class CoshTable(_Table):
+    """F(a) = (cosh a - 1) / a^2 over |a| in [0, 2**range_bits): cosh a - 1 = a^2 F(a) without
+    the cancellation of two numbers near 1 (F -> 1/2 at 0, smooth: a uniform table suffices)."""
+
+    @staticmethod
+    def func(a):
+        a = np.asarray(a, np.float64)
+        return np.where(a < 1e-4, 0.5 + a**2 / 24, (np.cosh(a) - 1) / np.maximum(a, 1e-300) ** 2)
+
+    def __init__(self, size, range_bits, value_t):
+        super().__init__(size, range_bits, value_t, "cosh")
+
+
+class CosTable(_Table):
+    """G(b) = (1 - cos b) / b^2 over |b| in [0, 2**range_bits): 1 - cos b = b^2 G(b)."""
+
+    @staticmethod
+    def func(b):
+        b = np.asarray(b, np.float64)
+        return np.where(b < 1e-4, 0.5 - b**2 / 24, (1 - np.cos(b)) / np.maximum(b, 1e-300) ** 2)
+
+    def __init__(self, size, range_bits, value_t):
+        super().__init__(size, range_bits, value_t, "cos")
+
+
+class SoftplusTable(_Table):
+    """ln(1 + exp(-d)) for d >= 0 over [0, 2**range_bits): ln z = -(d + this), d the difference
+    of the two particles' ln pT."""
+
+    @staticmethod
+    def func(d):
+        return np.log1p(np.exp(-np.asarray(d, np.float64)))
+
+    def __init__(self, size, range_bits, value_t):
+        super().__init__(size, range_bits, value_t, "softplus")
+
+
+class LogTable:
+    """ln x of a fixed-point x by its leading one, floating-point style: x = raw * 2**-frac with
+    raw an integer >= 1 is 2**(e - frac) * m, m in [1, 2), e the position of raw's leading one;
+    ln x = (e - frac) * ln2 + ln m, with ln m read from 2**bits entries over [1, 2) indexed by the
+    `bits` bits after the leading one (truncated). The relative precision is the same at every
+    scale, which a uniform table over x cannot give to a logarithm. raw = 0 has no logarithm:
+    the caller decides (PairFeatures gives it the ln type's minimum, weaver-core's eps clamp)."""
+
+    def __init__(self, bits: int, value_t: Fx, ln2_t: Fx):
+        self.bits, self.size, self.value_t, self.ln2_t = int(bits), 1 << int(bits), value_t, ln2_t
+        centres = 1.0 + (np.arange(self.size) + 0.5) / self.size
+        self.values = quantize_np(np.log(centres), value_t)
+        self.ln2 = float(quantize_np(math.log(2.0), ln2_t))
+
+    def lookup(self, raw, frac: int, max_bits: int):
+        """TensorFlow: ln(raw * 2**-frac) for float64 tensors of exact integers raw < 2**max_bits,
+        exact (every step is an exact float64 operation)."""
+        import tensorflow as tf
+
+        raw = tf.maximum(raw, 1.0)
+        # e = floor(log2 raw) by comparisons with powers of two (exact, unlike log2 in floats)
+        e = tf.add_n([tf.cast(raw >= 2.0**k, tf.float64) for k in range(1, max_bits)])
+        idx = tf.floor(raw * tf.pow(2.0, self.bits - e)) - self.size
+        mant = tf.gather(tf.constant(self.values, tf.float64), tf.cast(idx, tf.int32))
+        return (e - frac) * self.ln2 + mant
