@@ -169,6 +169,42 @@ class _Walker:
         r.muxes.append((f.parallel * n_feat * in_t.width, f.trips))
         return f, [r], layer.num_heads * n * n * layer.result_t.width
 
+    def PairFeatures(self, layer):
+        """Per pair: differences and squares of the angles, F/G/softplus/ln-mantissa table
+        reads, two leading-one logarithms (priority encoder + shifter), the standardisation."""
+        from hls.extensions.pair_embed import n_pair_rows
+        from hls.fxtypes import mul_type, sub_type
+
+        n = int(layer.input_shape[0][1])
+        kin_t = self.in_t(layer, 0)
+        f = self.fold(layer, n_pair_rows(n, True))
+        p, r = f.parallel, Region("pairs", f.trips, f.reuse_factor)
+        diff = sub_type(layer.angle_t, layer.angle_t)
+        sq = mul_type(diff, diff)
+        tab = layer.table_t
+        r.var_mults += [(2 * p, diff.width, diff.width), (2 * p, sq.width, sbits(tab))]
+        # (e - frac) * ln 2 twice; (f - center) * scale four times: constant products
+        r.const_macs += [(2 * p, tab.width, 7), (4 * p, 10, layer.ln_t.width + 2)]
+        log_w = sq.width + tab.width + 1
+        shifter = log_w * max(1, math.ceil(math.log2(log_w)))
+        r.adds += [
+            (6 * p, diff.width),
+            (2 * p, shifter),
+            (2 * p, log_w),
+            (12 * p, tab.width + 4),
+            (4 * p, layer.result_t.width),
+        ]
+        r.selects.append((4 * p, layer.result_t.width))  # padding
+        r.tables += [
+            (p, layer.angle_table_size, tab.width),
+            (p, layer.angle_table_size, tab.width),
+            (p, layer.softplus_table_size, tab.width),
+            (2 * p, 1 << layer.log_bits, tab.width),
+        ]
+        r.muxes.append((2 * p * 3 * kin_t.width, n))
+        r.mac_terms = 2
+        return f, [r], n * n * 4 * layer.result_t.width
+
     def _attention(self, layer, particle):
         from hls.fxtypes import add_type, dot_accum, shift_type, sub_type, sum_type, union_type
 

@@ -148,6 +148,6 @@ class LogTable:
         raw = tf.maximum(raw, 1.0)
         # e = floor(log2 raw) by comparisons with powers of two (exact, unlike log2 in floats)
         e = tf.add_n([tf.cast(raw >= 2.0**k, tf.float64) for k in range(1, max_bits)])
-        idx = tf.floor(raw * tf.pow(2.0, self.bits - e)) - self.size
+        idx = tf.floor(raw * tf.pow(tf.constant(2.0, tf.float64), self.bits - e)) - self.size
         mant = tf.gather(tf.constant(self.values, tf.float64), tf.cast(idx, tf.int32))
         return (e - frac) * self.ln2 + mant

@@ -188,3 +188,32 @@ def test_cost_of_the_approximations_on_generated_jets(jet_sample):
     }
     # measured: see docs/model.md; the bound is a tenth of a standardised unit
     assert all(e < 0.1 for e in err.values()), err
+
+
+# ------------------------------------------------------------------------------ firmware
+
+FOLDINGS = {"parallel": ("all", 1), "partial": (4, 2), "row": (1, 3)}
+HLS_CASES = [(b, f) for b in ("Vivado", "Vitis") for f in FOLDINGS]
+
+
+@pytest.mark.parametrize("backend,fold", HLS_CASES, ids=[f"{b}-{f}" for b, f in HLS_CASES])
+def test_firmware_bit_exact_in_every_folding(case, tmp_path, backend, fold):
+    from hls.convert import convert
+
+    _, kin, mask, _ = case
+    x = tf.keras.Input((N, 3), name="kin")
+    m = tf.keras.Input((N,), name="m")
+    q = L.FxQuant(result_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>", name="kin_q")(x)
+    model = tf.keras.Model([x, m], L.PairFeatures(result_t=PAIR_T, name="pf")([q, m]))
+    want = model.predict([kin, mask], verbose=0)
+    parallel, reuse = FOLDINGS[fold]
+    hls_model = convert(
+        model, tmp_path / "prj", backend=backend, parallel=parallel, reuse_factor=reuse
+    )
+    hls_model.compile()
+    got = np.asarray(hls_model.predict([kin, mask])).reshape(want.shape)
+    bad = np.argwhere(got != want)
+    assert len(bad) == 0, (
+        f"{len(bad)} differ, first {bad[0]}: {got[tuple(bad[0])]} vs " f"{want[tuple(bad[0])]}"
+    )
+    assert np.abs(want).max() == 5.0  # the clip is reached

@@ -24,6 +24,7 @@ def extensions():
         dense,
         layernorm,
         pair_embed,
+        pair_features,
         quant,
     )
 
@@ -33,6 +34,7 @@ def extensions():
         add.EXTENSION,
         layernorm.EXTENSION,
         pair_embed.EXTENSION,
+        pair_features.EXTENSION,
         *attention.EXTENSIONS,
         class_token.EXTENSION,
         clone.EXTENSION,
