@@ -100,8 +100,8 @@ Pairs:
 #pragma HLS UNROLL
             unsigned i, j;
             pair_of_slot<CONFIG_T>(s + p, i, j);
-            const unsigned ac = rom_copy<CONFIG_T::reuse_factor>(p);         // one F, G, S read a lane
-            const unsigned lc0 = rom_copy<CONFIG_T::reuse_factor>(2 * p);    // two ln reads a lane
+            const unsigned ac = rom_copy<CONFIG_T::reuse_factor>(p);      // one F, G, S read a lane
+            const unsigned lc0 = rom_copy<CONFIG_T::reuse_factor>(2 * p); // two ln reads a lane
             const unsigned lc1 = rom_copy<CONFIG_T::reuse_factor>(2 * p + 1);
             typename CONFIG_T::lpt_t lpt_i = kin[i * 3], lpt_j = kin[j * 3];
             typename CONFIG_T::angle_t eta_i = kin[i * 3 + 1], eta_j = kin[j * 3 + 1];
@@ -136,8 +136,8 @@ Pairs:
             typename CONFIG_T::kt_t ln_kt = lo + ln_delta;
             typename CONFIG_T::dlpt_t d = hi - lo;
             typename CONFIG_T::table_t sp =
-                table_lookup<typename CONFIG_T::softplus_index_t, typename CONFIG_T::table_t,
-                             CONFIG_T::softplus_table_size>(&softplus_table[ac * ST], d);
+                table_lookup<typename CONFIG_T::softplus_index_t, typename CONFIG_T::table_t, CONFIG_T::softplus_table_size>(
+                    &softplus_table[ac * ST], d);
             typename CONFIG_T::zsum_t zsum = d + sp;
             typename CONFIG_T::lnz_t ln_z = -zsum;
             typename CONFIG_T::lptsum_t lpt_sum = lpt_i + lpt_j;
@@ -145,14 +145,14 @@ Pairs:
             const bool keep = mask[i] > 0 && mask[j] > 0;
             res_T y[4];
 #pragma HLS ARRAY_PARTITION variable = y complete
-            y[0] = standardise<typename CONFIG_T::std0_t, res_T, typename CONFIG_T::half_t, CONFIG_T>(
-                ln_delta, center[0], scale[0]);
-            y[1] = standardise<typename CONFIG_T::std1_t, res_T, typename CONFIG_T::kt_t, CONFIG_T>(ln_kt, center[1],
-                                                                                                  scale[1]);
-            y[2] = standardise<typename CONFIG_T::std2_t, res_T, typename CONFIG_T::lnz_t, CONFIG_T>(ln_z, center[2],
-                                                                                                   scale[2]);
-            y[3] = standardise<typename CONFIG_T::std3_t, res_T, typename CONFIG_T::m2_t, CONFIG_T>(ln_m2, center[3],
-                                                                                                  scale[3]);
+            y[0] = standardise<typename CONFIG_T::std0_t, res_T, typename CONFIG_T::half_t, CONFIG_T>(ln_delta, center[0],
+                                                                                                      scale[0]);
+            y[1] =
+                standardise<typename CONFIG_T::std1_t, res_T, typename CONFIG_T::kt_t, CONFIG_T>(ln_kt, center[1], scale[1]);
+            y[2] =
+                standardise<typename CONFIG_T::std2_t, res_T, typename CONFIG_T::lnz_t, CONFIG_T>(ln_z, center[2], scale[2]);
+            y[3] =
+                standardise<typename CONFIG_T::std3_t, res_T, typename CONFIG_T::m2_t, CONFIG_T>(ln_m2, center[3], scale[3]);
         Features:
             for (unsigned k = 0; k < 4; k++) {
 #pragma HLS UNROLL
