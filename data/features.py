@@ -141,6 +141,25 @@ def particle_inputs(arrays, feature_set: str, n_particles: int):
     return features, mask.astype(np.float32), vectors
 
 
+# per-particle kinematics from which the firmware computes the pair features on chip
+# (model.layers.PairFeatures): ln pT (GeV) and eta, phi relative to the jet axis
+KINEMATICS = ("ln_pt", "deta", "dphi")
+
+
+def particle_kinematics(features, feature_set: str, vectors, mask) -> np.ndarray:
+    """(J,N,F) features of `feature_set`, (J,N,4) vectors, (J,N) mask -> (J,N,3) float32
+    [ln pT, part_deta, part_dphi], zero for padding. The angles are the release's own
+    branches (every feature set carries them raw); pT comes from part_px, part_py."""
+    names = feature_names(feature_set)
+    pt = np.hypot(vectors[..., 0].astype(np.float64), vectors[..., 1].astype(np.float64))
+    with np.errstate(divide="ignore"):
+        lpt = np.log(np.where(mask > 0, np.maximum(pt, 1e-8), 1.0))
+    kin = np.stack(
+        [lpt, features[..., names.index("part_deta")], features[..., names.index("part_dphi")]], -1
+    )
+    return (kin * mask[..., None]).astype(np.float32)
+
+
 def pair_features_raw(vectors: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """(J,N,4) px,py,pz,E -> (J,N,N,4) ln Delta, ln kT, ln z, ln m^2, as weaver-core computes them.
 

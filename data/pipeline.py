@@ -1,8 +1,10 @@
-"""tf.data input pipelines: batches of (particles, pairs, mask) -> labels.
+"""tf.data input pipelines: batches of (particles, pairs or kinematics, mask) -> labels.
 
-Pair features are (N, N, 4) per jet, too large to hold for a big sample (N=128: 256 kB a jet),
-so both paths keep the 4-vectors and compute pair features per batch with the one numpy
-implementation in data.features. Two paths:
+`pairs` says what the model reads beside the particle features: "host", the (N, N, 4) pair
+features computed per batch in numpy (data.features.pair_inputs, weaver-core's formulas: too
+large to hold for a big sample, N=128: 256 kB a jet); "onchip", the (N, 3) per-particle
+kinematics from which the model computes them (model.layers.PairFeatures, as the firmware
+does); "none", nothing. Two paths:
 - `in_memory`: a small sample already read (data.reader.load_arrays), reshuffled every epoch;
 - `streaming`: reads ROOT files chunk by chunk through a shuffle buffer (the real dataset).
 """
@@ -14,38 +16,57 @@ import numpy as np
 from data import features as F
 from data import reader
 
+PAIR_MODES = ("host", "onchip", "none")
 
-def _batch(arrays, idx, with_pairs):
+
+def _batch(arrays, idx, pairs):
     x = arrays["features"][idx]
     mask = arrays["mask"][idx]
     inputs = [x]
-    if with_pairs:
+    if pairs == "host":
         inputs.append(F.pair_inputs(arrays["vectors"][idx], mask))
+    elif pairs == "onchip":
+        inputs.append(arrays["kinematics"][idx])
     inputs.append(mask)
     return tuple(inputs), arrays["labels"][idx].astype(np.int32)
 
 
-def batches(arrays, batch_size, shuffle=True, seed=0, with_pairs=True, epoch=0):
-    """Python generator over one epoch; the order depends only on (seed, epoch)."""
+def with_kinematics(arrays, feature_set: str) -> dict:
+    """arrays plus "kinematics" (data.features.particle_kinematics), computed once."""
+    if "kinematics" not in arrays:
+        arrays = dict(
+            arrays,
+            kinematics=F.particle_kinematics(
+                arrays["features"], feature_set, arrays["vectors"], arrays["mask"]
+            ),
+        )
+    return arrays
+
+
+def batches(arrays, batch_size, shuffle=True, seed=0, pairs="host", epoch=0):
+    """Python generator over one epoch; the order depends only on (seed, epoch). With
+    pairs="onchip" the arrays hold "kinematics" (with_kinematics)."""
     n = len(arrays["mask"])
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
-        yield _batch(arrays, order[start : start + batch_size], with_pairs)
+        yield _batch(arrays, order[start : start + batch_size], pairs)
 
 
-def _signature(n_particles, n_features, with_pairs):
+def _signature(n_particles, n_features, pairs):
     import tensorflow as tf
 
     spec = [tf.TensorSpec((None, n_particles, n_features), tf.float32)]
-    if with_pairs:
+    if pairs == "host":
         spec.append(
             tf.TensorSpec((None, n_particles, n_particles, len(F.PAIR_FEATURES)), tf.float32)
         )
+    elif pairs == "onchip":
+        spec.append(tf.TensorSpec((None, n_particles, len(F.KINEMATICS)), tf.float32))
     spec.append(tf.TensorSpec((None, n_particles), tf.float32))
     return (tuple(spec), tf.TensorSpec((None,), tf.int32))
 
 
-def in_memory(arrays, batch_size, shuffle=True, seed=0, with_pairs=True):
+def in_memory(arrays, batch_size, shuffle=True, seed=0, pairs="host"):
     """A tf.data.Dataset over arrays in memory, reshuffled each time it is iterated."""
     import tensorflow as tf
 
@@ -53,11 +74,11 @@ def in_memory(arrays, batch_size, shuffle=True, seed=0, with_pairs=True):
     epoch = [0]
 
     def gen():
-        yield from batches(arrays, batch_size, shuffle, seed, with_pairs, epoch[0])
+        yield from batches(arrays, batch_size, shuffle, seed, pairs, epoch[0])
         epoch[0] += 1
 
     ds = tf.data.Dataset.from_generator(
-        gen, output_signature=_signature(n_particles, n_features, with_pairs)
+        gen, output_signature=_signature(n_particles, n_features, pairs)
     )
     return ds.prefetch(2)
 
@@ -70,7 +91,7 @@ def streaming(
     batch_size,
     shuffle_buffer=100_000,
     seed=0,
-    with_pairs=True,
+    pairs="host",
     step_size=20_000,
 ):
     """A tf.data.Dataset that streams ROOT files: never more than a shuffle buffer in memory.
@@ -90,6 +111,8 @@ def streaming(
         order = [files[i] for i in rng.permutation(len(files))]
         buffer = None
         for chunk in reader.iterate(order, feature_set, n_particles, labels, step_size):
+            if pairs == "onchip":
+                chunk = with_kinematics(chunk, feature_set)
             buffer = (
                 chunk
                 if buffer is None
@@ -101,14 +124,14 @@ def streaming(
                 perm = rng.permutation(n)
                 n_out = (n - shuffle_buffer // 2) // batch_size * batch_size
                 for start in range(0, n_out, batch_size):
-                    yield _batch(buffer, perm[start : start + batch_size], with_pairs)
+                    yield _batch(buffer, perm[start : start + batch_size], pairs)
                 buffer = {k: v[perm[n_out:]] for k, v in buffer.items()}
         if buffer is not None:
             perm = rng.permutation(len(buffer["mask"]))
             for start in range(0, len(perm), batch_size):
-                yield _batch(buffer, perm[start : start + batch_size], with_pairs)
+                yield _batch(buffer, perm[start : start + batch_size], pairs)
 
     ds = tf.data.Dataset.from_generator(
-        gen, output_signature=_signature(n_particles, n_features, with_pairs)
+        gen, output_signature=_signature(n_particles, n_features, pairs)
     )
     return ds.prefetch(2)

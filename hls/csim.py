@@ -79,12 +79,18 @@ def test_jets(data_dir, cfg, n_jets: int) -> dict:
     arrays = reader.load_arrays(
         files, cfg["data"]["features"], cfg["data"]["n_particles"], scheme, max_per_file=per_file
     )
-    return {k: v[:n_jets] for k, v in arrays.items()}
+    arrays = {k: v[:n_jets] for k, v in arrays.items()}
+    if builder.pair_mode(cfg) == "onchip":
+        arrays = pipeline.with_kinematics(arrays, cfg["data"]["features"])
+    return arrays
 
 
-def model_inputs(arrays) -> list[np.ndarray]:
-    """[particles, pairs, mask] as float32 arrays (what the testbench files hold exactly)."""
-    (x, pairs, mask), _ = next(pipeline.batches(arrays, len(arrays["labels"]), shuffle=False))
+def model_inputs(arrays, pairs="host") -> list[np.ndarray]:
+    """[particles, pairs or kinematics, mask] as float32 arrays (what the testbench files
+    hold exactly); `pairs`: data.pipeline's mode, builder.pair_mode(cfg)."""
+    (x, pairs, mask), _ = next(
+        pipeline.batches(arrays, len(arrays["labels"]), shuffle=False, pairs=pairs)
+    )
     return [np.ascontiguousarray(a, np.float32) for a in (x, pairs, mask)]
 
 
@@ -267,7 +273,7 @@ def run(
         )
 
     arrays = test_jets(data_dir, cfg, n_jets)
-    inputs = model_inputs(arrays)
+    inputs = model_inputs(arrays, builder.pair_mode(cfg))
     labels = arrays["labels"]
     print(
         f"[hls-csim] {cfg['name']} on {fw['name']} ({fw['backend']}, {fw['part']}): "

@@ -216,8 +216,10 @@ def firmware_model(keras_model, model_cfg: dict, fw: dict):
 
 
 def _check_layer_names(keras_model, fw):
+    """Every layer a firmware config names exists (a typo is an error), but for the layers of
+    the other pair-feature mode (builder.PAIR_MODE_LAYERS): one config serves both."""
     names = {layer.name for layer in keras_model.layers}
-    missing = sorted(set(fw["layers"]) - names)
+    missing = sorted(set(fw["layers"]) - names - set(builder.PAIR_MODE_LAYERS))
     if missing:
         raise ConfigError(
             f"{fw['path']}: layers: {', '.join(missing)} not in model "

@@ -103,7 +103,7 @@ def run(
     out = Path(scan_root) / f"{cfg['name']}-{fw['name']}"
     out.mkdir(parents=True, exist_ok=True)
     arrays = csim.test_jets(data_dir, cfg, n_jets)
-    inputs = csim.model_inputs(arrays)
+    inputs = csim.model_inputs(arrays, builder.pair_mode(cfg))
     labels = arrays["labels"]
     tool = shutil.which(TOOLS[fw["backend"]])
     rows = []

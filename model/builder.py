@@ -43,6 +43,10 @@ SCHEMA = {
             "num_cls_blocks": (int, REQUIRED),
             "ffn_dim": (int, REQUIRED),
             "quantized": (bool, True),
+            # "host": the (N, N, 4) pair features are an input (weaver-core's float64
+            # formulas); "onchip": computed in the model from per-particle kinematics
+            # (model.layers.PairFeatures, what the firmware does)
+            "pair_features": (str, "host"),
         },
         REQUIRED,
     ),
@@ -54,6 +58,7 @@ SCHEMA = {
             "bias_integer": (int, 3),
             "input_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
             "pair_input_t": (str, "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
+            "kin_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),  # on-chip pair features' input
             "act_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
             "pair_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
             "logit_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
@@ -106,6 +111,10 @@ def load_config(name_or_path) -> dict:
         if not dims or not all(isinstance(d, int) and d > 0 for d in dims):
             raise ConfigError(f"{where}: model.{key} must be a non-empty list of positive ints")
     m = cfg["model"]
+    if m["pair_features"] not in ("host", "onchip"):
+        raise ConfigError(
+            f"{where}: model.pair_features must be 'host' or 'onchip', got {m['pair_features']!r}"
+        )
     if m["embed_dims"][-1] % m["num_heads"]:
         raise ConfigError(
             f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
@@ -129,6 +138,15 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     if quantized:
         key["quantization"] = cfg["quantization"]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# layers that exist in one pair-feature mode only (the host's input cast, the on-chip layers)
+PAIR_MODE_LAYERS = ("pairs_q", "kinematics_q", "pair_features")
+
+
+def pair_mode(cfg: dict) -> str:
+    """What the model reads beside the particle features (data.pipeline's `pairs`)."""
+    return cfg["model"]["pair_features"]
 
 
 def num_classes(cfg: dict) -> int:
@@ -183,13 +201,18 @@ def build_model(cfg: dict, quantized: bool | None = None):
     act = t("act_t")
 
     particles = tf.keras.Input((n, nf), name="particles")
-    pairs = tf.keras.Input((n, n, len(F.PAIR_FEATURES)), name="pairs")
     mask = tf.keras.Input((n,), name="mask")
+    if m["pair_features"] == "onchip":
+        pairs = tf.keras.Input((n, len(F.KINEMATICS)), name="kinematics")
+        kin = L.FxQuant(result_t=t("kin_t"), name="kinematics_q", **common)(pairs)
+        u = L.PairFeatures(result_t=t("pair_input_t"), name="pair_features", **common)([kin, mask])
+    else:
+        pairs = tf.keras.Input((n, n, len(F.PAIR_FEATURES)), name="pairs")
+        u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
 
     h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
     for i, dim in enumerate(m["embed_dims"]):
         h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
-    u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
     u = L.PairEmbed(
         m["pair_embed_dims"],
         m["num_heads"],

@@ -79,19 +79,22 @@ def load_trained(out: Path, cfg: dict | None = None):
 
 
 def _read_split(files, cfg, scheme, max_per_file):
-    return reader.load_arrays(
+    arrays = reader.load_arrays(
         files,
         cfg["data"]["features"],
         cfg["data"]["n_particles"],
         scheme,
         max_per_file=max_per_file,
     )
+    if builder.pair_mode(cfg) == "onchip":
+        arrays = pipeline.with_kinematics(arrays, cfg["data"]["features"])
+    return arrays
 
 
-def predict(model, arrays, batch_size=1024):
-    """Logits for arrays in memory (pair features computed per batch)."""
+def predict(model, arrays, batch_size=1024, pairs="host"):
+    """Logits for arrays in memory (pair features computed per batch, or kinematics)."""
     out = []
-    for inputs, _ in pipeline.batches(arrays, batch_size, shuffle=False):
+    for inputs, _ in pipeline.batches(arrays, batch_size, shuffle=False, pairs=pairs):
         out.append(model.predict_on_batch(list(inputs)))
     return np.concatenate(out)
 
@@ -136,6 +139,7 @@ def train(
             scheme,
             bs,
             seed=seed,
+            pairs=builder.pair_mode(cfg),
         )
         print(
             f"[train] streaming {n_train} training jets from {len(files['train'])} files",
@@ -144,8 +148,10 @@ def train(
     else:
         train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
         n_train = len(train_arrays["labels"])
-        train_ds = pipeline.in_memory(train_arrays, bs, shuffle=True, seed=seed)
-    val_ds = pipeline.in_memory(val, 1024, shuffle=False)
+        train_ds = pipeline.in_memory(
+            train_arrays, bs, shuffle=True, seed=seed, pairs=builder.pair_mode(cfg)
+        )
+    val_ds = pipeline.in_memory(val, 1024, shuffle=False, pairs=builder.pair_mode(cfg))
     print(
         f"[train] {cfg['name']} ({'quantized' if quantized else 'float'}): "
         f"{n_train} train / {len(val['labels'])} val jets read in {time.time() - t0:.1f}s",
@@ -203,7 +209,7 @@ def train(
 
     best = load_trained(out)
     test = _read_split(files["test"], cfg, scheme, max_per_file)
-    logits = predict(best, test)
+    logits = predict(best, test, pairs=builder.pair_mode(cfg))
     result = metrics.tagging_metrics(test["labels"], logits, scheme.names)
     epochs_run = len(history["loss"])
     result.update(

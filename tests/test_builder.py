@@ -5,6 +5,7 @@ import pytest
 
 from data import features as F
 from model import builder
+from model import layers as L
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +60,21 @@ def test_cost_report(tiny):
     assert pair["macs"] == (n * (n + 1) // 2) * (4 * 8 + 8 * 2)
 
 
-@pytest.mark.parametrize("name", ["part_tiny", "part_l1", "part_full"])
+@pytest.mark.parametrize(
+    "name", ["part_tiny", "part_l1", "part_full", "part_tiny_onchip", "part_l1_onchip"]
+)
 def test_shipped_configs_build(name):
     cfg = builder.load_config(name)
     model = builder.build_model(cfg)
     n = cfg["data"]["n_particles"]
-    assert model.inputs[1].shape[1:] == (n, n, 4)
+    if name.endswith("_onchip"):  # the particle list: no N x N input
+        assert model.input_names == ["particles", "kinematics", "mask"]
+        assert model.inputs[1].shape[1:] == (n, 3)
+        assert isinstance(model.get_layer("pair_features"), L.PairFeatures)
+        twin = builder.build_model(cfg, quantized=False)
+        assert not twin.get_layer("pair_features").quantized
+    else:
+        assert model.inputs[1].shape[1:] == (n, n, 4)
     assert model.outputs[0].shape[-1] == 10
     if name == "part_full":
         assert cfg["model"]["quantized"] is False and 2.0e6 < model.count_params() < 2.3e6

@@ -48,3 +48,19 @@ def test_in_memory_batches_and_pairs(tmp_path):
     assert x.shape == (33, 8, 13) and pairs.shape == (33, 8, 8, 4) and mask.shape == (33, 8)
     np.testing.assert_array_equal(pairs.numpy(), F.pair_inputs(arrays["vectors"], arrays["mask"]))
     np.testing.assert_array_equal(y.numpy(), arrays["labels"])
+
+
+def test_onchip_batches_carry_the_particle_kinematics(tmp_path):
+    files = _files(tmp_path, [9, 7])
+    arrays = pipeline.with_kinematics(
+        reader.load_arrays(files, "kin", 8, reader.load_label_scheme()), "kin"
+    )
+    (x, kin, mask), _ = next(pipeline.batches(arrays, 16, shuffle=False, pairs="onchip"))
+    assert kin.shape == (16, 8, len(F.KINEMATICS)) and kin.dtype == np.float32
+    names = F.feature_names("kin")
+    real = mask > 0
+    pt = np.hypot(arrays["vectors"][..., 0], arrays["vectors"][..., 1]).astype(np.float64)
+    np.testing.assert_allclose(kin[..., 0][real], np.log(pt[real]), rtol=1e-6)
+    np.testing.assert_array_equal(kin[..., 1][real], x[..., names.index("part_deta")][real])
+    np.testing.assert_array_equal(kin[..., 2][real], x[..., names.index("part_dphi")][real])
+    assert not kin[~real].any()

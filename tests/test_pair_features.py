@@ -217,3 +217,45 @@ def test_firmware_bit_exact_in_every_folding(case, tmp_path, backend, fold):
         f"{len(bad)} differ, first {bad[0]}: {got[tuple(bad[0])]} vs " f"{want[tuple(bad[0])]}"
     )
     assert np.abs(want).max() == 5.0  # the clip is reached
+
+
+def test_whole_onchip_model_takes_the_particle_list(tmp_path):
+    """part_tiny_onchip (random weights) through hls4ml with the shipped vu13p folding: the top
+    function reads particles, kinematics and the mask, no N x N array, and is bit-exact."""
+    from weights import randomise
+
+    from hls import firmware
+    from hls.convert import convert
+    from model import builder
+
+    cfg = builder.load_config("part_tiny_onchip")
+    model = builder.build_model(cfg)
+    rng = np.random.default_rng(5)
+    randomise(model, rng, spread=1.0)
+    n, nf = cfg["data"]["n_particles"], model.inputs[0].shape[-1]
+    lengths = np.array([n, 1, 0, 7, n // 2, 3])
+    mask = (np.arange(n)[None] < lengths[:, None]).astype(np.float64)
+    x = rng.normal(0, 2, (len(lengths), n, nf)) * mask[..., None]
+    kin = (
+        np.stack(
+            [
+                rng.uniform(-1, 6, (len(lengths), n)),
+                rng.normal(0, 0.3, (len(lengths), n)),
+                rng.normal(0, 0.3, (len(lengths), n)),
+            ],
+            -1,
+        )
+        * mask[..., None]
+    )
+    inputs = [np.ascontiguousarray(np.asarray(a, np.float32), np.float64) for a in (x, kin, mask)]
+    want = model.predict(inputs, verbose=0)
+    hls_model = convert(
+        model, tmp_path / "prj", **firmware.convert_kwargs(firmware.load_firmware("vu13p"))
+    )
+    hls_model.compile()
+    got = np.asarray(hls_model.predict(inputs)).reshape(want.shape)
+    np.testing.assert_array_equal(got, want)
+    top = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+    signature = top[top.index("void myproject(") : top.index(")", top.index("void myproject("))]
+    assert "kinematics[" in signature and "pairs" not in signature
+    assert f"[{n * n * 4}]" not in signature.replace(" ", "")
