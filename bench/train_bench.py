@@ -1,5 +1,7 @@
 """Training benchmark: part_l1 quantized vs its float twin vs part_full on the same data (and
-part_tiny, for the C-simulation benchmark), training throughput -> build/bench/train.json.
+part_tiny, for the C-simulation benchmark), part_l1 with its pair features computed on chip
+(part_l1_onchip, quantized and float) against the host's weaver-core features, training
+throughput and the input pipeline alone (jets/s, no model) -> build/bench/train.json.
 
 part_full (the paper's ParT, 2.1M parameters, N=128) trains at a few tens of jets/s on a
 2-core CPU, so it gets an explicit budget (--full-epochs, --full-max-jets-per-file); the JSON
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from pathlib import Path
 
 from bench.common import write_json
@@ -43,6 +46,27 @@ def run(name, data_dir, root, quantized=None, epochs=None, max_jets_per_file=Non
     return row
 
 
+def pipeline_rate(name, data_dir, batch_size=256) -> dict:
+    """The input pipeline alone: jets/s of one pass over the training split (read once, then
+    batched: the pair features per batch for `host`, the kinematics for `onchip`)."""
+    from data import pipeline, reader
+    from model import builder
+    from model.train import _read_split, split_files
+
+    cfg = builder.load_config(name)
+    scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
+    arrays = _read_split(split_files(data_dir, "train"), cfg, scheme, None)
+    mode = builder.pair_mode(cfg)
+    t0 = time.perf_counter()
+    n = sum(len(y) for _, y in pipeline.batches(arrays, batch_size, pairs=mode))
+    return {
+        "model": name,
+        "pairs": mode,
+        "jets": n,
+        "jets_per_second": round(n / (time.perf_counter() - t0), 1),
+    }
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default="build/data")
@@ -64,6 +88,8 @@ def main(argv=None):
         rows = [
             run("part_l1", args.data_dir, args.models_root, True, args.epochs),
             run("part_l1", args.data_dir, args.models_root, False, args.epochs),
+            run("part_l1_onchip", args.data_dir, args.models_root, True, args.epochs),
+            run("part_l1_onchip", args.data_dir, args.models_root, False, args.epochs),
             run("part_tiny", args.data_dir, args.models_root, True),
         ]
     if not args.skip_full:
@@ -101,11 +127,31 @@ def main(argv=None):
         )
         for q in (True, False)
     )
+
+    def acc(model, q):
+        return next(
+            (
+                r["accuracy"]
+                for r in rows
+                if r["model"] == model and r["quantized"] is q and r["max_jets_per_file"] is None
+            ),
+            None,
+        )
+
+    onchip_cost = {
+        kind: acc("part_l1", q) - acc("part_l1_onchip", q)
+        for kind, q in (("quantized", True), ("float", False))
+        if acc("part_l1", q) is not None and acc("part_l1_onchip", q) is not None
+    }
     write_json(
         args.out,
         {
             "data_dir": args.data_dir,
             "results": rows,
+            "input_pipeline": [
+                pipeline_rate(m, args.data_dir) for m in ("part_l1", "part_l1_onchip")
+            ],
+            "onchip_pair_features_cost_accuracy": onchip_cost or None,
             "quantization_cost_accuracy": (flt["accuracy"] - quant["accuracy"])
             if quant and flt
             else None,
