@@ -40,18 +40,9 @@ from hls.fxtypes import (
     union_type,
 )
 from model import tables
+from model.layers import _Attention
 
-_TYPES = (
-    "norm_rsqrt_t",
-    "norm_t",
-    "qkv_t",
-    "logit_t",
-    "exp_t",
-    "inv_t",
-    "attn_t",
-    "ctx_t",
-    "result_t",
-)
+_TYPES = _Attention._TYPE_ARGS  # the Keras layer's named casts
 _WEIGHTS = ("wq", "bq", "wk", "bk", "wv", "bv", "wo", "bo")
 
 

@@ -27,10 +27,13 @@ from hls.extensions.pair_embed import n_pair_rows
 from hls.folding import rom_copies
 from hls.fxtypes import CType, add_type, check_float64, ctype, mul_type, sub_type, typedefs
 from model.fixed import Fx
+from model.layers import PairFeatures
 
 CENTER_T = Fx(8, 4, True)  # model.layers.PairFeatures quantizes its constants to these
 SCALE_T = Fx(10, 0, False)
-_TYPES = ("lpt_t", "angle_t", "table_t", "ln_t", "result_t")
+_TYPES = PairFeatures._TYPE_ARGS  # the Keras layer's named types (result_t last)
+# the constant arrays, in the C++ function's argument order
+_WEIGHTS = ("cosh_table", "cos_table", "softplus_table", "log_table", "center", "scale", "ln2")
 
 
 def parse_pair_features(keras_layer, input_names, input_shapes, data_reader):
@@ -63,23 +66,10 @@ class QpartPairFeatures(QpartLayer):
         Attribute("softplus_table_size"),
         Attribute("clip", value_type=float),
         *(Attribute(k.replace("_t", "_fx"), value_type=str) for k in _TYPES[:-1]),
-        *(
-            WeightAttribute(w)
-            for w in (
-                "cosh_table",
-                "cos_table",
-                "softplus_table",
-                "log_table",
-                "center",
-                "scale",
-                "ln2",
-            )
-        ),
+        *(WeightAttribute(w) for w in _WEIGHTS),
     ]
 
     def twin(self):
-        from model.layers import PairFeatures
-
         return PairFeatures(
             **{k: self.get_attr(k.replace("_t", "_fx")) for k in _TYPES},
             log_bits=self.get_attr("log_bits"),
@@ -210,18 +200,7 @@ class PairFeaturesFunctionTemplate(QpartFunctionTemplate):
 
     def call(self, node, p):
         (kin, mask), (kin_t, mask_t) = p["inputs"], p["input_ts"]
-        w = ", ".join(
-            node.get_weights(k).name
-            for k in (
-                "cosh_table",
-                "cos_table",
-                "softplus_table",
-                "log_table",
-                "center",
-                "scale",
-                "ln2",
-            )
-        )
+        w = ", ".join(node.get_weights(k).name for k in _WEIGHTS)
         return (
             f"nnet::qpart::pair_features<{kin_t}, {mask_t}, {p['output_t']}, "
             f"{p['config']}>({kin}, {mask}, {p['output']}, {w});"
