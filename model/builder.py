@@ -132,11 +132,17 @@ def load_config(name_or_path) -> dict:
 
 def architecture_hash(cfg: dict, quantized: bool) -> str:
     """A fingerprint of everything that shapes the weights and the arithmetic: a checkpoint is
-    only ever reused by a model with the same fingerprint."""
-    key = {k: cfg[k] for k in ("data", "model")}
+    only ever reused by a model with the same fingerprint. The on-chip pair-feature keys enter
+    it only when they are used, so that models trained before they existed keep theirs."""
+    key = {k: dict(cfg[k]) for k in ("data", "model")}
+    host = key["model"].pop("pair_features", "host") == "host"
+    if not host:
+        key["model"]["pair_features"] = "onchip"
     key["quantized"] = bool(quantized)
     if quantized:
-        key["quantization"] = cfg["quantization"]
+        key["quantization"] = dict(cfg["quantization"])
+        if host:
+            key["quantization"].pop("kin_t", None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 

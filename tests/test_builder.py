@@ -78,3 +78,19 @@ def test_shipped_configs_build(name):
     assert model.outputs[0].shape[-1] == 10
     if name == "part_full":
         assert cfg["model"]["quantized"] is False and 2.0e6 < model.count_params() < 2.3e6
+
+
+def test_fingerprint_is_unchanged_by_the_onchip_keys():
+    """Models trained before `pair_features` / `kin_t` existed keep their fingerprint (their
+    checkpoints stay usable); the on-chip variant gets another one."""
+    import copy
+
+    cfg = builder.load_config("part_tiny")
+    old = copy.deepcopy(cfg)
+    del old["model"]["pair_features"], old["quantization"]["kin_t"]
+    for quantized in (True, False):
+        assert builder.architecture_hash(cfg, quantized) == builder.architecture_hash(
+            old, quantized
+        )
+    onchip = builder.load_config("part_tiny_onchip")
+    assert builder.architecture_hash(onchip, True) != builder.architecture_hash(cfg, True)
