@@ -204,7 +204,8 @@ def test_headers_pipeline_every_row_loop():
         ):
             loops += 1
             assert m.group(2) in ("parallel", "q_parallel"), (header.name, m.group(0))
-    assert loops == 6  # dense, add, layernorm, pair_embed, token_rows, query_rows
+    # dense, add, layernorm, pair_embed, pair_features, token_rows, query_rows
+    assert loops == 7
     common = (NNET_UTILS / "nnet_qpart_common.h").read_text()
     assert "BIND_STORAGE variable = var type = rom_2p impl = bram" in common
     assert "RESOURCE variable = var core = ROM_2P_BRAM" in common
