@@ -32,7 +32,6 @@ from hls.cost import RESOURCES, Region
 UNROLL_LIMIT = 4096  # hls4ml's guidance: unrolled multiplications per region an HLS tool compiles
 DEFAULT_BUDGET = 0.8
 SCHEMA_VERSION = 1
-SLRS = {"xcvu13p": 4, "xcvu9p": 3, "xcu250": 4, "xczu9eg": 1, "xcku15p": 1}
 
 
 def sbits(t) -> int:
@@ -383,10 +382,9 @@ def _layer_estimate(layer, fold, regions, stored_bits, rules) -> dict:
 
 
 def part_capacity(fw) -> tuple[dict, int]:
+    """The part's resources and its number of SLRs (hls.firmware.PARTS or part_resources)."""
     res = fw["resources"]
-    part = fw["part"].lower()
-    slrs = fw.get("slrs") or next((n for k, n in SLRS.items() if part.startswith(k)), 1)
-    return {k: int(res[k]) for k in RESOURCES}, int(slrs)
+    return {k: int(res[k]) for k in RESOURCES}, int(fw.get("slrs") or res.get("SLR", 1))
 
 
 def _width(type_name: str) -> int:
