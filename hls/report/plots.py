@@ -384,6 +384,22 @@ def latency_plot(designs: list[dict], path: Path):
 # ------------------------------------------------------------------------- accuracy vs cost
 
 
+def _reference_lines(ax, refs):
+    """Horizontal reference accuracies (the float twins), labelled at the right edge."""
+    for label, acc in refs:
+        ax.axhline(acc, color="grey", ls=":", lw=1)
+        ax.text(
+            1.0,
+            acc,
+            f" {label}",
+            transform=ax.get_yaxis_transform(),
+            fontsize=7,
+            va="bottom",
+            ha="right",
+            color="grey",
+        )
+
+
 def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
     sources = sorted({p["source"] for p in points})
     markers = "os^vDP*Xh<>"
@@ -421,18 +437,7 @@ def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
             xytext=(4, 4),
             textcoords="offset points",
         )
-    for label, acc in refs:
-        ax.axhline(acc, color="grey", ls=":", lw=1)
-        ax.text(
-            1.0,
-            acc,
-            f" {label}",
-            transform=ax.get_yaxis_transform(),
-            fontsize=7,
-            va="bottom",
-            ha="right",
-            color="grey",
-        )
+    _reference_lines(ax, refs)
     if log:
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -465,18 +470,7 @@ def pareto_plot(panels: list[dict], path: Path):
                     xytext=(4, 4),
                     textcoords="offset points",
                 )
-            for label, acc in refs:
-                ax.axhline(acc, color="grey", ls=":", lw=1)
-                ax.text(
-                    1.0,
-                    acc,
-                    f" {label}",
-                    transform=ax.get_yaxis_transform(),
-                    fontsize=7,
-                    va="bottom",
-                    ha="right",
-                    color="grey",
-                )
+            _reference_lines(ax, refs)
             ax.set_xticks(xs, labels, rotation=35, ha="right", fontsize=7)
             ax.set_ylabel("accuracy (C simulation; Keras where no C-sim)")
             ax.set_title(panel["title"], fontsize=10)
