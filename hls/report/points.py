@@ -44,6 +44,26 @@ def _lut_dsp(util):
     return binding({r: util[r] for r in ("LUT", "DSP")})
 
 
+def _point(label, source, record, util, est_util, bops, model) -> dict:
+    """One accuracy point: its accuracy (C-sim, else Keras), the synthesised binding resource
+    and, apart, the estimate's larger of LUT / DSP."""
+    acc, kind = _acc(record)
+    res, pct = binding(util)
+    est_res, est_pct = _lut_dsp(est_util)
+    return {
+        "label": label,
+        "source": source,
+        "accuracy": acc,
+        "accuracy_kind": kind,
+        "binding": res,
+        "util_max": pct,
+        "est_binding": est_res,
+        "est_util": est_pct,
+        "bops": bops,
+        "model": model,
+    }
+
+
 def accuracy_points(data: dict) -> list[dict]:
     """Every design and scan point with an accuracy, its resource figures (synthesised, and
     estimated LUT / DSP) and BOPs."""
@@ -51,43 +71,35 @@ def accuracy_points(data: dict) -> list[dict]:
     for d in data["designs"]:
         if d["csim"] is None:
             continue
-        acc, kind = _acc(d["csim"]["predict"])
-        res, pct = binding(d["utilization"])
-        est_res, est_pct = _lut_dsp(d["estimate_util"])
         points.append(
-            {
-                "label": d["name"],
-                "source": "designs (build/hls)",
-                "accuracy": acc,
-                "accuracy_kind": kind,
-                "binding": res,
-                "util_max": pct,
-                "est_binding": est_res,
-                "est_util": est_pct,
-                "bops": d["bops"],
-                "model": d["model"],
-                "ref": d,
-            }
+            dict(
+                _point(
+                    d["name"],
+                    "designs (build/hls)",
+                    d["csim"]["predict"],
+                    d["utilization"],
+                    d["estimate_util"],
+                    d["bops"],
+                    d["model"],
+                ),
+                ref=d,
+            )
         )
     for s in data["scans"]:
         for p in s["points"]:
-            acc, kind = _acc(p)
-            res, pct = binding(p["utilization"])
-            est_res, est_pct = _lut_dsp(p.get("estimate_util"))
             points.append(
-                {
-                    "label": p["label"],
-                    "source": f"scan {s['name']}",
-                    "accuracy": acc,
-                    "accuracy_kind": kind,
-                    "binding": res,
-                    "util_max": pct,
-                    "est_binding": est_res,
-                    "est_util": est_pct,
-                    "bops": p.get("bops"),
-                    "model": s["model"],
-                    "ref": p,
-                }
+                dict(
+                    _point(
+                        p["label"],
+                        f"scan {s['name']}",
+                        p,
+                        p["utilization"],
+                        p.get("estimate_util"),
+                        p.get("bops"),
+                        s["model"],
+                    ),
+                    ref=p,
+                )
             )
     return points
 
