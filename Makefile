@@ -8,6 +8,7 @@ DATA_DIR ?= build/data
 JETS_PER_CLASS ?= 1000
 CLASSES ?= all
 SEED ?= 42
+SPLIT ?= 0.8,0.1,0.1
 WORKERS ?= 2
 MODEL ?= part_tiny
 QUANT ?=
@@ -18,6 +19,7 @@ FORCE ?= 0
 VSYNTH ?= 0
 UNTRAINED ?= 0
 COSIM ?= 0
+SPACE ?=
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -41,7 +43,7 @@ browser:
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
-		--classes $(CLASSES) --seed $(SEED) --workers $(WORKERS)
+		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS)
 
 train: setup
 	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
@@ -60,7 +62,7 @@ synth: setup
 	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
 scan: setup
-	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR)
+	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE))
 
 report: setup
 	$(PY) -m hls.report --build build --out build/reports

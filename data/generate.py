@@ -464,6 +464,11 @@ def main(argv=None):
         help=f"comma-separated subset of {','.join(CLASS_NAMES)} (default: all)",
     )
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument(
+        "--split",
+        default="0.8,0.1,0.1",
+        help="train,val,test fractions (default 0.8,0.1,0.1; 0,0,1 writes a held-out test sample)",
+    )
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ap.add_argument(
         "--force",
@@ -472,8 +477,12 @@ def main(argv=None):
     )
     args = ap.parse_args(argv)
     try:
+        split = tuple(float(x) for x in args.split.split(","))
+    except ValueError:
+        ap.error(f"--split must be three comma-separated fractions, got {args.split!r}")
+    try:
         if not args.force and already_generated(
-            args.out, args.jets_per_class, args.classes, args.seed
+            args.out, args.jets_per_class, args.classes, args.seed, split
         ):
             print(
                 f"{args.out} already holds this sample ({MANIFEST} matches: "
@@ -482,7 +491,7 @@ def main(argv=None):
                 file=sys.stderr,
             )
             return
-        generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers)
+        generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers, split)
     except QpartError as e:
         ap.error(str(e))
 

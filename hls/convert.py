@@ -86,7 +86,7 @@ def keras_result_types(keras_model) -> dict:
                 cls = other["class_name"]
                 if cls == "FxQuant":
                     wanted.add(other["config"]["result_t"])
-                elif (cls in ATTENTION and slot == 2) or (cls == "PairFeatures" and slot == 1):
+                elif cls in ("PairFeatures", *ATTENTION) and slot == len(other["inputs"]) - 1:
                     wanted.add(MASK_TYPE)
                 else:
                     raise QpartHLSError(

@@ -240,7 +240,7 @@ class _Walker:
         ]
         q.const_macs.append((p * dim * dim, w, sbits(layer.ctx_t)))
         hk = p * heads * n_kv
-        if particle:
+        if particle and layer.pair_bias:
             biased = add_type(shift_type(dot, layer.shift), self.in_t(layer, 1))
             q.adds.append((hk, biased.width))
             q.muxes.append((hk * self.in_t(layer, 1).width, qry.trips))

@@ -71,7 +71,11 @@ _RESOURCES["SLR"] = (int, 1)
 
 # folding keys a layer may override (hls/folding.py); the others change its arithmetic
 _LAYER_KEYS = ("reuse_factor", "parallel")
-_BUDGET = {"resources": (float, 0.8), "ii_cycles": ((int, type(None)), None)}
+_BUDGET = {
+    "resources": (float, 0.8),
+    "ii_cycles": ((int, type(None)), None),
+    "latency_cycles": ((int, type(None)), None),
+}
 
 SCHEMA = {
     "description": (str, ""),

@@ -1,4 +1,5 @@
-"""`make scan`: one trained model under a grid of precisions and reuse factors.
+"""`make scan`: one trained model under a grid of precisions and reuse factors (or, with
+`SPACE=<space>`, a design-space search that trains every point: hls/search.py).
 
 The grid is the `scan:` section of a firmware config:
 
@@ -213,9 +214,20 @@ def main(argv=None):
     p.add_argument("--model", default="part_tiny")
     p.add_argument("--fw", default="vu13p")
     p.add_argument("--data-dir", default="build/data")
+    p.add_argument(
+        "--space",
+        default=None,
+        help="a search space (firmware_configs/search/<name>.yml or a path): train and "
+        "C-simulate every point of its grid (hls/search.py) instead of a trained model's scan",
+    )
     args = p.parse_args(argv)
     try:
-        run(args.model, args.fw, args.data_dir)
+        if args.space:
+            from hls import search
+
+            search.run(args.space, args.data_dir)
+        else:
+            run(args.model, args.fw, args.data_dir)
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 The same builder makes the full-size float reference and the FPGA-sized quantized models:
     particles -> FxQuant -> particle embedding (FxDense + ReLU)*
-    pairs     -> FxQuant -> PairEmbed -> one attention bias per head
+    pairs     -> FxQuant -> PairEmbed -> one attention bias per head   (none without pair features)
     num_blocks x [ h += ParticleAttention(h, bias, mask); h += FFN(LayerNorm(h)) ]
     cls = ClassToken
     num_cls_blocks x [ cls += ClassAttention(cls, h, mask); cls += FFN(LayerNorm(cls)) ]
@@ -45,7 +45,8 @@ SCHEMA = {
             "quantized": (bool, True),
             # "host": the (N, N, 4) pair features are an input (weaver-core's float64
             # formulas); "onchip": computed in the model from per-particle kinematics
-            # (model.layers.PairFeatures, what the firmware does)
+            # (model.layers.PairFeatures, what the firmware does); "none": no pair bias at
+            # all (the plain transformer: no pair input, no PairEmbed)
             "pair_features": (str, "host"),
         },
         REQUIRED,
@@ -111,9 +112,10 @@ def load_config(name_or_path) -> dict:
         if not dims or not all(isinstance(d, int) and d > 0 for d in dims):
             raise ConfigError(f"{where}: model.{key} must be a non-empty list of positive ints")
     m = cfg["model"]
-    if m["pair_features"] not in ("host", "onchip"):
+    if m["pair_features"] not in PAIR_MODES:
         raise ConfigError(
-            f"{where}: model.pair_features must be 'host' or 'onchip', got {m['pair_features']!r}"
+            f"{where}: model.pair_features must be one of {', '.join(PAIR_MODES)}, "
+            f"got {m['pair_features']!r}"
         )
     if m["embed_dims"][-1] % m["num_heads"]:
         raise ConfigError(
@@ -135,9 +137,10 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     only ever reused by a model with the same fingerprint. The on-chip pair-feature keys enter
     it only when they are used, so that models trained before they existed keep theirs."""
     key = {k: dict(cfg[k]) for k in ("data", "model")}
-    host = key["model"].pop("pair_features", "host") == "host"
+    mode = key["model"].pop("pair_features", "host")
+    host = mode == "host"
     if not host:
-        key["model"]["pair_features"] = "onchip"
+        key["model"]["pair_features"] = mode
     key["quantized"] = bool(quantized)
     if quantized:
         key["quantization"] = dict(cfg["quantization"])
@@ -146,8 +149,10 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-# layers that exist in one pair-feature mode only (the host's input cast, the on-chip layers)
-PAIR_MODE_LAYERS = ("pairs_q", "kinematics_q", "pair_features")
+PAIR_MODES = ("host", "onchip", "none")  # model.pair_features (data.pipeline.PAIR_MODES)
+# layers that exist in some pair-feature modes only (the host's input cast, the on-chip layers,
+# the pair embedding that "none" drops)
+PAIR_MODE_LAYERS = ("pairs_q", "kinematics_q", "pair_features", "pair_embed")
 
 
 def pair_mode(cfg: dict) -> str:
@@ -208,25 +213,27 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     particles = tf.keras.Input((n, nf), name="particles")
     mask = tf.keras.Input((n,), name="mask")
+    pairs = None
     if m["pair_features"] == "onchip":
         pairs = tf.keras.Input((n, len(F.KINEMATICS)), name="kinematics")
         kin = L.FxQuant(result_t=t("kin_t"), name="kinematics_q", **common)(pairs)
         u = L.PairFeatures(result_t=t("pair_input_t"), name="pair_features", **common)([kin, mask])
-    else:
+    elif m["pair_features"] == "host":
         pairs = tf.keras.Input((n, n, len(F.PAIR_FEATURES)), name="pairs")
         u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
 
     h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
     for i, dim in enumerate(m["embed_dims"]):
         h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
-    u = L.PairEmbed(
-        m["pair_embed_dims"],
-        m["num_heads"],
-        hidden_t=act,
-        result_t=t("pair_t"),
-        name="pair_embed",
-        **common,
-    )(u)
+    if pairs is not None:
+        u = L.PairEmbed(
+            m["pair_embed_dims"],
+            m["num_heads"],
+            hidden_t=act,
+            result_t=t("pair_t"),
+            name="pair_embed",
+            **common,
+        )(u)
 
     def ffn(x, prefix):
         y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x)
@@ -235,7 +242,9 @@ def build_model(cfg: dict, quantized: bool | None = None):
         return L.FxAdd(result_t=act, name=f"{prefix}_add", **common)([x, y])
 
     for b in range(m["num_blocks"]):
-        a = L.ParticleAttention(name=f"block{b}_attn", **attn)([h, u, mask])
+        a = L.ParticleAttention(name=f"block{b}_attn", **attn)(
+            [h, mask] if pairs is None else [h, u, mask]
+        )
         h = L.FxAdd(result_t=act, name=f"block{b}_attn_add", **common)([h, a])
         h = ffn(h, f"block{b}_ffn")
 
@@ -251,7 +260,8 @@ def build_model(cfg: dict, quantized: bool | None = None):
         logits
     )
     suffix = "" if quantized else "-float"
-    return tf.keras.Model([particles, pairs, mask], logits, name=f"{cfg['name']}{suffix}")
+    inputs = [particles, mask] if pairs is None else [particles, pairs, mask]
+    return tf.keras.Model(inputs, logits, name=f"{cfg['name']}{suffix}")
 
 
 def cost_report(model, cfg: dict) -> list[dict]:

@@ -413,7 +413,8 @@ class _Attention(_FxLayer):
 
 
 class ParticleAttention(_Attention):
-    """Pre-norm particle self-attention with the pair-interaction bias: (x, bias, mask) -> out.
+    """Pre-norm particle self-attention with the pair-interaction bias: (x, bias, mask) -> out,
+    or without it (the plain transformer): (x, mask) -> out.
 
     x (B, N, E), bias (B, H, N, N), mask (B, N). Padded particles are masked as keys; their own
     rows are computed but never read by a real particle or the class token.
@@ -421,11 +422,13 @@ class ParticleAttention(_Attention):
 
     def build(self, input_shape):
         x_shape = input_shape[0]
+        self.pair_bias = len(input_shape) == 3
         self._build_common(int(x_shape[-1]), int(x_shape[1]))
         super().build(input_shape)
 
     def call(self, inputs):
-        x, bias, mask = inputs
+        x, mask = inputs[0], inputs[-1]
+        bias = inputs[1] if len(inputs) == 3 else None
         h = self.norm(x)
         return self._attend(h, h, tf.cast(mask, self.dtype), bias)
 

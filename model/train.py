@@ -197,6 +197,7 @@ def train(
             monitor="val_loss", patience=tcfg["patience"], restore_best_weights=True
         ),
         tf.keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        tf.keras.callbacks.TerminateOnNaN(),
     ]
     t1 = time.time()
     # Each epoch iterates the dataset anew (a fresh, reshuffled generator pass).
@@ -206,6 +207,11 @@ def train(
     train_seconds = time.time() - t1
     shutil.rmtree(out / "backup", ignore_errors=True)
     history = _history(out, hist.history)
+    if not np.all(np.isfinite(history["loss"])):
+        raise TrainError(
+            f"{cfg['name']}: training diverged (loss {history['loss'][-1]} at epoch "
+            f"{len(history['loss'])}); lower training.learning_rate in {cfg['path']}"
+        )
 
     best = load_trained(out)
     test = _read_split(files["test"], cfg, scheme, max_per_file)

@@ -273,6 +273,25 @@ def test_auto_folding_and_budget_errors(model):
         autofold.auto_fold(model, fast, True)
 
 
+def test_auto_folding_meets_a_latency_budget(model):
+    """With the interval met at once, budget.latency_cycles alone makes auto fold further; an
+    impossible latency names the layers that make it up."""
+    loose = dict(fw_config(parallel="auto"), budget={"resources": 0.8, "ii_cycles": 10**6})
+    base = estimate.estimate(model, autofold.auto_fold(model, loose, True), True)
+    assert set(autofold.auto_fold(model, loose, True)["auto_parallel"].values()) == {1}
+    want = base["latency"]["worst_cycles"] - 1
+    budget = dict(loose["budget"], latency_cycles=want)
+    folded = autofold.auto_fold(model, dict(loose, budget=budget), True)
+    got = estimate.estimate(model, folded, True)
+    assert got["fit"]["fits"] and got["latency"]["worst_cycles"] <= want
+    assert max(folded["auto_parallel"].values()) > 1
+    budget = dict(loose["budget"], latency_cycles=1)
+    with pytest.raises(
+        autofold.BudgetError, match=r"budget.latency_cycles=1: .* latency of \d+ cycles; .*attn"
+    ):
+        autofold.auto_fold(model, dict(loose, budget=budget), True)
+
+
 def test_make_estimate_cli(tmp_path, capsys):
     out = tmp_path / "hls"
     assert (

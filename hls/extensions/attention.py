@@ -2,8 +2,9 @@
 
 C++: nnet::qpart::particle_attention / class_attention (hls/nnet_utils/nnet_qpart_attention.h):
 pre-norm, q/k/v projections (exact dense_rows), logits scaled by 2**-shift (a rewiring) plus
-the pair bias, masked softmax through the exp and 1/x tables of model.tables (constant arrays,
-one copy per ROM), context, output projection. Two row loops (tokens, queries), each folded by
+the pair bias (particle attention of a model with pair features; without them, (x, mask) only),
+masked softmax through the exp and 1/x tables of model.tables (constant arrays, one copy per
+ROM), context, output projection. Two row loops (tokens, queries), each folded by
 the layer's parallelization and reuse factors (hls/folding.py).
 """
 
@@ -51,7 +52,9 @@ def _parse_attention(
 ):
     from model.layers import attention_shift
 
-    layer, cfg = parse_base(keras_layer, input_names, class_name, 3)
+    # particle attention without the pair bias (model.pair_features: none) has (x, mask)
+    n_inputs = 2 if class_name == "QpartParticleAttention" and len(input_names or ()) == 2 else 3
+    layer, cfg = parse_base(keras_layer, input_names, class_name, n_inputs)
     twin = keras_twin(keras_layer)
     name = layer["name"]
     x_shape = list(input_shapes[x_index])
@@ -60,7 +63,7 @@ def _parse_attention(
     n_tokens, dim, heads = int(x_shape[1]), int(x_shape[2]), int(cfg["num_heads"])
     if dim % heads:
         raise QpartHLSError(f"{name}: dimension {dim} is not divisible by {heads} heads")
-    mask_shape = list(input_shapes[2])
+    mask_shape = list(input_shapes[-1])
     if mask_shape[1:] != [n_tokens]:
         raise QpartHLSError(f"{name}: mask shape {mask_shape} does not match x {x_shape}")
     layer.update(
@@ -70,6 +73,7 @@ def _parse_attention(
         head_dim=dim // heads,
         shift=attention_shift(dim // heads),
         n_keys=n_tokens + n_keys_extra,
+        pair_bias=n_inputs == 3 and class_name == "QpartParticleAttention",
         norm_table_size=int(cfg["norm_table_size"]),
         norm_var_range=int(cfg["norm_var_range"]),
         exp_table_size=int(cfg["exp_table_size"]),
@@ -94,7 +98,7 @@ def parse_particle_attention(keras_layer, input_names, input_shapes, data_reader
         keras_layer, input_names, input_shapes, data_reader, "QpartParticleAttention", 0, 0
     )
     n, h = layer["n_tokens"], layer["n_heads"]
-    if list(input_shapes[1][1:]) != [h, n, n]:
+    if layer["pair_bias"] and list(input_shapes[1][1:]) != [h, n, n]:
         raise QpartHLSError(
             f"{layer['name']}: bias shape {input_shapes[1]} is not " f"(batch, {h}, {n}, {n})"
         )
@@ -147,6 +151,7 @@ class _QpartAttention(QpartLayer):
         Attribute("head_dim"),
         Attribute("shift"),
         Attribute("n_keys"),
+        Attribute("pair_bias", value_type=bool),
         Attribute("norm_table_size"),
         Attribute("norm_var_range"),
         Attribute("exp_table_size"),
@@ -235,7 +240,7 @@ def attention_types(node) -> tuple[dict, dict]:
     dot = dot_accum(qkv, qkv, hd)
     scaled = shift_type(dot, node.get_attr("shift"))
     exact = {"dot_t": dot, "scaled_t": scaled}
-    if isinstance(node, QpartParticleAttention):
+    if node.get_attr("pair_bias"):
         exact["biased_t"] = add_type(scaled, node.input_fx(1))
     esum = sum_type(exp_fx, n_keys)
     exact.update(

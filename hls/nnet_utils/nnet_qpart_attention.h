@@ -1,4 +1,4 @@
-// qpart: ParT's particle attention (pair-interaction bias, key padding mask) and class-token
+// qpart: ParT's particle attention (pair-interaction bias or none, key padding mask) and class-token
 // attention, bit-exact with model/layers.py (_Attention and subclasses).
 //
 // Per head h, query i, key j:
@@ -77,7 +77,8 @@ struct attention_config {
         typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_copies * CONFIG_T::exp_table_size],                          \
         typename CONFIG_T::inv_table_t inv_table[CONFIG_T::inv_copies * CONFIG_T::inv_table_size]
 
-// No pair bias (class attention): the logit is the scaled dot product, cast.
+// No pair bias (class attention, a model without pair features): the logit is the scaled dot
+// product, cast.
 struct no_bias {};
 
 template <typename CONFIG_T, class bias_T> struct biased_logit {
@@ -259,14 +260,15 @@ Queries:
                         _Pragma("HLS ARRAY_PARTITION variable = bv complete")                                               \
                             _Pragma("HLS ARRAY_PARTITION variable = bo complete")
 
-// ParticleAttention: (x (N, E), bias (H, N, N), mask (N)) -> (N, E)
+#define QPART_ATTENTION_ARGS norm_gamma, norm_beta, norm_table, wq, bq, wk, bk, wv, bv, wo, bo, exp_table, inv_table
+
+// Self-attention over the particles with a bias per head and pair (or no_bias entries).
 template <class data_T, class bias_T, class mask_T, class res_T, typename CONFIG_T>
-void particle_attention(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim],
-                        bias_T bias[CONFIG_T::n_heads * CONFIG_T::n_tokens * CONFIG_T::n_tokens],
-                        mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::n_tokens * CONFIG_T::dim],
-                        QPART_ATTENTION_PARAMS(CONFIG_T)) {
-#pragma HLS INLINE off
-    QPART_ATTENTION_ARRAYS(CONFIG_T)
+inline void self_attention(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim],
+                           bias_T bias[CONFIG_T::n_heads * CONFIG_T::n_tokens * CONFIG_T::n_tokens],
+                           mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::n_tokens * CONFIG_T::dim],
+                           QPART_ATTENTION_PARAMS(CONFIG_T)) {
+#pragma HLS INLINE
     const unsigned N = CONFIG_T::n_tokens, E = CONFIG_T::dim;
     typename CONFIG_T::qkv_t q[N * E], k[N * E], v[N * E];
     bool keep[N];
@@ -281,6 +283,28 @@ Mask:
     }
     token_rows<data_T, CONFIG_T, true>(x, q, k, v, norm_gamma, norm_beta, norm_table, wq, bq, wk, bk, wv, bv);
     query_rows<bias_T, res_T, CONFIG_T>(q, k, v, bias, keep, res, wo, bo, exp_table, inv_table);
+}
+
+// ParticleAttention: (x (N, E), bias (H, N, N), mask (N)) -> (N, E)
+template <class data_T, class bias_T, class mask_T, class res_T, typename CONFIG_T>
+void particle_attention(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim],
+                        bias_T bias[CONFIG_T::n_heads * CONFIG_T::n_tokens * CONFIG_T::n_tokens],
+                        mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::n_tokens * CONFIG_T::dim],
+                        QPART_ATTENTION_PARAMS(CONFIG_T)) {
+#pragma HLS INLINE off
+    QPART_ATTENTION_ARRAYS(CONFIG_T)
+    self_attention<data_T, bias_T, mask_T, res_T, CONFIG_T>(x, bias, mask, res, QPART_ATTENTION_ARGS);
+}
+
+// ParticleAttention without the pair bias (model.pair_features: none, the plain transformer):
+// (x (N, E), mask (N)) -> (N, E)
+template <class data_T, class mask_T, class res_T, typename CONFIG_T>
+void particle_attention(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim], mask_T mask[CONFIG_T::n_tokens],
+                        res_T res[CONFIG_T::n_tokens * CONFIG_T::dim], QPART_ATTENTION_PARAMS(CONFIG_T)) {
+#pragma HLS INLINE off
+    QPART_ATTENTION_ARRAYS(CONFIG_T)
+    no_bias none[CONFIG_T::n_heads * CONFIG_T::n_tokens * CONFIG_T::n_tokens];
+    self_attention<data_T, no_bias, mask_T, res_T, CONFIG_T>(x, none, mask, res, QPART_ATTENTION_ARGS);
 }
 
 // ClassAttention: (cls (1, E), x (N, E), mask (N)) -> (1, E). Keys and values: [norm(cls); norm(x)],

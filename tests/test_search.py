@@ -1,0 +1,140 @@
+"""The design-space search (hls/search.py, `make scan SPACE=...`): the space file's checks, the
+grid and its stable point ids, the configs a point writes, the Pareto front and the target by
+hand, and a real three-point search on generated jets: one point trained and C-simulated
+bit-exact, one pruned by the estimate before training, one a config error; a rerun redoes
+nothing."""
+
+import json
+
+import pytest
+import yaml
+
+from data.checks import SchemaError
+from data.yamlconfig import ConfigError
+from hls import search
+from hls.firmware import load_firmware
+from model import builder
+
+
+def space_file(tmp_path, axes, name="space", **extra):
+    body = {"model": "part_tiny_onchip", "firmware": "vu13p_trigger", "axes": axes, **extra}
+    path = tmp_path / f"{name}.yml"
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def test_space_errors_name_the_file_and_axis(tmp_path):
+    bad = {
+        "firmware_x.clock_period": r"section one of data, model",
+        "model.num_blockz": r"unknown key 'num_blockz' of model",
+        "quantization.act": r"unknown key 'act' of quantization",
+    }
+    for axis, message in bad.items():
+        path = space_file(tmp_path, {axis: [1]})
+        with pytest.raises(ConfigError, match=rf"{path}: axes.{axis}.*{message}"):
+            search.load_space(path)
+    with pytest.raises(ConfigError, match=r"axes.model.num_blocks must be a non-empty list"):
+        search.load_space(space_file(tmp_path, {"model.num_blocks": []}))
+    with pytest.raises(ConfigError, match=r"training: unknown key\(s\) epoch"):
+        search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}, training={"epoch": 1}))
+    with pytest.raises(ConfigError, match=r"space.yml: unknown key\(s\) 'colour'"):
+        search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}, colour="red"))
+    shipped = search.load_space("trigger")
+    assert shipped["path"].endswith("firmware_configs/search/trigger.yml")
+
+
+def test_grid_ids_and_configs(tmp_path):
+    axes = {
+        "model.num_blocks": [1, 2],
+        "quantization.weight_bits": [8, 6, 4],
+        "firmware.budget.ii_cycles": [30],
+    }
+    space = search.load_space(space_file(tmp_path, axes, training={"epochs": 3}))
+    grid = search.points(space)
+    assert len(grid) == 6 and grid[0] == {
+        "model.num_blocks": 1,
+        "quantization.weight_bits": 8,
+        "firmware.budget.ii_cycles": 30,
+    }
+    ids = [search.point_id(p) for p in grid]
+    assert len(set(ids)) == 6
+    # the id depends on the point only, not on its place in the grid or the key order
+    assert search.point_id(dict(reversed(list(grid[3].items())))) == ids[3]
+    model_file, fw_file = search.write_configs(space, grid[5], tmp_path / "out")
+    cfg, fw = builder.load_config(model_file), load_firmware(fw_file)
+    assert model_file.name == f"{ids[5]}.yml" and cfg["name"] == ids[5]
+    assert cfg["model"]["num_blocks"] == 2 and cfg["quantization"]["weight_bits"] == 4
+    assert cfg["training"]["epochs"] == 3 and cfg["model"]["pair_features"] == "onchip"
+    assert fw["budget"]["ii_cycles"] == 30 and fw["budget"]["resources"] == 0.5
+    assert fw["parallel"] == "auto" and fw["part"] == "xcvu13p-flga2577-2-e"
+
+
+def test_pareto_and_target_by_hand():
+    p = search.example_point
+    points = [
+        p("a", 0.70, 900, 200_000, 3000),
+        p("b", 0.68, 600, 150_000, 2000),  # less accurate but cheaper and faster: on the front
+        p("c", 0.65, 950, 250_000, 3500),  # worse than a in everything: off
+        p("d", 0.75, 1200, 300_000, 4000),  # the most accurate, too slow for the target
+        p("e", 0.75, 1300, 300_000, 4000),  # ties d in accuracy, slower: off
+        p("f", 0.72, 800, 900_000, 1000),  # over 50% of the VU13P's 1.73M LUT? no: 52%
+        p("g", 0.60, 500, 100_000, 900, pair_features="none"),
+    ]
+    assert search.pareto(points) == {"a", "b", "d", "f", "g"}
+    target = {"resources": 0.5, "latency_ns": 1000, "ii_ns": 150}
+    meets = {r["id"] for r in points if search.meets_target(r, target)}
+    assert meets == {"a", "b", "c", "g"}  # d, e too slow; f over 50% of the LUTs
+    assert not search.meets_target(dict(points[0], status="error"), target)
+    slow_ii = p("h", 0.9, 500, 1000, 10, ii_ns=160)
+    assert not search.meets_target(slow_ii, target)
+    modes = search.summarise(points, target)
+    assert modes["onchip"]["best"] == "a" and modes["none"]["best"] == "g"
+    assert modes["onchip"]["pareto"] == ["a", "b", "d", "f"]  # within the mode
+    data = search.example_search(points)
+    search.check_search(data, "x.json")
+    broken = dict(points[0], csim={"bit_exact_fraction": 0.99})
+    with pytest.raises(SchemaError, match=r"x.json: points\[0\].a done point is bit-exact"):
+        search.check_search(dict(data, points=[broken]), "x.json")
+    with pytest.raises(SchemaError, match=r"points\[0\].a point that is not done says why"):
+        search.check_search(dict(data, points=[dict(points[0], status="error")]), "x.json")
+
+
+def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
+    axes = {
+        "model.embed_dims": [[16], [32]],  # 32 cannot meet the interval: never trained
+        "model.pair_features": ["none"],
+        "quantization.act_t": [
+            "ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
+            "ap_fixed<16,6,AP_RND_CONVERGENT,AP_SAT>",  # not a rounding mode: a config error
+        ],
+    }
+    path = space_file(tmp_path, axes, n_jets=100, training={"epochs": 2, "batch_size": 64})
+    root = tmp_path / "search"
+    result = search.run(path, jet_sample, search_root=root)
+    out = root / "space"
+    by = {
+        r["overrides"]["model.embed_dims"][0]: r for r in result["points"] if r["stage"] != "config"
+    }
+    assert len(result["points"]) == 4 and set(by) == {16, 32}
+    done, pruned = by[16], by[32]
+    assert done["status"] == "done" and done["csim"]["bit_exact_fraction"] == 1.0
+    assert done["csim"]["n_jets"] == 100 and 0 <= done["accuracy"] <= 1
+    assert done["estimate"]["weights"] == "trained"
+    assert done["estimate"]["latency"]["interval_ns"] <= 150
+    assert (out / done["config"]).is_file() and (out / done["model_dir"] / "model.keras").is_file()
+    assert pruned["status"] == "over_budget" and "budget.ii_cycles=30" in pruned["error"]
+    assert not (out / "models" / pruned["id"]).exists()
+    errors = [r for r in result["points"] if r["status"] == "error"]
+    assert len(errors) == 2 and all(r["stage"] == "config" for r in errors)
+    assert all("AP_RND_CONVERGENT" in r["error"] for r in errors)
+    assert result["modes"]["none"]["best"] == done["id"] and done["meets_target"]
+    assert result["float_reference"]["none"]["id"] == done["id"]
+    saved = json.loads((out / "search.json").read_text())
+    search.check_search(saved, out / "search.json")
+    assert "| none | embed_dims=[16]" in capsys.readouterr().out
+    # a rerun finds every point done and trains nothing
+    stamp = (out / done["model_dir"] / "model.keras").stat().st_mtime_ns
+    again = search.run(path, jet_sample, search_root=root)
+    assert [r["id"] for r in again["points"]] == [r["id"] for r in result["points"]]
+    assert (out / done["model_dir"] / "model.keras").stat().st_mtime_ns == stamp
+    assert capsys.readouterr().out.count("done before") == 4
