@@ -47,6 +47,7 @@ def auto_fold(model, fw: dict, trained: bool) -> dict:
             f"; binding: {est['fit']['binding']} at "
             f"{est['resources'][est['fit']['binding']]['utilization_pct']}%"
         )
+
     def slow_latency(e):
         return latency_target is not None and e["latency"]["worst_cycles"] > latency_target
 
