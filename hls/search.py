@@ -24,7 +24,8 @@ Every point goes through the same steps, each one cheap before the next expensiv
      converted, compiled, predicted on `n_jets` held-out jets).
 A failing point (a config the builder rejects, a folding that does not divide, a diverging
 training, a C simulation that is not bit-exact) is recorded with its error and stage; the
-search goes on. A rerun skips the points already done. The points that meet the target
+search goes on. A rerun skips the points whose configs and data are unchanged. The points
+that meet the target
 (every resource within `target.resources` of the part, latency and interval within their
 budgets, bit-exact) compete for `best`; the Pareto front (accuracy against estimated latency,
 LUT and DSP) is marked per pair-feature mode, and the best point of each mode gets a float twin
@@ -85,6 +86,7 @@ class SearchError(QpartError, RuntimeError):
 def load_space(name_or_path) -> dict:
     """Read and validate a search space; an unknown section or key names the file and axis."""
     from hls.firmware import SCHEMA as FW_SCHEMA
+    from hls.firmware import load_firmware
     from model import builder
 
     path = find_config(name_or_path, SPACE_DIR, "search space")
@@ -110,6 +112,8 @@ def load_space(name_or_path) -> dict:
     unknown = sorted(set(space["training"]) - set(builder.SCHEMA["training"][0]))
     if unknown:
         raise ConfigError(f"{path}: training: unknown key(s) {', '.join(unknown)}")
+    builder.load_config(space["model"])  # the base configs load, or the search stops here
+    load_firmware(space["firmware"])
     space["name"], space["path"] = path.stem, str(path)
     return space
 
@@ -177,6 +181,12 @@ def write_configs(space: dict, overrides: dict, out: Path) -> tuple[Path, Path]:
 def _stage(record: dict, stage: str):
     record["stage"] = stage
     print(f"[search] {record['id']} {stage} ...", flush=True)
+
+
+def spec(files, data_dir) -> str:
+    """What a point's result depends on: its two config files and the data."""
+    text = "".join(Path(f).read_text() for f in files) + str(data_dir)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def run_point(space: dict, overrides: dict, out: Path, data_dir) -> dict:
@@ -378,11 +388,10 @@ def run(space_name, data_dir="build/data", search_root="build/search", models_ro
     for i, overrides in enumerate(grid):
         pid = point_id(overrides)
         saved = out / "points" / f"{pid}.json"
+        point_spec = spec(write_configs(space, overrides, out), data_dir)
         if saved.exists():
             old = json.loads(saved.read_text())
-            if old.get("overrides") == json.loads(json.dumps(overrides)) and old.get(
-                "data_dir"
-            ) == str(data_dir):
+            if old.get("spec") == point_spec:
                 print(
                     f"[search] point {i + 1}/{len(grid)} {pid} done before: {old['status']}",
                     flush=True,
@@ -391,7 +400,7 @@ def run(space_name, data_dir="build/data", search_root="build/search", models_ro
                 continue
         print(f"[search] point {i + 1}/{len(grid)} {pid}: {label(overrides)}", flush=True)
         record = run_point(space, overrides, out, data_dir)
-        record["data_dir"] = str(data_dir)
+        record.update(data_dir=str(data_dir), spec=point_spec)
         saved.write_text(json.dumps(record, indent=1))
         records.append(record)
         print(f"[search] point {i + 1}/{len(grid)} {pid}: {_line(record)}", flush=True)
@@ -481,17 +490,24 @@ def check_search(data, path) -> dict:
     a done point has its accuracy, estimate (hls.estimate.summary) and C simulation."""
     from hls.estimate import check_estimate
 
-    for key in ("space", "target", "modes", "points"):
-        need(data, key, path)
-    for i, p in enumerate(need(data, "points", path, kind=list)):
+    need(data, "space", path)
+    need(need(data, "target", path, kind=dict), "resources", path, "target.", (int, float))
+    points_ = need(data, "points", path, kind=list)
+    ids = {need(p, "id", path, f"points[{i}].") for i, p in enumerate(points_)}
+    for mode, m in need(data, "modes", path, kind=dict).items():
+        best = need(m, "best", path, f"modes.{mode}.")
+        if best is not None and best not in ids:
+            raise SchemaError(f"{path}: modes.{mode}.best {best!r} is not a point's id")
+    for i, p in enumerate(points_):
         where = f"points[{i}]."
-        for key in ("id", "label", "status", "config", "firmware_config"):
+        for key in ("label", "status", "config", "firmware_config"):
             need(p, key, path, where)
         if p["status"] not in POINT_STATUSES:
             raise SchemaError(f"{path}: {where}status must be one of {POINT_STATUSES}")
         if p.get("estimate") is not None:
             check_estimate(dict(p["estimate"], layers=[]), f"{path}: {where}estimate")
         if p["status"] == "done":
+            need(p, "pair_features", path, where, str)  # what fronts and best are grouped by
             for key in ("accuracy", "macro_auc"):
                 if not isinstance(need(p, key, path, where), (int, float)) or not math.isfinite(
                     p[key]
@@ -511,6 +527,9 @@ def example_search(points_: list[dict], target=None) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "space": "example",
+        "space_path": "firmware_configs/search/example.yml",
+        "description": "an example search",
+        "data_dir": "build/data",
         "model": "part_tiny_onchip",
         "firmware": "vu13p_trigger",
         "target": target,

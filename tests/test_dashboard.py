@@ -1,7 +1,8 @@
 """Tests for hls/report (`make report`) on a fake build/ tree.
 
-The tree holds metrics.json, csim_report.json and scan.json files made by the example builders
-of the modules that own those schemas (model.metrics, hls.csim_report, hls.scan),
+The tree holds metrics.json, csim_report.json, scan.json and search.json files made by the
+example builders of the modules that own those schemas (model.metrics, hls.csim_report,
+hls.scan, hls.search),
 synth_report.json files made by hls.synth_report from the real Vivado HLS reports in
 tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves them),
 estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
@@ -29,6 +30,7 @@ from hls.report.build import build_dashboard, main  # noqa: E402
 from hls.report.discover import DashboardError  # noqa: E402
 from hls.report.points import pareto_front  # noqa: E402
 from hls.scan import example_scan_point  # noqa: E402
+from hls.search import example_point, example_search, summarise  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
 from model.metrics import example_metrics_json  # noqa: E402
 
@@ -45,7 +47,9 @@ EXPECTED_PLOTS = {
     "layers_part_tiny-zcu102.png",
     "bops_part_tiny.png",
     "bops_part_l1.png",
+    "search_example.png",
 }  # BOPs per layer of the quantized models only
+SEARCH = "search/example/search.json"
 
 
 # ----------------------------------------------------------------------------- the fake tree
@@ -94,7 +98,48 @@ def real_estimate(fw_name):
     return estimate(model, load_firmware(fw_name), trained=False)
 
 
-def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
+def search_points() -> list[dict]:
+    """Both ParT modes and the plain transformer: fronts, a point over the latency target, a
+    mode with no point within it, a point over budget and one whose config was rejected."""
+    pts = [
+        example_point("p_on_fast", 0.700, 800, 100_000, 1_000),
+        example_point("p_on_slow", 0.740, 1_500, 150_000, 1_500),  # over the latency target
+        example_point("p_on_worse", 0.650, 900, 200_000, 2_000),  # dominated by p_on_fast
+        example_point("p_none_a", 0.660, 500, 50_000, 500, "none"),
+        example_point("p_none_b", 0.680, 700, 80_000, 700, "none"),
+        example_point("p_host", 0.710, 2_000, 90_000, 900, "host", ii_ns=300.0),
+    ]
+    big = example_point("p_on_big", 0.0, 3_000, 2_000_000, 9_000)
+    for key in ("accuracy", "macro_auc", "csim"):
+        del big[key]
+    big["estimate"]["fit"] = {"fits": False, "over_budget": ["LUT"]}
+    big.update(status="over_budget", stage="estimate", error="estimate: LUT over budget " * 12)
+    bad = {k: v for k, v in example_point("p_bad", 0.0, 1, 1, 1).items() if k in BAD_KEYS}
+    bad.update(status="error", stage="config", error="ConfigError: num_heads must divide")
+    for p in pts:
+        p["label"] = f"{p['id'][2:]} pair_features={p['pair_features']}"
+    return pts + [big, bad]
+
+
+BAD_KEYS = ("id", "label", "overrides", "config", "firmware_config")
+
+
+def write_search(build: Path) -> Path:
+    pts = search_points()
+    search = example_search(pts)
+    best = next(p for p in pts if p["id"] == search["modes"]["onchip"]["best"])
+    search["float_reference"] = {"onchip": {"id": best["id"], "accuracy": 0.72, "macro_auc": 0.9}}
+    search["part_full_reference"] = {"accuracy": 0.81, "macro_auc": 0.97, "path": "x"}
+    path = build / SEARCH
+    write_json(path, search)
+    for p in pts:
+        for key in ("config", "firmware_config"):
+            (path.parent / p[key]).parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / p[key]).write_text(f"# {p['id']} {key}\nname: {p['id']}\n")
+    return path
+
+
+def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Path:
     build = root / "build"
     models = build / "models"
     write_json(models / "part_tiny" / "metrics.json", metrics("part_tiny", True, 0.652, 0.941))
@@ -177,6 +222,8 @@ def make_build(root: Path, synth=True, scan=True, bench=True) -> Path:
             example_scan_point("w8a6-rf4", {"weight_bits": 8, "act_t": "fixed<6,2>"}, 4, 0.633),
         ]
         write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
+    if search:
+        write_search(build)
     if bench:
         write_json(
             build / "bench" / "data.json",
@@ -267,7 +314,9 @@ def test_every_plot_is_written_and_a_valid_png(report):
     for f in files:
         check_png(out / f)
     assert summary["plots_not_written"] == []
-    assert summary["copied"] == ["models/part_tiny/history.png"]
+    assert [c for c in summary["copied"] if c.startswith("models/")] == [
+        "models/part_tiny/history.png"
+    ]
 
 
 def test_html_references_only_existing_files(report):
@@ -370,7 +419,7 @@ def test_rerun_removes_only_its_own_stale_files(tmp_path, no_hls_tools):
 
 
 def test_without_synthesis_uses_bops_and_says_so(tmp_path, no_hls_tools):
-    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    build = make_build(tmp_path, synth=False, scan=False, bench=False, search=False)
     out = tmp_path / "reports"
     summary = build_dashboard(build, out)
     files = {p["file"] for p in summary["plots"]}
@@ -381,6 +430,7 @@ def test_without_synthesis_uses_bops_and_says_so(tmp_path, no_hls_tools):
     page = (out / "index.html").read_text()
     assert "resources.png: not written (no synth_report.json in any design (make synth))" in page
     assert "Design-space scan: not run" in page
+    assert "Design-space search: not run" in page
     assert "Benchmarks: not run" in page
     assert all(d["synthesis"].startswith("not run") for d in summary["found"]["designs"])
 
@@ -402,6 +452,7 @@ def test_empty_build_dir(tmp_path):
         "hls/part_tiny-vu13p/csim_report.json",
         "hls/part_tiny-zcu102/synth_report.json",
         "scan/part_tiny-vu13p/scan.json",
+        SEARCH,
         "bench/train.json",
     ],
 )
@@ -490,6 +541,53 @@ def test_csim_report_in_the_wrong_project_dir(tmp_path):
         match=r"part_tiny-other/csim_report.json: written for "
         r"model 'part_tiny' / firmware 'vu13p'",
     ):
+        build_dashboard(build, tmp_path / "reports")
+
+
+def test_search_section(report):
+    build, out, summary = report
+    page = (out / "index.html").read_text()
+    search = json.loads((build / SEARCH).read_text())
+    check_png(out / "search_example.png")
+    assert '<section id="search"><h2>Design-space search</h2>' in page
+    rows = [r for r in table_rows(page, "search") if "<td" in r]
+    assert len(rows) == len(search["points"])
+    for p in search["points"]:  # one row each, linked to the copies of its two configs
+        row = next(r for r in rows if f"configs/{p['id']}.yml" in r)
+        for key in ("config", "firmware_config"):
+            rel = f"search/example/{p[key]}"
+            assert f'href="{rel}"' in row and rel in summary["copied"]
+            assert (out / rel).read_text() == (build / SEARCH).parent.joinpath(p[key]).read_text()
+    row = next(r for r in rows if "p_on_slow.yml" in r)  # on the front, over the target
+    assert "<td class='ok'>yes</td><td></td><td class='ok'>done" in row  # Pareto, not target
+    row = next(r for r in rows if "p_on_big.yml" in r)
+    assert "over_budget (estimate)" in row and "estimate: LUT over budget" in row and "…" in row
+    assert "ConfigError: num_heads must divide" in next(r for r in rows if "p_bad.yml" in r)
+    # the best point of each mode is the one hls.search.summarise picks
+    modes = summarise(search["points"], search["target"])
+    assert summary["found"]["searches"][0]["best"] == {m: v["best"] for m, v in modes.items()}
+    labels = {p["id"]: p["label"] for p in search["points"]}
+    for mode, m in modes.items():
+        line = re.search(rf"<li><b>{mode}</b>(.*?)</li>", page)[1]
+        if m["best"] is None:
+            assert "no point meets the target" in line
+        else:
+            assert f"best point <a href=\"search/example/configs/{m['best']}.yml\">" in line
+            assert f">{labels[m['best']]}</a>" in line
+    assert modes["host"]["best"] is None and modes["onchip"]["best"] == "p_on_fast"
+    # estimates are labelled as such
+    head = re.search(r'<section id="search">.*?<thead>(.*?)</thead>', page, re.S)[1]
+    assert "est. latency ns" in head and "est. LUT" in head and "not synthesis results" in page
+
+
+def test_broken_search_json_names_the_file(tmp_path):
+    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    path = build / SEARCH
+    search = json.loads(path.read_text())
+    i = next(i for i, p in enumerate(search["points"]) if p["status"] == "done")
+    del search["points"][i]["estimate"]
+    path.write_text(json.dumps(search))
+    with pytest.raises(SchemaError, match=re.escape(f"{path}: missing key points[{i}].")):
         build_dashboard(build, tmp_path / "reports")
 
 

@@ -234,6 +234,22 @@ def test_shipped_configs_fit():
     assert est["ports_bits_per_jet"]["inputs"]["pairs"] == 32 * 32 * 4 * 10
 
 
+def test_part_trigger_meets_the_trigger_budget():
+    """The shipped trigger design: with pair features on chip (no N x N input), folded by
+    `parallel: auto`, within 50% of every VU13P resource, 1 us and a new jet every 150 ns."""
+    cfg = builder.load_config("part_trigger")
+    assert cfg["model"]["pair_features"] == "onchip"
+    model = builder.build_model(cfg)
+    assert model.input_names == ["particles", "kinematics", "mask"]
+    fw = firmware.load_firmware("vu13p_trigger")
+    est = estimate.estimate(model, autofold.resolve(model, fw, False), False)
+    assert est["fit"]["fits"], estimate.verdict_line(est)
+    for k, v in est["resources"].items():
+        assert v["used"] <= 0.5 * v["available"] or v["available"] == 0, k
+    assert est["latency"]["worst_ns"] <= 1000 and est["latency"]["interval_ns"] <= 150
+    assert est["largest_region"]["unrolled_mults"] <= estimate.UNROLL_LIMIT
+
+
 def test_folding_errors_name_layer_key_and_nearest_value(model):
     with pytest.raises(
         folding.FoldingError,

@@ -31,7 +31,7 @@ def write(tmp_path, text, name="fw.yml"):
 
 
 def test_shipped_configs_load():
-    for name in ("vu13p", "zcu102", "vu13p_parallel"):
+    for name in ("vu13p", "zcu102", "vu13p_parallel", "vu13p_trigger"):
         fw = firmware.load_firmware(name)
         assert fw["resources"]["DSP"] > 0 and fw["backend"] in ("Vivado", "Vitis")
     vu13p = firmware.load_firmware("vu13p")

@@ -19,7 +19,7 @@ from model import builder
 def space_file(tmp_path, axes, name="space", **extra):
     body = {"model": "part_tiny_onchip", "firmware": "vu13p_trigger", "axes": axes, **extra}
     path = tmp_path / f"{name}.yml"
-    path.write_text(yaml.safe_dump(body))
+    path.write_text(yaml.safe_dump(body, sort_keys=False))
     return path
 
 
@@ -41,6 +41,8 @@ def test_space_errors_name_the_file_and_axis(tmp_path):
         search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}, colour="red"))
     shipped = search.load_space("trigger")
     assert shipped["path"].endswith("firmware_configs/search/trigger.yml")
+    assert len(search.points(shipped)) == 32
+    assert len(search.points(search.load_space("trigger_large"))) == 288
 
 
 def test_grid_ids_and_configs(tmp_path):
@@ -94,9 +96,11 @@ def test_pareto_and_target_by_hand():
     search.check_search(data, "x.json")
     broken = dict(points[0], csim={"bit_exact_fraction": 0.99})
     with pytest.raises(SchemaError, match=r"x.json: points\[0\].a done point is bit-exact"):
-        search.check_search(dict(data, points=[broken]), "x.json")
+        search.check_search(dict(data, points=[broken], modes={}), "x.json")
     with pytest.raises(SchemaError, match=r"points\[0\].a point that is not done says why"):
-        search.check_search(dict(data, points=[dict(points[0], status="error")]), "x.json")
+        search.check_search(
+            dict(data, points=[dict(points[0], status="error")], modes={}), "x.json"
+        )
 
 
 def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
@@ -107,15 +111,18 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
             "ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
             "ap_fixed<16,6,AP_RND_CONVERGENT,AP_SAT>",  # not a rounding mode: a config error
         ],
+        "firmware.parallel": ["auto", 3],  # 3 divides no layer's 16 rows: a folding error
     }
     path = space_file(tmp_path, axes, n_jets=100, training={"epochs": 2, "batch_size": 64})
     root = tmp_path / "search"
     result = search.run(path, jet_sample, search_root=root)
     out = root / "space"
     by = {
-        r["overrides"]["model.embed_dims"][0]: r for r in result["points"] if r["stage"] != "config"
+        r["overrides"]["model.embed_dims"][0]: r
+        for r in result["points"]
+        if r["stage"] != "config" and r["overrides"]["firmware.parallel"] == "auto"
     }
-    assert len(result["points"]) == 4 and set(by) == {16, 32}
+    assert len(result["points"]) == 8 and set(by) == {16, 32}
     done, pruned = by[16], by[32]
     assert done["status"] == "done" and done["csim"]["bit_exact_fraction"] == 1.0
     assert done["csim"]["n_jets"] == 100 and 0 <= done["accuracy"] <= 1
@@ -125,8 +132,12 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     assert pruned["status"] == "over_budget" and "budget.ii_cycles=30" in pruned["error"]
     assert not (out / "models" / pruned["id"]).exists()
     errors = [r for r in result["points"] if r["status"] == "error"]
-    assert len(errors) == 2 and all(r["stage"] == "config" for r in errors)
-    assert all("AP_RND_CONVERGENT" in r["error"] for r in errors)
+    assert len(errors) == 6
+    config_errors = [r for r in errors if r["stage"] == "config"]
+    assert len(config_errors) == 4 and all("AP_RND_CONVERGENT" in r["error"] for r in config_errors)
+    folding = [r for r in errors if r["stage"] == "estimate"]
+    assert len(folding) == 2 and all("parallel=3 does not divide" in r["error"] for r in folding)
+    assert all(r["overrides"]["firmware.parallel"] == 3 for r in folding)
     assert result["modes"]["none"]["best"] == done["id"] and done["meets_target"]
     assert result["float_reference"]["none"]["id"] == done["id"]
     saved = json.loads((out / "search.json").read_text())
@@ -137,4 +148,4 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     again = search.run(path, jet_sample, search_root=root)
     assert [r["id"] for r in again["points"]] == [r["id"] for r in result["points"]]
     assert (out / done["model_dir"] / "model.keras").stat().st_mtime_ns == stamp
-    assert capsys.readouterr().out.count("done before") == 4
+    assert capsys.readouterr().out.count("done before") == 8

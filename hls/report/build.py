@@ -11,6 +11,8 @@ Reads (each optional; what is absent is reported as not run, never filled in):
                                                    shown as a pre-synthesis estimate, never as a
                                                    synthesis result
     build/scan/<model>-<fw>/scan.json              make scan (hls/scan.py schema)
+    build/search/<space>/search.json               make scan SPACE=<space> (hls/search.py), its
+                                                   points' configs copied under search/<space>/
     build/bench/*.json                             make bench (listed generically)
 
 Writes build/reports/: PNG plots, index.html (one page; the plots are PNGs next to it, linked
@@ -86,6 +88,16 @@ def _summary_json(data, points, written, skipped, copied, generated, out) -> dic
                 }
                 for s in data["scans"]
             ],
+            "searches": [
+                {
+                    "name": s["name"],
+                    "path": s["path"],
+                    "points": len(s["points"]),
+                    "done": sum(p["status"] == "done" for p in s["points"]),
+                    "best": {mode: m["best"] for mode, m in s["modes"].items()},
+                }
+                for s in data["searches"]
+            ],
             "bench": [{"name": b["name"], "path": b["path"]} for b in data["bench"]],
         },
         "plots": written,
@@ -146,12 +158,24 @@ def build_dashboard(build="build", out="build/reports") -> dict:
     points = accuracy_points(data)
     written, skipped = make_plots(data, points, out)
     copied = []
+
+    def copy(src, rel):
+        """Into the reports folder, so that it can be moved with its links intact."""
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, out / rel)
+        copied.append(rel)
+        return rel
+
     for m in data["models"]:
         for src in m["plots"]:
-            rel = f"models/{safe_name(m['dir'])}/{src.name}"
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, out / rel)
-            copied.append(rel)
+            copy(src, f"models/{safe_name(m['dir'])}/{src.name}")
+    for s in data["searches"]:  # each point's configs, which its row links to
+        for p in s["points"]:
+            p["links"] = {
+                key: copy(src, f"search/{safe_name(s['name'])}/{p[key]}")
+                for key, src in p["files"].items()
+                if src is not None
+            }
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
     (out / "index.html").write_text(render_html(data, points, written, skipped, copied, generated))
     summary = _summary_json(data, points, written, skipped, copied, generated, out)
@@ -177,7 +201,8 @@ def main(argv=None):
         print(
             f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
             f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
-            f"{len(f['scans'])} scan(s), {len(f['bench'])} bench file(s)"
+            f"{len(f['scans'])} scan(s), {len(f['searches'])} search(es), "
+            f"{len(f['bench'])} bench file(s)"
         )
         for line in summary["not_run"]:
             print(f"[report] not run: {line}")

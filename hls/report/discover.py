@@ -1,7 +1,8 @@
-"""What the pipeline left under build/: models, designs, scans and benchmarks, read through
-the validators of the modules that write them (model.metrics, hls.csim_report,
-hls.synth_report, hls.estimate, hls.scan), plus the checks that span files: a report in the
-project directory of another design (part, top module, clock) stops the run, naming both."""
+"""What the pipeline left under build/: models, designs, scans, searches and benchmarks, read
+through the validators of the modules that write them (model.metrics, hls.csim_report,
+hls.synth_report, hls.estimate, hls.scan, hls.search), plus the checks that span files: a
+report in the project directory of another design (part, top module, clock) stops the run,
+naming both."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from hls.common import PROJECT_NAME, RESOURCES, TOOLS, fmt
 from hls.csim_report import check_csim_report
 from hls.estimate import check_estimate
 from hls.scan import check_scan
+from hls.search import check_search
 from hls.synth_report import check_synth_report
 from model.metrics import check_metrics_json
 
 MODEL_PLOTS = ("history.png", "roc.png", "confusion.png")
+PAIR_MODES = {  # a search point's pair_features (model.builder.pair_mode)
+    "onchip": "ParT, pair bias on chip",
+    "host": "ParT, pair bias from the host",
+    "none": "plain transformer",
+}
 
 
 class DashboardError(QpartError, RuntimeError):
@@ -296,7 +303,6 @@ def collect_scans(root: Path) -> list[dict]:
         part = meta.get("part") or (fw or {}).get("part")
         capacity = _part_capacity(part, fw)
         rows = []
-        rows = []
         for p in points:
             synth, est = p.get("synth"), p.get("estimate")
             rows.append(
@@ -318,6 +324,35 @@ def collect_scans(root: Path) -> list[dict]:
             }
         )
     return scans
+
+
+# ---------------------------------------------------------------------------- searches
+
+
+def collect_searches(root: Path, warnings: list) -> list[dict]:
+    """build/search/<space>/search.json through hls.search.check_search (a broken file stops
+    the run naming it, as a broken scan.json does); each point's config files, which the page
+    links to, are looked up here so that a missing one is a warning, not a dead link."""
+    searches = []
+    if not root.is_dir():
+        return searches
+    for path in sorted(root.glob("*/search.json")):
+        data = check_search(read_json(path), path)
+        for i, p in enumerate(data["points"]):
+            p["files"] = {}
+            for key in ("config", "firmware_config"):
+                rel = Path(p[key])
+                if rel.is_absolute() or ".." in rel.parts:
+                    raise DashboardError(
+                        f"{path}: points[{i}].{key} {p[key]!r} must be relative to "
+                        f"{path.parent} (no '..')"
+                    )
+                src = path.parent / rel
+                p["files"][key] = src if src.is_file() else None
+                if not src.is_file():
+                    warnings.append(f"{path}: point {p['id']}: {key} {src} is missing")
+        searches.append({**data, "name": path.parent.name, "path": str(path)})
+    return searches
 
 
 # ---------------------------------------------------------------------------- bench
@@ -370,6 +405,7 @@ def collect(build: Path) -> dict:
             not_run.append(
                 f"scan {s['name']}: synthesis not run for {n} of {len(s['points'])} " "points"
             )
+    searches = collect_searches(build / "search", warnings)
     bench = collect_bench(build / "bench")
     if not models:
         not_run.append("training: no build/models/*/metrics.json (make train)")
@@ -377,6 +413,8 @@ def collect(build: Path) -> dict:
         not_run.append("hls-csim: no build/hls/<model>-<fw>/csim_report.json (make hls-csim)")
     if not scans:
         not_run.append("scan: no build/scan/*/scan.json (make scan)")
+    if not searches:
+        not_run.append("search: no build/search/*/search.json (make scan SPACE=<space>)")
     if not bench:
         not_run.append("bench: no build/bench/*.json (make bench)")
     return {
@@ -384,6 +422,7 @@ def collect(build: Path) -> dict:
         "models": models,
         "designs": designs,
         "scans": scans,
+        "searches": searches,
         "bench": bench,
         "warnings": warnings,
         "not_run": not_run,

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from hls.common import RESOURCE_LABELS as RES_LABEL  # noqa: E402
 from hls.common import RESOURCES, fmt  # noqa: E402
+from hls.report.discover import PAIR_MODES  # noqa: E402
 from hls.report.points import _finite, accuracy_panels, pareto_front  # noqa: E402
 
 RES_COLOR = {
@@ -400,6 +401,27 @@ def _reference_lines(ax, refs):
         )
 
 
+def _front(ax, front, xkey, color="black", label="Pareto front", marker="o", filled=False):
+    """A Pareto front: a step line through its points in x order, the points drawn bigger
+    (circled around the ordinary marker, or filled in the group's colour)."""
+    front = sorted(front, key=lambda p: (p[xkey], -p["accuracy"]))
+    if not front:
+        return
+    xs, ys = [p[xkey] for p in front], [p["accuracy"] for p in front]
+    ax.step(xs, ys, where="post", color=color, lw=1.2, zorder=2)
+    ax.scatter(
+        xs,
+        ys,
+        s=90 if filled else 150,
+        marker=marker,
+        facecolors=color if filled else "none",
+        edgecolors="black",
+        lw=1.0 if filled else 1.5,
+        zorder=4,
+        label=label,
+    )
+
+
 def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
     sources = sorted({p["source"] for p in points})
     markers = "os^vDP*Xh<>"
@@ -414,21 +436,7 @@ def _scatter_panel(ax, points, xkey, xlabel, title, refs, log=False):
             label=src,
             zorder=3,
         )
-    front = pareto_front(points, xkey)
-    if front:
-        xs = [p[xkey] for p in front]
-        ys = [p["accuracy"] for p in front]
-        ax.step(xs, ys, where="post", color="black", lw=1.2, zorder=2)
-        ax.scatter(
-            xs,
-            ys,
-            s=150,
-            facecolors="none",
-            edgecolors="black",
-            lw=1.5,
-            zorder=4,
-            label="Pareto front",
-        )
+    _front(ax, pareto_front(points, xkey), xkey)
     for p in points:
         ax.annotate(
             short(p["label"], 24),
@@ -488,6 +496,99 @@ def pareto_plot(panels: list[dict], path: Path):
             )
     fig.suptitle(
         "Accuracy vs resources across firmware configs and precisions " "(circled: Pareto front)"
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# ------------------------------------------------------------------------- design-space search
+
+MODE_STYLE = {"onchip": ("#4c72b0", "o"), "host": ("#55a868", "s"), "none": ("#dd8452", "^")}
+
+
+def search_plot(search: dict, path: Path):
+    """Accuracy against the estimated latency, LUT and DSP of a search's done points, one style
+    per pair-feature mode. The front of each mode is over all three objectives at once
+    (hls.search.pareto), so in one panel its step line need not only rise."""
+    from hls.search import figures
+
+    done = [(r, f) for r in search["points"] if (f := figures(r))]
+    target = search["target"]
+    budget = {  # the target's share of each part the points were estimated for
+        k: sorted(
+            {target["resources"] * r["estimate"]["resources"][k]["available"] for r, _ in done}
+        )
+        for k in ("LUT", "DSP")
+    }
+    refs = [
+        (f"float twin of the best {mode} point", ref["accuracy"])
+        for mode, ref in sorted((search.get("float_reference") or {}).items())
+        if _finite(ref.get("accuracy"))
+    ]
+    full = search.get("part_full_reference") or {}
+    if _finite(full.get("accuracy")):
+        refs.append(("part_full float (build/models)", full["accuracy"]))
+    best = {m["best"]: mode for mode, m in search["modes"].items() if m["best"]}
+    panels = (
+        ("latency_ns", "estimated latency (ns, make estimate)", [target.get("latency_ns")]),
+        ("LUT", "estimated LUT (make estimate)", budget["LUT"]),
+        ("DSP", "estimated DSP (make estimate)", budget["DSP"]),
+    )
+    modes = sorted({r["pair_features"] for r, _ in done})
+    fig, axes = plt.subplots(1, 3, figsize=(16, 5.4), sharey=True)
+    for ax, (key, xlabel, lines) in zip(axes, panels):
+        for k, mode in enumerate(modes):
+            color, marker = MODE_STYLE.get(mode, (f"C{k + 4}", "D"))
+            what = PAIR_MODES.get(mode, mode)
+            group = [(r, f) for r, f in done if r["pair_features"] == mode]
+            rest = [f for r, f in group if not r.get("pareto")]
+            front = [f for r, f in group if r.get("pareto")]
+            _front(ax, front, key, color, f"{mode} ({what}): Pareto front", marker, filled=True)
+            if rest:
+                ax.scatter(
+                    [f[key] for f in rest],
+                    [f["accuracy"] for f in rest],
+                    s=30,
+                    marker=marker,
+                    facecolors="none",
+                    edgecolors=color,
+                    zorder=3,
+                    label=f"{mode}: dominated",
+                )
+        for r, f in done:
+            if r["id"] in best:
+                ax.annotate(
+                    f"best {best[r['id']]}",
+                    (f[key], f["accuracy"]),
+                    fontsize=7,
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                )
+        xs = [f[key] for _, f in done] + [x for x in lines if x is not None]
+        for x in lines:
+            if x is not None:
+                ax.axvline(x, color="red", ls="--", lw=1)
+                ax.text(
+                    x,
+                    0.02,
+                    f" target {fmt(x)}",
+                    transform=ax.get_xaxis_transform(),
+                    fontsize=7,
+                    color="red",
+                    rotation=90,
+                )
+        if min(xs) > 0 and max(xs) / min(xs) > 20:
+            ax.set_xscale("log")
+        _reference_lines(ax, refs)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.margins(x=0.1, y=0.15)
+    axes[0].set_ylabel("test accuracy (quantized model; C simulation bit-exact)")
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(
+        f"Design-space search {search['name']}: {len(done)} of {len(search['points'])} points "
+        "done, all figures ESTIMATED (filled: Pareto front per mode; dashed: target)",
+        fontsize=11,
     )
     fig.tight_layout()
     _save(fig, path)
@@ -639,6 +740,19 @@ def make_plots(data: dict, points: list[dict], out: Path):
         )
     else:
         skipped.append({"plot": "pareto.png", "reason": "no design or scan point with an accuracy"})
+    for s in data.get("searches", []):
+        file = f"search_{safe_name(s['name'])}.png"
+        if any(p["status"] == "done" for p in s["points"]):
+            run(
+                search_plot,
+                (s,),
+                file,
+                f"Design-space search {s['name']}: accuracy vs estimated latency, LUT, DSP",
+                f"search:{s['name']}",
+            )
+        else:
+            reason = f"{s['path']}: no point done"
+            skipped.append({"plot": file, "reason": reason, "section": f"search:{s['name']}"})
     for d in designs:
         if d["synth"] and d["synth"].get("modules"):
             run(

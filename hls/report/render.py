@@ -11,7 +11,8 @@ from pathlib import Path
 
 from data.checks import is_number
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
-from hls.report.discover import utilization
+from hls.report.discover import PAIR_MODES, utilization
+from hls.search import figures
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -130,6 +131,7 @@ def _models_section(data, written, skipped, copied) -> str:
                 f"{f['accuracy']:.4f} accuracy (Δ {q['accuracy'] - f['accuracy']:+.4f}).</p>"
             )
     extra = ""
+    copied = [c for c in copied if c.startswith("models/")]
     if copied:
         items = "".join(
             f'<figure class="small"><a href="{html.escape(c)}"><img src="'
@@ -545,6 +547,135 @@ def _pareto_section(data, points, written, skipped) -> str:
     return "\n".join(x for x in parts if x)
 
 
+def _config_links(p) -> str:
+    """The point's label, linked to its model config, and a link to its firmware config (the
+    copies in the reports folder); a config that was not there says so."""
+    links = p.get("links") or {}
+
+    def link(key, text):
+        href = links.get(key)
+        if href:
+            return f'<a href="{html.escape(href)}">{_e(text)}</a>'
+        return f"{_e(text)} <span class='bad'>({_e(p[key])} missing)</span>"
+
+    return (
+        f"{link('config', p['label'])} <span class='sub'>· {link('firmware_config', 'fw')}</span>"
+    )
+
+
+def _search_target(t) -> str:
+    parts = [f"every resource ≤ {t['resources']:.0%} of the part"]
+    for key, what in (("latency_ns", "latency"), ("ii_ns", "II")):
+        if t.get(key) is not None:
+            parts.append(f"estimated {what} ≤ {fmt(t[key])} ns")
+    return ", ".join(parts) + ", bit-exact in C simulation"
+
+
+def _search_best(s) -> str:
+    """Per pair-feature mode: the best point within the target (as hls.search.summarise chose
+    it), beside the accuracy of its float twin."""
+    by_id = {p["id"]: p for p in s["points"]}
+    items = []
+    for mode, m in sorted(s["modes"].items()):
+        what = f"<b>{_e(mode)}</b> ({_e(PAIR_MODES.get(mode, mode))})"
+        best = by_id.get(m["best"])
+        if best is None:
+            items.append(
+                f"<li>{what}: <span class='bad'>no point meets the target</span> "
+                f"({m.get('done')} of {m.get('points')} points done)</li>"
+            )
+            continue
+        f = figures(best)
+        ref = (s.get("float_reference") or {}).get(mode) or {}
+        twin = (
+            f"; its float twin {ref['accuracy']:.4f} (Δ {f['accuracy'] - ref['accuracy']:+.4f})"
+            if is_number(ref.get("accuracy"))
+            else (f"; float twin failed: {_e(ref['error'][:160])}" if ref.get("error") else "")
+        )
+        items.append(
+            f"<li>{what}: best point {_config_links(best)}, accuracy {f['accuracy']:.4f} "
+            f"(estimated: latency {fmt(f['latency_ns'])} ns, II {fmt(f['ii_ns'])} ns, "
+            f"LUT {f['LUT']:,}, DSP {f['DSP']:,}){twin}</li>"
+        )
+    return f"<ul>{''.join(items)}</ul>"
+
+
+def _search_rows(s) -> list:
+    done = sorted(
+        (p for p in s["points"] if figures(p)), key=lambda p: (p["pair_features"], -p["accuracy"])
+    )
+    rows = []
+    for p in done + [p for p in s["points"] if not figures(p)]:
+        est = p.get("estimate")
+        lat, res = (est or {}).get("latency", {}), (est or {}).get("resources", {})
+        err = p.get("error") or ""
+        status = {"done": "ok", "error": "bad"}.get(p["status"], "notrun")
+        rows.append(
+            [
+                f"<td>{_e(p.get('pair_features') or '—')}</td>",
+                f"<td>{_config_links(p)}</td>",
+                _td(p.get("accuracy")),
+                _td(p.get("macro_auc")),
+                _td(lat.get("worst_ns")),
+                _td(lat.get("interval_ns")),
+                *(_td((res.get(k) or {}).get("used")) for k in ("LUT", "DSP", "BRAM_18K")),
+                "<td class='ok'>yes</td>" if p.get("pareto") else "<td></td>",
+                "<td class='ok'>yes</td>" if p.get("meets_target") else "<td></td>",
+                f"<td class='{status}'>{_e(p['status'])} ({_e(p.get('stage'))})</td>",
+                f"<td class='sub' title='{html.escape(err)}'>"
+                f"{_e(err[:120] + ('…' if len(err) > 120 else ''))}</td>",
+            ]
+        )
+    return rows
+
+
+def _search_section(data, written, skipped) -> str:
+    if not data["searches"]:
+        return (
+            "<p class='notrun-p'>Design-space search: not run (no build/search/*/search.json; "
+            "make scan SPACE=&lt;space&gt;).</p>"
+        )
+    out = []
+    for s in data["searches"]:
+        sec = f"search:{s['name']}"
+        full = s.get("part_full_reference") or {}
+        out += [
+            f"<h3>Search {_e(s['name'])} <span class='sub'>({_e(s['path'])}: "
+            f"{_e(s.get('model'))} on {_e(s.get('firmware'))}"
+            + (f", data {_e(s['data_dir'])}" if s.get("data_dir") else "")
+            + ")</span></h3>",
+            f"<p>{_e(s['description'])}</p>" if s.get("description") else "",
+            f"<p><b>Target</b>: {_e(_search_target(s['target']))}. Latency, II and resources "
+            "are pre-synthesis estimates (hls/estimate.py, make estimate), not synthesis "
+            "results.</p>",
+            _search_best(s),
+            f"<p>part_full float reference (build/models): accuracy {full['accuracy']:.4f}.</p>"
+            if is_number(full.get("accuracy"))
+            else "",
+            _figures(written, sec),
+            _skipped(skipped, [x["plot"] for x in skipped if x.get("section") == sec]),
+            _table(
+                [
+                    "pair features",
+                    "point (model config · firmware config)",
+                    "accuracy",
+                    "macro AUC",
+                    "est. latency ns",
+                    "est. II ns",
+                    "est. LUT",
+                    "est. DSP",
+                    "est. BRAM_18K",
+                    "Pareto",
+                    "meets target",
+                    "status (stage)",
+                    "error",
+                ],
+                _search_rows(s),
+            ),
+        ]
+    return "\n".join(x for x in out if x)
+
+
 def _layers_section(data, written, skipped) -> str:
     body = _figures(written, "layers") + _skipped(
         skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")]
@@ -582,6 +713,7 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
         f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
         f"C-simulated, {n_synth} synthesised</span>"
         f"<span>{len(data['scans'])} scan(s)</span>"
+        f"<span>{len(data['searches'])} design-space search(es)</span>"
         f"<span>{len(data['bench'])} benchmark file(s)</span>"
         f"<span>{len(written)} plot(s)</span>"
     )
@@ -606,6 +738,7 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
             _synthesis_section(data, written, skipped),
         ),
         ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
+        ("search", "Design-space search", _search_section(data, written, skipped)),
         ("layers", "Per layer", _layers_section(data, written, skipped)),
         ("bench", "Benchmarks (build/bench)", _bench_section(data)),
     ]
