@@ -20,6 +20,7 @@ VSYNTH ?= 0
 UNTRAINED ?= 0
 COSIM ?= 0
 SPACE ?=
+STRATEGY ?= default
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -47,7 +48,7 @@ data: setup
 
 train: setup
 	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
-		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS))
+		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS)) --strategy $(STRATEGY)
 
 # Resources, II and latency before synthesis (build/hls/<model>-<fw>/estimate.json); exits 1
 # when the design does not fit the part. UNTRAINED=1 counts from the config alone.

@@ -109,10 +109,17 @@ def train(
     seed=None,
     verbose=2,
     batch_size=None,
+    strategy="default",
+    devices=None,
 ) -> dict:
+    """Train a config; `strategy` (model.distribute: default | mirrored | multiworker) spreads
+    each batch over devices, `devices` overrides the mirrored strategy's local GPUs."""
     import tensorflow as tf
 
+    from model.distribute import distribute_options, make_strategy
+
     cfg = builder.load_config(name)
+    dist = make_strategy(strategy, devices)
     quantized = cfg["model"]["quantized"] if quantized is None else bool(quantized)
     tcfg = cfg["training"]
     epochs = tcfg["epochs"] if epochs is None else int(epochs)
@@ -158,16 +165,24 @@ def train(
         flush=True,
     )
 
-    model = builder.build_model(cfg, quantized)
-    decay_steps = max(1, epochs * -(-n_train // bs))
-    schedule = tf.keras.optimizers.schedules.CosineDecay(
-        tcfg["learning_rate"], decay_steps, alpha=0.01
-    )
-    model.compile(
-        optimizer=tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"]),
-        loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    if strategy != "default":
+        train_ds, val_ds = distribute_options(train_ds), distribute_options(val_ds)
+        print(
+            f"[train] strategy {strategy}: {dist.num_replicas_in_sync} replicas, "
+            f"{bs // dist.num_replicas_in_sync} jets per replica and step",
+            flush=True,
+        )
+    with dist.scope():
+        model = builder.build_model(cfg, quantized)
+        decay_steps = max(1, epochs * -(-n_train // bs))
+        schedule = tf.keras.optimizers.schedules.CosineDecay(
+            tcfg["learning_rate"], decay_steps, alpha=0.01
+        )
+        model.compile(
+            optimizer=tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"]),
+            loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
     params = model.count_params()
     cost = builder.cost_report(model, cfg)
     print(
@@ -277,6 +292,11 @@ def main(argv=None):
     p.add_argument("--out", default="build/models")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument(
+        "--strategy",
+        default="default",
+        help="default (one device) | mirrored (all local GPUs) | multiworker (TF_CONFIG)",
+    )
     args = p.parse_args(argv)
     quantized = None if args.quant is None else bool(args.quant)
     try:
@@ -289,6 +309,7 @@ def main(argv=None):
             args.out,
             args.seed,
             batch_size=args.batch_size,
+            strategy=args.strategy,
         )
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
