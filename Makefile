@@ -20,6 +20,8 @@ VSYNTH ?= 0
 UNTRAINED ?= 0
 COSIM ?= 0
 SPACE ?=
+DASK_SCHEDULER ?= local
+DASK_WORKERS ?=
 STRATEGY ?= default
 
 export PYTHONHASHSEED := 0
@@ -63,7 +65,8 @@ synth: setup
 	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
 scan: setup
-	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE))
+	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE) \
+		--scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS)))
 
 report: setup
 	$(PY) -m hls.report --build build --out build/reports

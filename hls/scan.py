@@ -220,12 +220,19 @@ def main(argv=None):
         help="a search space (firmware_configs/search/<name>.yml or a path): train and "
         "C-simulate every point of its grid (hls/search.py) instead of a trained model's scan",
     )
+    p.add_argument(
+        "--scheduler",
+        default="serial",
+        help="with --space: where the points run (hls/cluster.py): serial, local (a Dask "
+        "cluster on this machine), tcp://host:port, or a dask-jobqueue file",
+    )
+    p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
     args = p.parse_args(argv)
     try:
         if args.space:
             from hls import search
 
-            search.run(args.space, args.data_dir)
+            search.run(args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers)
         else:
             run(args.model, args.fw, args.data_dir)
     except QpartError as err:

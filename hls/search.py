@@ -372,7 +372,18 @@ def _float_reference(record: dict, out: Path, data_dir) -> dict:
     }
 
 
-def run(space_name, data_dir="build/data", search_root="build/search", models_root="build/models"):
+def run(
+    space_name,
+    data_dir="build/data",
+    search_root="build/search",
+    models_root="build/models",
+    scheduler="serial",
+    workers=None,
+):
+    """Every point of a space (each one task on `scheduler`: hls.cluster), then the fronts,
+    the best points and their float twins -> <search_root>/<space>/search.json."""
+    from hls import cluster
+
     space = load_space(space_name)
     out = Path(search_root) / space["name"]
     (out / "points").mkdir(parents=True, exist_ok=True)
@@ -380,30 +391,43 @@ def run(space_name, data_dir="build/data", search_root="build/search", models_ro
     print(
         f"[search] {space['name']}: {len(grid)} points "
         f"({' x '.join(str(len(v)) for v in space['axes'].values())}), "
-        f"base {space['model']} on {space['firmware']}, data {data_dir} -> {out}",
+        f"base {space['model']} on {space['firmware']}, data {data_dir}, scheduler "
+        f"{scheduler} -> {out}",
         flush=True,
     )
-    records = []
+    records: list[dict | None] = [None] * len(grid)
+    todo = []
     t0 = time.perf_counter()
     for i, overrides in enumerate(grid):
-        pid = point_id(overrides)
-        saved = out / "points" / f"{pid}.json"
+        saved = out / "points" / f"{point_id(overrides)}.json"
         point_spec = spec(write_configs(space, overrides, out), data_dir)
-        if saved.exists():
-            old = json.loads(saved.read_text())
-            if old.get("spec") == point_spec:
-                print(
-                    f"[search] point {i + 1}/{len(grid)} {pid} done before: {old['status']}",
-                    flush=True,
-                )
-                records.append(old)
-                continue
-        print(f"[search] point {i + 1}/{len(grid)} {pid}: {label(overrides)}", flush=True)
-        record = run_point(space, overrides, out, data_dir)
-        record.update(data_dir=str(data_dir), spec=point_spec)
-        saved.write_text(json.dumps(record, indent=1))
-        records.append(record)
-        print(f"[search] point {i + 1}/{len(grid)} {pid}: {_line(record)}", flush=True)
+        old = json.loads(saved.read_text()) if saved.exists() else {}
+        if old.get("spec") == point_spec:
+            print(f"[search] point {old['id']} done before: {old['status']}", flush=True)
+            records[i] = old
+        else:
+            todo.append((i, point_spec))
+    for n, (k, outcome) in enumerate(
+        cluster.run(
+            run_point,
+            [(space, grid[i], out, data_dir) for i, _ in todo],
+            scheduler,
+            workers,
+        ),
+        1,
+    ):
+        i, point_spec = todo[k]
+        if isinstance(outcome, BaseException):  # the cluster's failure, not the point's:
+            record = _lost(grid[i], outcome)  # kept out of points/, so a rerun retries it
+        else:
+            record = dict(outcome, data_dir=str(data_dir), spec=point_spec)
+            (out / "points" / f"{record['id']}.json").write_text(json.dumps(record, indent=1))
+        records[i] = record
+        print(
+            f"[search] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) "
+            f"{record['id']} {record['label']}: {_line(record)}",
+            flush=True,
+        )
     modes = summarise(records, space["target"])
     references = {}
     if space["float_reference"]:
@@ -442,6 +466,21 @@ def run(space_name, data_dir="build/data", search_root="build/search", models_ro
     print(table(result), flush=True)
     print(f"[search] -> {out}/search.json", flush=True)
     return result
+
+
+def _lost(overrides: dict, err: BaseException) -> dict:
+    """The record of a point whose task the cluster lost (a worker died, the scheduler went)."""
+    pid = point_id(overrides)
+    return {
+        "id": pid,
+        "label": label(overrides),
+        "overrides": overrides,
+        "status": "error",
+        "stage": "worker",
+        "error": f"the task was lost ({type(err).__name__}: {err}); a rerun retries it",
+        "config": f"configs/{pid}.yml",
+        "firmware_config": f"configs/{pid}_fw.yml",
+    }
 
 
 def _line(record: dict) -> str:

@@ -1,0 +1,111 @@
+"""Searches on Dask (hls/cluster.py): a two-worker local cluster runs a search to the same
+results as one process, a worker that dies costs its own task only, an unreachable scheduler
+and a bad batch-system file say what is wrong, and a dask-jobqueue file gives the job script
+it describes (nothing submitted)."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from data.yamlconfig import ConfigError
+from hls import cluster, search
+
+
+def test_two_worker_search_matches_serial(jet_sample, tmp_path, capsys):
+    axes = {
+        "model.embed_dims": [[16], [32]],  # 32: pruned by the estimate, never trained
+        "model.pair_features": ["none"],
+        "quantization.weight_bits": [8, 6],
+    }
+    path = tmp_path / "dask_space.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "model": "part_tiny_onchip",
+                "firmware": "vu13p_trigger",
+                "n_jets": 50,
+                "float_reference": False,
+                "training": {"epochs": 1, "batch_size": 64},
+                "axes": axes,
+            },
+            sort_keys=False,
+        )
+    )
+    t0 = time.perf_counter()
+    result = search.run(path, jet_sample, tmp_path / "dask", scheduler="local", workers=2)
+    dask_s = time.perf_counter() - t0
+    status = {r["label"]: r["status"] for r in result["points"]}
+    assert sorted(status.values()) == ["done", "done", "over_budget", "over_budget"]
+    done = [r for r in result["points"] if r["status"] == "done"]
+    assert all(r["csim"]["bit_exact_fraction"] == 1.0 for r in done)
+    out = capsys.readouterr().out
+    assert "scheduler local" in out and out.count("finished (") == 4
+    # the same points in one process give the same figures (seeded training, same data)
+    t0 = time.perf_counter()
+    serial = search.run(path, jet_sample, tmp_path / "serial", scheduler="serial")
+    serial_s = time.perf_counter() - t0
+    for a, b in zip(result["points"], serial["points"]):
+        assert a["id"] == b["id"] and a["status"] == b["status"]
+        if a["status"] == "done":
+            assert a["accuracy"] == b["accuracy"] and a["estimate"] == b["estimate"]
+    print(f"two workers {dask_s:.0f} s, one process {serial_s:.0f} s")
+    # a rerun has nothing to do and starts no cluster
+    again = search.run(path, jet_sample, tmp_path / "dask", scheduler="tcp://127.0.0.1:9")
+    assert [r["status"] for r in again["points"]] == [r["status"] for r in result["points"]]
+
+
+def _task(i):
+    if i == 1:
+        time.sleep(2)  # the other task finishes first
+        os._exit(3)  # the worker process dies mid-task
+    return i * 10
+
+
+def test_a_dead_worker_costs_its_own_task_only():
+    import sys
+
+    import cloudpickle
+    import dask
+    import distributed  # noqa: F401  (its config defaults, before dask.config.set below)
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # tests/ is not on a worker's path
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        got = dict(cluster.run(_task, [(0,), (1,)], "local", workers=2))
+    assert got[0] == 0
+    assert "KilledWorker" in type(got[1]).__name__
+
+
+def test_unreachable_scheduler_and_bad_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
+    with pytest.raises(cluster.ClusterError, match=r"cannot reach the Dask scheduler tcp://"):
+        list(cluster.run(_task, [(0,)], "tcp://127.0.0.1:9"))
+    with pytest.raises(cluster.ClusterError, match=r"use serial, local, tcp://host:port"):
+        list(cluster.run(_task, [(0,)], "my-cluster"))
+    bad = tmp_path / "bad.yml"
+    bad.write_text("kind: kubernetes\njobs: 2\n")
+    with pytest.raises(ConfigError, match=rf"{bad}: kind must be one of slurm"):
+        cluster.jobqueue_cluster(bad)
+    bad.write_text("kind: slurm\njobs: 2\noptions: {cores: 1, memory: 1GB, colour: red}\n")
+    with pytest.raises(ConfigError, match=rf"{bad}: options: .*colour"):
+        cluster.jobqueue_cluster(bad)
+
+
+def test_jobqueue_file_gives_its_job_script(tmp_path):
+    shipped = Path(cluster.__file__).parent.parent / "firmware_configs" / "cluster" / "slurm.yml"
+    spec = yaml.safe_load(shipped.read_text())
+    spec["options"]["scheduler_options"] = {"host": "127.0.0.1"}  # a test binds loopback only
+    path = tmp_path / "slurm.yml"
+    path.write_text(yaml.safe_dump(spec))
+    slurm, jobs = cluster.jobqueue_cluster(path)
+    try:
+        script = slurm.job_script()
+    finally:
+        slurm.close()
+    assert jobs == 20
+    for line in ("#SBATCH -p cpu", "#SBATCH --cpus-per-task=8", "source .venv/bin/activate"):
+        assert line in script
+    assert "--nthreads 1" in script  # one point at a time per worker
