@@ -18,7 +18,7 @@ def test_two_worker_search_matches_serial(jet_sample, tmp_path, capsys):
     axes = {
         "model.embed_dims": [[16], [32]],  # 32: pruned by the estimate, never trained
         "model.pair_features": ["none"],
-        "quantization.weight_bits": [8, 6],
+        "quantization.weight_bits": [6],
     }
     path = tmp_path / "dask_space.yml"
     path.write_text(
@@ -38,11 +38,11 @@ def test_two_worker_search_matches_serial(jet_sample, tmp_path, capsys):
     result = search.run(path, jet_sample, tmp_path / "dask", scheduler="local", workers=2)
     dask_s = time.perf_counter() - t0
     status = {r["label"]: r["status"] for r in result["points"]}
-    assert sorted(status.values()) == ["done", "done", "over_budget", "over_budget"]
+    assert sorted(status.values()) == ["done", "over_budget"]
     done = [r for r in result["points"] if r["status"] == "done"]
     assert all(r["csim"]["bit_exact_fraction"] == 1.0 for r in done)
     out = capsys.readouterr().out
-    assert "scheduler local" in out and out.count("finished (") == 4
+    assert "scheduler local" in out and out.count("finished (") == 2
     # the same points in one process give the same figures (seeded training, same data)
     t0 = time.perf_counter()
     serial = search.run(path, jet_sample, tmp_path / "serial", scheduler="serial")
