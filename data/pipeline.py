@@ -6,7 +6,8 @@ large to hold for a big sample, N=128: 256 kB a jet); "onchip", the (N, 3) per-p
 kinematics from which the model computes them (model.layers.PairFeatures, as the firmware
 does); "none", nothing. Two paths:
 - `in_memory`: a small sample already read (data.reader.load_arrays), reshuffled every epoch;
-- `streaming`: reads ROOT files chunk by chunk through a shuffle buffer (the real dataset).
+- `streaming`: reads ROOT files chunk by chunk, several in parallel, through a shuffle buffer
+  (the real dataset: tf.data interleave, shuffle, batch, prefetch).
 """
 
 from __future__ import annotations
@@ -93,45 +94,58 @@ def streaming(
     seed=0,
     pairs="host",
     step_size=20_000,
+    readers=4,
 ):
     """A tf.data.Dataset that streams ROOT files: never more than a shuffle buffer in memory.
 
-    Files are visited in a seeded random order per pass; jets are shuffled within a buffer
-    of `shuffle_buffer` jets drawn from the chunks of several files.
+    Each pass visits the files in a new seeded order, `readers` of them at a time in parallel
+    (tf.data interleave: chunk by chunk, jets taken from each in turn, so the classes of a
+    one-class-per-file release mix from the first batch), through a shuffle buffer of
+    `shuffle_buffer` jets, batched and prefetched. The host's pair features are computed per
+    batch in parallel map calls; with `onchip` the per-particle kinematics come from the
+    reader and the model computes the rest. The order depends only on the seed and the pass.
     """
     import tensorflow as tf
 
-    files = list(files)
+    files = [str(f) for f in files]
     n_features = len(F.feature_names(feature_set))
-    passes = [0]
+    side = {"host": "vectors", "onchip": "kinematics"}.get(pairs)
+    width = {"host": 4, "onchip": len(F.KINEMATICS)}.get(pairs)
 
-    def gen():
-        rng = np.random.default_rng([seed, passes[0]])
-        passes[0] += 1
-        order = [files[i] for i in rng.permutation(len(files))]
-        buffer = None
-        for chunk in reader.iterate(order, feature_set, n_particles, labels, step_size):
+    def chunks(path):
+        for chunk in reader.iterate([path.decode()], feature_set, n_particles, labels, step_size):
             if pairs == "onchip":
                 chunk = with_kinematics(chunk, feature_set)
-            buffer = (
-                chunk
-                if buffer is None
-                else {k: np.concatenate([buffer[k], chunk[k]]) for k in chunk}
+            out = [chunk["features"]] + ([chunk[side]] if side else []) + [chunk["mask"]]
+            yield tuple(np.asarray(a, np.float32) for a in out) + (
+                chunk["labels"].astype(np.int32),
             )
-            n = len(buffer["mask"])
-            if n >= shuffle_buffer:
-                # Emit all but half a buffer, which stays to mix with the next files.
-                perm = rng.permutation(n)
-                n_out = (n - shuffle_buffer // 2) // batch_size * batch_size
-                for start in range(0, n_out, batch_size):
-                    yield _batch(buffer, perm[start : start + batch_size], pairs)
-                buffer = {k: v[perm[n_out:]] for k, v in buffer.items()}
-        if buffer is not None:
-            perm = rng.permutation(len(buffer["mask"]))
-            for start in range(0, len(perm), batch_size):
-                yield _batch(buffer, perm[start : start + batch_size], pairs)
 
-    ds = tf.data.Dataset.from_generator(
-        gen, output_signature=_signature(n_particles, n_features, pairs)
+    spec = [tf.TensorSpec((None, n_particles, n_features), tf.float32)]
+    if side:
+        spec.append(tf.TensorSpec((None, n_particles, width), tf.float32))
+    spec += [tf.TensorSpec((None, n_particles), tf.float32), tf.TensorSpec((None,), tf.int32)]
+
+    def one_file(path):
+        ds = tf.data.Dataset.from_generator(chunks, output_signature=tuple(spec), args=(path,))
+        return ds.unbatch()
+
+    def host_pairs(vectors, mask):
+        out = tf.numpy_function(F.pair_inputs, [vectors, mask], tf.float32, stateful=False)
+        out.set_shape((None, n_particles, n_particles, len(F.PAIR_FEATURES)))
+        return out
+
+    def to_inputs(*t):
+        *x, y = t
+        if pairs == "host":
+            x = [x[0], host_pairs(x[1], x[2]), x[2]]
+        return tuple(x), y
+
+    lanes = max(1, min(readers, len(files)))
+    ds = tf.data.Dataset.from_tensor_slices(files).shuffle(
+        len(files), seed=seed, reshuffle_each_iteration=True
     )
-    return ds.prefetch(2)
+    ds = ds.interleave(one_file, cycle_length=lanes, num_parallel_calls=lanes, deterministic=True)
+    ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    ds = ds.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
