@@ -511,9 +511,10 @@ def table(result: dict) -> str:
         )
     others = [r for r in result["points"] if not figures(r)]
     for r in others:
+        why = r["error"].split("_fw.yml: ", 1)[-1]  # the point's own config file: known
         rows.append(
-            f"| {r.get('pair_features', '?')} | {r['label']} | {r['status']}: "
-            f"{r['error'][:120]} |||||||||"
+            f"| {r.get('pair_features', '?')} | {r['label']} | {r['status']}: {why[:160]} "
+            "|||||||||"
         )
     return "\n".join(rows)
 

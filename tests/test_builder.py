@@ -61,13 +61,14 @@ def test_cost_report(tiny):
 
 
 @pytest.mark.parametrize(
-    "name", ["part_tiny", "part_l1", "part_full", "part_tiny_onchip", "part_l1_onchip"]
+    "name",
+    ["part_tiny", "part_l1", "part_full", "part_tiny_onchip", "part_l1_onchip", "part_trigger"],
 )
 def test_shipped_configs_build(name):
     cfg = builder.load_config(name)
     model = builder.build_model(cfg)
     n = cfg["data"]["n_particles"]
-    if name.endswith("_onchip"):  # the particle list: no N x N input
+    if cfg["model"]["pair_features"] == "onchip":  # the particle list: no N x N input
         assert model.input_names == ["particles", "kinematics", "mask"]
         assert model.inputs[1].shape[1:] == (n, 3)
         assert isinstance(model.get_layer("pair_features"), L.PairFeatures)
