@@ -193,7 +193,7 @@ def run_point(space: dict, overrides: dict, out: Path, data_dir) -> dict:
     """Estimate, train and C-simulate one point; returns its record (never raises for a
     failure of the point itself: the error is recorded with the stage it happened in)."""
     from hls import autofold, csim
-    from hls.estimate import estimate, summary
+    from hls.estimate import estimate, summary, verdict_line
     from hls.firmware import firmware_model, load_firmware
     from model import builder
     from model.train import model_dir, train
@@ -225,7 +225,7 @@ def run_point(space: dict, overrides: dict, out: Path, data_dir) -> dict:
         est = estimate(untrained, folded, trained=False)
         record["estimate"] = summary(est)
         if not est["fit"]["fits"]:
-            record.update(status="over_budget", error=f"estimate: {est['fit']}")
+            record.update(status="over_budget", error=verdict_line(est))
             return record
         _stage(record, "train")
         models = out / "models"
