@@ -34,9 +34,9 @@ print("RESULT " + json.dumps(out))
 """
 
 # Two replicas sum two half-batch gradients where one device takes one full-batch gradient:
-# the same arithmetic in another order, so the losses agree to float rounding, amplified
-# over the steps of two epochs.
-LOSS_RTOL = 1e-3
+# the same arithmetic in another order (float64 here), so the losses agree to rounding; measured
+# on this machine: the training losses equal to the 7 digits the history keeps.
+LOSS_RTOL = 1e-5
 
 
 def test_mirrored_on_two_devices_trains_like_one(jet_sample, tmp_path):
