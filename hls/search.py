@@ -189,29 +189,35 @@ def spec(files, data_dir) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def run_point(space: dict, overrides: dict, out: Path, data_dir) -> dict:
-    """Estimate, train and C-simulate one point; returns its record (never raises for a
-    failure of the point itself: the error is recorded with the stage it happened in)."""
+def new_record(overrides: dict, stage: str, error: str | None = None) -> dict:
+    """A point's record before it is done: its id, label and config files (write_configs)."""
+    pid = point_id(overrides)
+    return {
+        "id": pid,
+        "label": label(overrides),
+        "overrides": overrides,
+        "status": "error",
+        "stage": stage,
+        "error": error,
+        "config": f"configs/{pid}.yml",
+        "firmware_config": f"configs/{pid}_fw.yml",
+    }
+
+
+def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
+    """Estimate, train and C-simulate one point from its config `files` (write_configs);
+    returns its record (never raises for a failure of the point itself: the error is
+    recorded with the stage it happened in)."""
     from hls import autofold, csim
     from hls.estimate import estimate, summary, verdict_line
     from hls.firmware import firmware_model, load_firmware
     from model import builder
     from model.train import model_dir, train
 
-    pid = point_id(overrides)
-    record = {
-        "id": pid,
-        "label": label(overrides),
-        "overrides": overrides,
-        "status": "error",
-        "stage": "config",
-        "error": None,
-        "config": f"configs/{pid}.yml",
-        "firmware_config": f"configs/{pid}_fw.yml",
-    }
+    record = new_record(overrides, "config")
     t0 = time.perf_counter()
     try:
-        model_file, fw_file = write_configs(space, overrides, out)
+        model_file, fw_file = files
         cfg = builder.load_config(model_file)
         fw = load_firmware(fw_file)
         record["pair_features"] = builder.pair_mode(cfg)
@@ -400,23 +406,24 @@ def run(
     t0 = time.perf_counter()
     for i, overrides in enumerate(grid):
         saved = out / "points" / f"{point_id(overrides)}.json"
-        point_spec = spec(write_configs(space, overrides, out), data_dir)
+        files = write_configs(space, overrides, out)
+        point_spec = spec(files, data_dir)
         old = json.loads(saved.read_text()) if saved.exists() else {}
         if old.get("spec") == point_spec:
             print(f"[search] point {old['id']} done before: {old['status']}", flush=True)
             records[i] = old
         else:
-            todo.append((i, point_spec))
+            todo.append((i, point_spec, files))
     for n, (k, outcome) in enumerate(
         cluster.run(
             run_point,
-            [(space, grid[i], out, data_dir) for i, _ in todo],
+            [(space, grid[i], files, out, data_dir) for i, _, files in todo],
             scheduler,
             workers,
         ),
         1,
     ):
-        i, point_spec = todo[k]
+        i, point_spec, _ = todo[k]
         if isinstance(outcome, BaseException):  # the cluster's failure, not the point's:
             record = _lost(grid[i], outcome)  # kept out of points/, so a rerun retries it
         else:
@@ -470,17 +477,8 @@ def run(
 
 def _lost(overrides: dict, err: BaseException) -> dict:
     """The record of a point whose task the cluster lost (a worker died, the scheduler went)."""
-    pid = point_id(overrides)
-    return {
-        "id": pid,
-        "label": label(overrides),
-        "overrides": overrides,
-        "status": "error",
-        "stage": "worker",
-        "error": f"the task was lost ({type(err).__name__}: {err}); a rerun retries it",
-        "config": f"configs/{pid}.yml",
-        "firmware_config": f"configs/{pid}_fw.yml",
-    }
+    error = f"the task was lost ({type(err).__name__}: {err}); a rerun retries it"
+    return new_record(overrides, "worker", error)
 
 
 def _line(record: dict) -> str:
