@@ -23,11 +23,12 @@ SPACE ?=
 DASK_SCHEDULER ?= local
 DASK_WORKERS ?=
 STRATEGY ?= default
+SHARDS ?=
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup browser data train estimate hls-csim synth scan report test lint bench demo clean
+.PHONY: setup browser data shards train estimate hls-csim synth scan report test lint bench demo clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +49,15 @@ data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
 		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS)
 
+# The training split as TFRecord shards for MODEL's inputs (build/shards/<features>-n<N>-<pairs>);
+# make train SHARDS=<that dir> streams them.
+shards: setup
+	$(PY) -m model.shards --model $(MODEL) --data-dir $(DATA_DIR) --workers $(WORKERS)
+
 train: setup
 	$(PY) -m model.train --model $(MODEL) --data-dir $(DATA_DIR) \
-		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS)) --strategy $(STRATEGY)
+		$(if $(QUANT),--quant $(QUANT)) $(if $(EPOCHS),--epochs $(EPOCHS)) --strategy $(STRATEGY) \
+		$(if $(SHARDS),--shards $(SHARDS))
 
 # Resources, II and latency before synthesis (build/hls/<model>-<fw>/estimate.json); exits 1
 # when the design does not fit the part. UNTRAINED=1 counts from the config alone.
@@ -65,8 +72,8 @@ synth: setup
 	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
 
 scan: setup
-	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE) \
-		--scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS)))
+	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE)) \
+		--scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS))
 
 report: setup
 	$(PY) -m hls.report --build build --out build/reports

@@ -7,7 +7,8 @@ kinematics from which the model computes them (model.layers.PairFeatures, as the
 does); "none", nothing. Two paths:
 - `in_memory`: a small sample already read (data.reader.load_arrays), reshuffled every epoch;
 - `streaming`: reads ROOT files chunk by chunk, several in parallel, through a shuffle buffer
-  (the real dataset: tf.data interleave, shuffle, batch, prefetch).
+  (the real dataset: tf.data interleave, shuffle, batch, prefetch);
+- data.shards.dataset: the same from TFRecord shards made once (`make shards`), decoded in C++.
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ def in_memory(arrays, batch_size, shuffle=True, seed=0, pairs="host"):
     return ds.prefetch(2)
 
 
+def host_pair_features(vectors, mask, n_particles):
+    """The host's (B, N, N, 4) pair features of a batch inside a tf.data map (numpy: the GIL)."""
+    import tensorflow as tf
+
+    out = tf.numpy_function(F.pair_inputs, [vectors, mask], tf.float32, stateful=False)
+    out.set_shape((None, n_particles, n_particles, len(F.PAIR_FEATURES)))
+    return out
+
+
 def streaming(
     files,
     feature_set,
@@ -130,15 +140,10 @@ def streaming(
         ds = tf.data.Dataset.from_generator(chunks, output_signature=tuple(spec), args=(path,))
         return ds.unbatch()
 
-    def host_pairs(vectors, mask):
-        out = tf.numpy_function(F.pair_inputs, [vectors, mask], tf.float32, stateful=False)
-        out.set_shape((None, n_particles, n_particles, len(F.PAIR_FEATURES)))
-        return out
-
     def to_inputs(*t):
         *x, y = t
         if pairs == "host":
-            x = [x[0], host_pairs(x[1], x[2]), x[2]]
+            x = [x[0], host_pair_features(x[1], x[2], n_particles), x[2]]
         return tuple(x), y
 
     lanes = max(1, min(readers, len(files)))

@@ -10,20 +10,27 @@ The grid is the `scan:` section of a firmware config:
       reuse_factor: [1, 4]
       n_jets: 500
 
-Each precision point rebuilds the Keras model around the same trained weights (hls.firmware),
-measures its accuracy, converts it and runs the C simulation (compile + predict) for the
-fidelity figures. The reuse factor changes only the schedule, not the arithmetic, so it
-multiplies the points for the estimate (hls/estimate.py, every point) and synthesis (where the
-HLS tool exists) alone. Output: build/scan/<model>-<fw>/scan.json, read by the dashboard.
+A row is one (precision, reuse factor) pair and one task (hls/cluster.py: serial, a local Dask
+cluster, a running scheduler or a batch system): it rebuilds the Keras model around the trained
+weights at that precision (hls.firmware), measures its accuracy, converts it at that reuse
+factor, compiles and C-simulates it bit for bit against Keras, estimates it (hls/estimate.py)
+and synthesizes it where the HLS tool is on the worker's PATH. Folding changes the schedule,
+not the arithmetic, so every row of one precision has the same figures, and each row proves it
+on its own project. Rows are kept as they finish (points/<id>.json); a rerun skips the rows
+whose configs, weights and data are unchanged; a failed row is recorded with its stage and
+error. Output: build/scan/<model>-<fw>/scan.json, read by the dashboard.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import shutil
+import socket
 import sys
+import time
 from pathlib import Path
 
 from data.checks import SchemaError, need, numbers
@@ -80,13 +87,33 @@ def _label(precision: dict) -> str:
     return " ".join(short(k, v) for k, v in precision.items()) or "as trained"
 
 
-def run(
-    model_name: str,
-    fw_name: str,
-    data_dir="build/data",
-    models_root="build/models",
-    scan_root="build/scan",
-) -> dict:
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def point_spec(fw_path, cfg_path, trained_dir: Path, data_dir, precision, rf, n_jets) -> str:
+    """What a row depends on: the firmware and model configs, the trained weights, the data,
+    its precision, reuse factor and jet count (a rerun skips a row whose spec is unchanged)."""
+    text = json.dumps(
+        [
+            _file_digest(fw_path),
+            _file_digest(cfg_path),
+            _file_digest(trained_dir / "model.keras"),
+            str(data_dir),
+            precision,
+            rf,
+            n_jets,
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root, prj) -> dict:
+    """One row (one Dask task): rebuild the trained model at `precision`, convert it at reuse
+    factor `rf` into `prj`, compile and C-simulate it against Keras, estimate it, and
+    synthesize it where the HLS tool is on this worker's PATH. Never raises for the point's
+    own failure: the row records the stage and the error."""
     import numpy as np
 
     from hls import autofold, csim
@@ -97,74 +124,162 @@ def run(
     from model.fixed import as_fx
     from model.train import load_trained, model_dir
 
-    cfg = builder.load_config(model_name)
-    fw = load_firmware(fw_name)
-    points, reuse_factors, n_jets = scan_grid(fw)
-    trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
-    out = Path(scan_root) / f"{cfg['name']}-{fw['name']}"
-    out.mkdir(parents=True, exist_ok=True)
-    arrays = csim.test_jets(data_dir, cfg, n_jets)
-    inputs = csim.model_inputs(arrays, builder.pair_mode(cfg))
-    labels = arrays["labels"]
-    tool = shutil.which(TOOLS[fw["backend"]])
-    rows = []
-    for i, precision in enumerate(points):
-        label = _label(precision)
-        print(f"[scan] point {i + 1}/{len(points)}: {label}", flush=True)
+    row = {"label": f"{_label(precision)} RF={rf}", "precision": precision, "reuse_factor": rf}
+    row.update({k: None for k in POINT_NUMBERS[1:]}, n_jets=None, synth=None, estimate=None)
+    row.update(status="error", stage="config", error=None, host=socket.gethostname())
+    t0 = time.perf_counter()
+    try:
+        cfg = builder.load_config(model_name)
+        fw = load_firmware(fw_path)
         point_fw = dict(fw, precision={**fw["precision"], **precision})
+        row["stage"] = "convert"
+        trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
         variant = firmware_model(trained, cfg, point_fw)
         point_fw = autofold.resolve(variant, point_fw)
+        arrays = csim.test_jets(data_dir, cfg, n_jets)
+        inputs = csim.model_inputs(arrays, builder.pair_mode(cfg))
         keras_out = variant.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
         lsb = as_fx(keras_result_types(variant)[variant.layers[-1].name]).lsb
-        prj = out / f"point{i}"
-        hls_model = convert(variant, prj, **convert_kwargs(point_fw))
+        hls_model = convert(variant, prj, **convert_kwargs(point_fw, rf))
+        row["stage"] = "csim"
         hls_model.compile()
         csim_out = np.asarray(
             hls_model.predict([np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64
         )
-        fidelity = csim.compare(keras_out, csim_out.reshape(keras_out.shape), lsb, labels)
+        fidelity = csim.compare(keras_out, csim_out.reshape(keras_out.shape), lsb, arrays["labels"])
+        row.update({k: fidelity[k] for k in FIDELITY})
         point_cfg = dict(cfg, quantization={**cfg["quantization"], **point_fw["precision"]})
-        bops = int(sum(r["bops"] for r in builder.cost_report(variant, point_cfg)))
-        for rf in reuse_factors:
-            synth = None
-            if tool:
-                from hls.synth_report import write_synth_report
+        row["bops"] = int(sum(r["bops"] for r in builder.cost_report(variant, point_cfg)))
+        row["stage"] = "estimate"
+        row["estimate"] = summary(estimate(variant, dict(point_fw, reuse_factor=rf), True))
+        tool = TOOLS[fw["backend"]]
+        if shutil.which(tool):
+            from hls.synth_report import write_synth_report
 
-                rf_prj = out / f"point{i}_rf{rf}"
-                convert(variant, rf_prj, **convert_kwargs(point_fw, rf)).build(
-                    csim=False, synth=True
-                )
-                synth = write_synth_report(rf_prj, rf_prj / "synth_report.json")
-            rows.append(
-                {
-                    "label": f"{label} RF={rf}",
-                    "precision": precision,
-                    "reuse_factor": rf,
-                    "keras_accuracy": fidelity["keras_accuracy"],
-                    "csim_accuracy": fidelity["csim_accuracy"],
-                    "bit_exact_fraction": fidelity["bit_exact_fraction"],
-                    "max_abs_diff_lsb": fidelity["max_abs_diff_lsb"],
-                    "bops": bops,
-                    "n_jets": fidelity["n_jets"],
-                    "synth": synth,
-                    "estimate": summary(estimate(variant, dict(point_fw, reuse_factor=rf), True)),
-                }
-            )
+            row["stage"] = "synth"
+            hls_model.build(csim=False, synth=True)
+            row["synth"] = write_synth_report(prj, prj / "synth_report.json")
+            row["synthesis"] = "run"
+        else:
+            row["synthesis"] = f"not run ({tool} not on PATH on {row['host']})"
+        row.update(status="done", stage="done")
+    except Exception as err:  # a point's own failure (config, conversion, g++, tool): recorded
+        row["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+    return row
+
+
+def run(
+    model_name: str,
+    fw_name: str,
+    data_dir="build/data",
+    models_root="build/models",
+    scan_root="build/scan",
+    scheduler="serial",
+    workers=None,
+) -> dict:
+    """Every row of the firmware config's scan grid, one task each on `scheduler`
+    (hls.cluster), kept as it finishes; a rerun skips the rows already done."""
+    from hls import cluster
+    from hls.firmware import load_firmware
+    from model import builder
+    from model.train import check_trained, model_dir
+
+    cfg = builder.load_config(model_name)
+    fw = load_firmware(fw_name)
+    points, reuse_factors, n_jets = scan_grid(fw)
+    trained_dir = model_dir(cfg["name"], True, models_root)
+    check_trained(trained_dir, cfg)
+    out = Path(scan_root) / f"{cfg['name']}-{fw['name']}"
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    grid = [(i, precision, rf) for i, precision in enumerate(points) for rf in reuse_factors]
+    print(
+        f"[scan] {cfg['name']} on {fw['name']}: {len(points)} precision point(s) x "
+        f"{len(reuse_factors)} reuse factor(s), {n_jets} jets, scheduler {scheduler} -> {out}",
+        flush=True,
+    )
+    rows: list[dict | None] = [None] * len(grid)
+    todo = []
+    for k, (i, precision, rf) in enumerate(grid):
+        pid = f"point{i}_rf{rf}"
+        spec = point_spec(fw["path"], cfg["path"], trained_dir, data_dir, precision, rf, n_jets)
+        saved = out / "points" / f"{pid}.json"
+        old = json.loads(saved.read_text()) if saved.exists() else {}
+        if old.get("spec") == spec:
+            print(f"[scan] {pid} done before: {old['status']}", flush=True)
+            rows[k] = old
+        else:
+            todo.append((k, pid, spec))
+    t0 = time.perf_counter()
+    # absolute paths: a worker on another host (shared file system) has another working dir
+    absolute = [str(Path(p).resolve()) for p in (cfg["path"], fw["path"], data_dir, models_root)]
+    args = [
+        (*absolute[:2], grid[k][1], grid[k][2], n_jets, *absolute[2:], (out / pid).resolve())
+        for k, pid, _ in todo
+    ]
+    for n, (j, outcome) in enumerate(cluster.run(scan_point, args, scheduler, workers), 1):
+        k, pid, spec = todo[j]
+        if isinstance(outcome, BaseException):  # the cluster lost the task: a rerun retries it
+            _, precision, rf = grid[k]
+            outcome = {
+                "label": f"{_label(precision)} RF={rf}",
+                "precision": precision,
+                "reuse_factor": rf,
+                "status": "error",
+                "stage": "worker",
+                "error": f"the task was lost ({type(outcome).__name__}: {outcome}); a rerun "
+                "retries it",
+                "synth": None,
+                "estimate": None,
+            }
+        else:
+            outcome = dict(outcome, id=pid, spec=spec)
+            (out / "points" / f"{pid}.json").write_text(json.dumps(outcome, indent=1))
+        rows[k] = outcome
+        print(
+            f"[scan] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) {pid} "
+            f"{outcome['label']}: {_line(outcome)}",
+            flush=True,
+        )
+    synthesized = [r for r in rows if r.get("synth")]
     result = {
         "model": cfg["name"],
         "firmware": fw["name"],
         "backend": fw["backend"],
         "part": fw["part"],
-        "synthesis": "run" if tool else "not run (HLS tool not on PATH)",
+        "scheduler": scheduler,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "synthesis": f"run for {len(synthesized)} of {len(rows)} points"
+        if synthesized
+        else f"not run ({TOOLS[fw['backend']]} not on PATH)",
         "points": rows,
     }
     check_scan(result, out / "scan.json")
     (out / "scan.json").write_text(json.dumps(result, indent=1))
-    print(f"[scan] {len(rows)} points -> {out}/scan.json", flush=True)
+    failed = [r for r in rows if r["status"] != "done"]
+    print(
+        f"[scan] {len(rows) - len(failed)} of {len(rows)} points done"
+        + (f", {len(failed)} failed" if failed else "")
+        + f" -> {out}/scan.json",
+        flush=True,
+    )
     return result
 
 
+def _line(row: dict) -> str:
+    if row["status"] != "done":
+        return f"error at {row['stage']}: {row['error']}"
+    est = row["estimate"]
+    return (
+        f"Keras accuracy {row['keras_accuracy']:.4f}, bit-exact {row['bit_exact_fraction']:.4f}, "
+        f"II {est['latency']['interval_max']} cycles, LUT {est['resources']['LUT']['used']}, "
+        f"DSP {est['resources']['DSP']['used']} ({row['seconds']:.0f} s)"
+    )
+
+
 POINT_NUMBERS = ("reuse_factor", "keras_accuracy", "csim_accuracy", "bit_exact_fraction", "bops")
+FIDELITY = ("keras_accuracy", "csim_accuracy", "bit_exact_fraction", "max_abs_diff_lsb", "n_jets")
 
 
 def check_scan(data, path) -> list[dict]:
@@ -184,6 +299,10 @@ def check_scan(data, path) -> list[dict]:
         where = f"points[{i}]."
         need(p, "label", path, where)
         numbers(p, POINT_NUMBERS, path, where)
+        if p.get("status", "done") not in ("done", "error"):
+            raise SchemaError(f"{path}: {where}status must be done or error, got {p['status']!r}")
+        if p.get("status") == "error" and not p.get("error"):
+            raise SchemaError(f"{path}: {where}a point that failed says why (error)")
         if p.get("precision") is not None and not isinstance(p["precision"], dict):
             raise SchemaError(f"{path}: {where}precision must be an object")
         if p.get("synth") is not None:
@@ -223,8 +342,8 @@ def main(argv=None):
     p.add_argument(
         "--scheduler",
         default="serial",
-        help="with --space: where the points run (hls/cluster.py): serial, local (a Dask "
-        "cluster on this machine), tcp://host:port, or a dask-jobqueue file",
+        help="where the points run (hls/cluster.py): serial, local (a Dask cluster on this "
+        "machine), tcp://host:port, or a dask-jobqueue file",
     )
     p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
     args = p.parse_args(argv)
@@ -234,7 +353,13 @@ def main(argv=None):
 
             search.run(args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers)
         else:
-            run(args.model, args.fw, args.data_dir)
+            run(
+                args.model,
+                args.fw,
+                args.data_dir,
+                scheduler=args.scheduler,
+                workers=args.workers,
+            )
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -60,18 +60,25 @@ def check_checkpoint(out: Path, fingerprint: str):
         )
 
 
-def load_trained(out: Path, cfg: dict | None = None):
-    """Load a trained model; with `cfg`, check it is that config's architecture."""
-    import tensorflow as tf
-
-    from model.layers import CUSTOM_OBJECTS
-
+def check_trained(out: Path, cfg: dict | None = None) -> Path:
+    """The trained model file in `out`; with `cfg`, checked to be that config's architecture
+    (without loading it)."""
     path = out / "model.keras"
     if not path.exists():
         raise TrainError(f"{path}: no trained model (run make train first)")
     if cfg is not None:
         saved = json.loads((out / "config.json").read_text())
         check_checkpoint(out, builder.architecture_hash(cfg, saved["quantized"]))
+    return path
+
+
+def load_trained(out: Path, cfg: dict | None = None):
+    """Load a trained model; with `cfg`, check it is that config's architecture."""
+    import tensorflow as tf
+
+    from model.layers import CUSTOM_OBJECTS
+
+    path = check_trained(out, cfg)
     try:
         return tf.keras.models.load_model(path, custom_objects=CUSTOM_OBJECTS, compile=False)
     except Exception as err:
@@ -111,9 +118,12 @@ def train(
     batch_size=None,
     strategy="default",
     devices=None,
+    shards=None,
 ) -> dict:
     """Train a config; `strategy` (model.distribute: default | mirrored | multiworker) spreads
-    each batch over devices, `devices` overrides the mirrored strategy's local GPUs."""
+    each batch over devices, `devices` overrides the mirrored strategy's local GPUs; `shards`
+    (a make shards directory, data.shards) streams the training split from TFRecord shards
+    made from data_dir's train files instead of reading the ROOT files."""
     import tensorflow as tf
 
     from model.distribute import distribute_options, make_strategy
@@ -138,7 +148,23 @@ def train(
     t0 = time.time()
     val = _read_split(files["val"], cfg, scheme, max_per_file)
     bs = tcfg["batch_size"] if batch_size is None else int(batch_size)
-    if max_per_file is None and n_train > IN_MEMORY_LIMIT:
+    if shards is not None:
+        from data import shards as S
+
+        manifest = S.load_manifest(
+            shards,
+            cfg["data"]["features"],
+            cfg["data"]["n_particles"],
+            builder.pair_mode(cfg),
+            scheme.names,
+            files=files["train"],
+        )
+        n_train = manifest["splits"]["train"]["jets"]
+        train_ds = S.dataset(shards, manifest, bs, seed=seed)
+        train_input = f"shards {shards}"
+        print(f"[train] streaming {n_train} training jets from the shards in {shards}", flush=True)
+    elif max_per_file is None and n_train > IN_MEMORY_LIMIT:
+        train_input = "streaming ROOT"
         train_ds = pipeline.streaming(
             files["train"],
             cfg["data"]["features"],
@@ -153,6 +179,7 @@ def train(
             flush=True,
         )
     else:
+        train_input = "in memory"
         train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
         n_train = len(train_arrays["labels"])
         train_ds = pipeline.in_memory(
@@ -245,6 +272,7 @@ def train(
             "epochs_run": epochs_run,
             "train_seconds": round(train_seconds, 1),
             "train_jets_per_second": round(n_train * epochs_run / max(train_seconds, 1e-9), 1),
+            "train_input": train_input,
             "class_names": list(scheme.names),
             "seed": seed,
             "data_dir": str(data_dir),
@@ -297,6 +325,11 @@ def main(argv=None):
         default="default",
         help="default (one device) | mirrored (all local GPUs) | multiworker (TF_CONFIG)",
     )
+    p.add_argument(
+        "--shards",
+        default=None,
+        help="stream the training split from these TFRecord shards (make shards)",
+    )
     args = p.parse_args(argv)
     quantized = None if args.quant is None else bool(args.quant)
     try:
@@ -310,6 +343,7 @@ def main(argv=None):
             args.seed,
             batch_size=args.batch_size,
             strategy=args.strategy,
+            shards=args.shards,
         )
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -1,7 +1,7 @@
-"""Searches on Dask (hls/cluster.py): a two-worker local cluster runs a search to the same
-results as one process, a worker that dies costs its own task only, an unreachable scheduler
-and a bad batch-system file say what is wrong, and a dask-jobqueue file gives the job script
-it describes (nothing submitted)."""
+"""Searches on Dask (hls/cluster.py): a two-worker local cluster runs a search (a scan on Dask
+against one process is in test_pipeline), a worker that dies costs its own task only, an
+unreachable scheduler and a bad batch-system file say what is wrong, and a dask-jobqueue file
+gives the job script it describes (nothing submitted)."""
 
 import os
 import time
@@ -14,7 +14,7 @@ from data.yamlconfig import ConfigError
 from hls import cluster, search
 
 
-def test_two_worker_search_matches_serial(jet_sample, tmp_path, capsys):
+def test_two_worker_search(jet_sample, tmp_path, capsys):
     axes = {
         "model.embed_dims": [[16], [32]],  # 32: pruned by the estimate, never trained
         "model.pair_features": ["none"],
@@ -34,24 +34,13 @@ def test_two_worker_search_matches_serial(jet_sample, tmp_path, capsys):
             sort_keys=False,
         )
     )
-    t0 = time.perf_counter()
     result = search.run(path, jet_sample, tmp_path / "dask", scheduler="local", workers=2)
-    dask_s = time.perf_counter() - t0
     status = {r["label"]: r["status"] for r in result["points"]}
     assert sorted(status.values()) == ["done", "over_budget"]
     done = [r for r in result["points"] if r["status"] == "done"]
     assert all(r["csim"]["bit_exact_fraction"] == 1.0 for r in done)
     out = capsys.readouterr().out
     assert "scheduler local" in out and out.count("finished (") == 2
-    # the same points in one process give the same figures (seeded training, same data)
-    t0 = time.perf_counter()
-    serial = search.run(path, jet_sample, tmp_path / "serial", scheduler="serial")
-    serial_s = time.perf_counter() - t0
-    for a, b in zip(result["points"], serial["points"]):
-        assert a["id"] == b["id"] and a["status"] == b["status"]
-        if a["status"] == "done":
-            assert a["accuracy"] == b["accuracy"] and a["estimate"] == b["estimate"]
-    print(f"two workers {dask_s:.0f} s, one process {serial_s:.0f} s")
     # a rerun has nothing to do and starts no cluster
     again = search.run(path, jet_sample, tmp_path / "dask", scheduler="tcp://127.0.0.1:9")
     assert [r["status"] for r in again["points"]] == [r["status"] for r in result["points"]]

@@ -47,7 +47,9 @@ def test_csim_bit_exact_both_routes(csim_report, trained_tiny):
     assert (prj / "firmware" / "nnet_utils" / "nnet_qpart_attention.h").exists()
 
 
-def test_scan_grid_points(trained_tiny, jet_sample, tmp_path):
+def test_scan_on_two_dask_workers(trained_tiny, jet_sample, tmp_path, capsys):
+    """`make scan` on a local two-worker Dask cluster: every row bit-exact on its own project;
+    a rerun skips the rows done, and a row redone in one process gives the same figures."""
     build, _ = trained_tiny
     text = (Path(scan.__file__).parent.parent / "firmware_configs" / "vu13p.yml").read_text()
     fw = tmp_path / "scanfw.yml"
@@ -56,15 +58,21 @@ def test_scan_grid_points(trained_tiny, jet_sample, tmp_path):
         "['ap_fixed<16,6,AP_RND_CONV,AP_SAT>', 'ap_fixed<10,4,AP_RND_CONV,AP_SAT>']\n"
         "  reuse_factor: [1, 2]\n  n_jets: 100\n"
     )
-    result = scan.run(
-        "part_tiny", str(fw), jet_sample, models_root=build / "models", scan_root=build / "scan"
-    )
+    kwargs = dict(models_root=build / "models", scan_root=build / "scan")
+    result = scan.run("part_tiny", str(fw), jet_sample, scheduler="local", workers=2, **kwargs)
+    out = capsys.readouterr().out
+    assert "scheduler local" in out and out.count("finished (") == 4
     points = result["points"]
-    assert len(points) == 4 and {p["reuse_factor"] for p in points} == {1, 2}
-    assert all(p["bit_exact_fraction"] == 1.0 for p in points)
+    assert [(p["id"], p["status"]) for p in points] == [
+        (f"point{i}_rf{rf}", "done") for i in (0, 1) for rf in (1, 2)
+    ]
+    assert all(p["bit_exact_fraction"] == 1.0 and p["n_jets"] == 100 for p in points)
     assert all(p["synth"] is None for p in points) and "not run" in result["synthesis"]
     wide, narrow = points[0], points[2]
     assert narrow["bops"] < wide["bops"]
+    # the reuse factor changes the schedule, not the arithmetic: same outputs, another project
+    assert points[1]["keras_accuracy"] == wide["keras_accuracy"]
+    assert points[1]["csim_accuracy"] == wide["csim_accuracy"]
     # every point carries its estimate: narrower activations cost fewer LUTs; a longer II
     # (reuse 2) shares the variable products: fewer DSPs, a longer interval
     assert all(p["estimate"]["source"] == "estimate" for p in points)
@@ -73,7 +81,22 @@ def test_scan_grid_points(trained_tiny, jet_sample, tmp_path):
     rf1, rf2 = points[0]["estimate"], points[1]["estimate"]
     assert rf2["resources"]["DSP"]["used"] < rf1["resources"]["DSP"]["used"]
     assert rf2["latency"]["interval_max"] > rf1["latency"]["interval_max"]
-    assert (build / "scan" / "part_tiny-scanfw" / "scan.json").exists()
+    scan_dir = build / "scan" / "part_tiny-scanfw"
+    assert (scan_dir / "scan.json").exists()
+    assert {p.name for p in scan_dir.glob("point*_rf*") if p.is_dir()} == {
+        "point0_rf1",
+        "point0_rf2",
+        "point1_rf1",
+        "point1_rf2",
+    }
+    # rerun in one process with one row's record gone: three skipped, that row redone
+    (scan_dir / "points" / "point1_rf2.json").unlink()
+    again = scan.run("part_tiny", str(fw), jet_sample, scheduler="serial", **kwargs)
+    out = capsys.readouterr().out
+    assert out.count("done before") == 3 and out.count("finished (") == 1
+    same = ("keras_accuracy", "csim_accuracy", "bit_exact_fraction", "bops", "estimate")
+    for a, b in zip(points, again["points"]):
+        assert {k: a[k] for k in same} == {k: b[k] for k in same}
 
 
 def test_scan_grid_errors(tmp_path):

@@ -500,7 +500,14 @@ def _pareto_section(data, points, written, skipped) -> str:
             util = p["utilization"]
             rows.append(
                 [
-                    f"<td>{_e(p['label'])}</td>",
+                    f"<td>{_e(p['label'])}"
+                    + (
+                        f"<br><span class='missing'>failed at {_e(p.get('stage'))}: "
+                        f"{_e(p['error'])}</span>"
+                        if p.get("status") == "error"
+                        else ""
+                    )
+                    + "</td>",
                     f"<td>{_e(_precision(p))}</td>",
                     _td(p.get("reuse_factor")),
                     _td(p.get("keras_accuracy")),
