@@ -64,3 +64,44 @@ def test_onchip_batches_carry_the_particle_kinematics(tmp_path):
     np.testing.assert_array_equal(kin[..., 1][real], x[..., names.index("part_deta")][real])
     np.testing.assert_array_equal(kin[..., 2][real], x[..., names.index("part_dphi")][real])
     assert not kin[~real].any()
+
+
+def test_pipeline_benchmark_measures_root_and_shards(jet_sample, tmp_path):
+    """make bench's pipeline benchmark on the sample: every row serves the whole training split
+    (a rate, not a stand-in), from the ROOT files and from the shards it converted."""
+    import json
+
+    from bench import pipeline_bench
+
+    out = tmp_path / "pipeline.json"
+    pipeline_bench.main(
+        ["--data-dir", str(jet_sample), "--out", str(out), "--shards-dir", str(tmp_path / "sh")]
+    )
+    result = json.loads(out.read_text())
+    n_train = len(
+        reader.load_arrays(_train(jet_sample), "kin", 4, reader.load_label_scheme())["mask"]
+    )
+    rows = result["streaming"]
+    assert {r["source"] for r in rows} == {"root", "shards (none)", "shards (gzip)"}
+    assert len(rows) == 6 + 8
+    assert all(r["jets"] == n_train and r["jets_per_second"] > 0 for r in rows)
+    assert {(c["n_particles"], c["pairs"], c["compression"]) for c in result["conversion"]} == {
+        (32, "onchip", "none"),
+        (32, "host", "none"),
+        (128, "onchip", "none"),
+        (128, "onchip", "gzip"),
+    }
+    for c in result["conversion"]:
+        assert c["jets"] == n_train and c["bytes_per_jet"] > 0
+    gzip = {
+        c["compression"]: c["bytes_per_jet"]
+        for c in result["conversion"]
+        if c["n_particles"] == 128
+    }
+    assert gzip["gzip"] < gzip["none"]  # the stored rows compress
+
+
+def _train(data_dir):
+    from model.train import split_files
+
+    return split_files(data_dir, "train")
