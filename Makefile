@@ -69,7 +69,8 @@ hls-csim: setup
 		--force $(FORCE)
 
 synth: setup
-	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM)
+	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM) \
+		--force $(FORCE) --scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS))
 
 scan: setup
 	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE)) \

@@ -114,7 +114,7 @@ def run(fn, items, scheduler="serial", workers=None):
     cluster's: a worker that died, a lost connection)."""
     if not items:
         return
-    if scheduler == "serial":
+    if scheduler == "serial" or (scheduler == "local" and len(items) == 1):  # nothing to share
         for i, args in enumerate(items):
             yield i, fn(*args)
         return

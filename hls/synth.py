@@ -4,6 +4,12 @@ project that `make hls-csim` wrote, through hls4ml's build, then synth_report.js
 The HLS tool must be on PATH: `vivado_hls` for the Vivado backend, `vitis-run` (Vitis 2023.2
 and later, what hls4ml 1.3.0's Vitis backend calls) for the Vitis backend. Without it this says
 so in one line and exits non-zero, having written nothing: synthesis figures are never made up.
+
+Several designs (`make synth MODEL=a,b FW=x,y`: every model on every firmware) are one Dask task
+each (hls/cluster.py, DASK_SCHEDULER), each finished design printed as it ends; a failed one
+is reported with its error and does not stop the others; a design whose synth_report.json is
+newer than its project and its weights is skipped (FORCE=1 redoes it). On a remote scheduler
+or a batch system the tool is looked for on the worker that runs the design.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import socket
 import sys
+import time
+from pathlib import Path
 
 from data.errors import QpartError
 from hls.common import TOOLS
@@ -66,34 +75,166 @@ def run(
     return report
 
 
+def synth_design(model_name, fw_path, vsynth, cosim, hls_root, models_root) -> dict:
+    """One design (one Dask task): its synthesis report's figures, or the error that stopped
+    it (the HLS tool missing on this worker included)."""
+    t0 = time.perf_counter()
+    row = {"model": model_name, "firmware": Path(fw_path).stem, "host": socket.gethostname()}
+    try:
+        fw = load_firmware(fw_path)
+        row["firmware"] = fw["name"]
+        tool = TOOLS[fw["backend"]]
+        if shutil.which(tool) is None:
+            raise SynthError(f"{tool} ({fw['backend']} HLS) is not on PATH on {row['host']}")
+        report = run(model_name, fw_path, vsynth, cosim, hls_root, models_root)
+        row.update(status="done", latency=report.get("latency"), resources=report.get("resources"))
+    except Exception as err:  # the design's own failure: reported, the others go on
+        row.update(status="error", error=f"{type(err).__name__}: {err}")
+    row["seconds"] = round(time.perf_counter() - t0, 1)
+    return row
+
+
+def up_to_date(model_name, fw_name, hls_root, models_root) -> bool:
+    """synth_report.json is newer than the project's marker and the trained weights."""
+    from model import builder
+    from model.train import model_dir
+
+    prj = project_dir(model_name, fw_name, hls_root)
+    report = prj / "synth_report.json"
+    if not report.exists() or not (prj / MARKER).exists():
+        return False
+    weights = model_dir(builder.load_config(model_name)["name"], True, models_root) / "model.keras"
+    inputs = [prj / MARKER] + ([weights] if weights.exists() else [])
+    return all(report.stat().st_mtime > p.stat().st_mtime for p in inputs)
+
+
+def run_many(
+    models,
+    fws,
+    vsynth=False,
+    cosim=False,
+    hls_root="build/hls",
+    models_root="build/models",
+    scheduler="serial",
+    workers=None,
+    force=False,
+) -> list[dict]:
+    """Every model on every firmware, one task each on `scheduler`; the rows in that order."""
+    from hls import cluster
+
+    fw_paths = [load_firmware(f)["path"] for f in fws]
+    designs = [(m, f) for m in models for f in fw_paths]
+    rows: list[dict | None] = [None] * len(designs)
+    todo = []
+    for i, (m, f) in enumerate(designs):
+        name = load_firmware(f)["name"]
+        if not force and up_to_date(m, name, hls_root, models_root):
+            print(f"[synth] {m} / {name}: synth_report.json up to date, skipped", flush=True)
+            report = json.loads((project_dir(m, name, hls_root) / "synth_report.json").read_text())
+            rows[i] = {
+                "model": m,
+                "firmware": name,
+                "status": "done",
+                "skipped": True,
+                "latency": report.get("latency"),
+                "resources": report.get("resources"),
+            }
+        else:
+            todo.append(i)
+    absolute = [str(Path(p).resolve()) for p in (hls_root, models_root)]
+    args = [
+        (designs[i][0], str(Path(designs[i][1]).resolve()), vsynth, cosim, *absolute) for i in todo
+    ]
+    if todo:
+        print(f"[synth] {len(todo)} design(s), scheduler {scheduler}", flush=True)
+    t0 = time.perf_counter()
+    for n, (k, outcome) in enumerate(cluster.run(synth_design, args, scheduler, workers), 1):
+        i = todo[k]
+        if isinstance(outcome, BaseException):  # the cluster lost the task
+            outcome = {
+                "model": designs[i][0],
+                "firmware": load_firmware(designs[i][1])["name"],
+                "status": "error",
+                "error": f"the task was lost ({type(outcome).__name__}: "
+                f"{outcome}); a rerun retries it",
+            }
+        rows[i] = outcome
+        print(
+            f"[synth] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) "
+            f"{outcome['model']} / {outcome['firmware']}: {_line(outcome)}",
+            flush=True,
+        )
+    return rows
+
+
+def _line(row: dict) -> str:
+    if row["status"] != "done":
+        return f"failed: {row['error']}"
+    lat, res = row.get("latency") or {}, row.get("resources") or {}
+    return f"latency {lat.get('worst_cycles')} cycles, " + ", ".join(
+        f"{k} {v}" for k, v in res.items() if isinstance(v, (int, float))
+    )
+
+
+def _names(text: str) -> list[str]:
+    return [t for t in (s.strip() for s in text.split(",")) if t]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="part_tiny")
-    p.add_argument("--fw", default="vu13p")
+    p.add_argument("--model", default="part_tiny", help="a model config, or several: a,b")
+    p.add_argument("--fw", default="vu13p", help="a firmware config, or several: x,y")
     p.add_argument("--vsynth", type=int, choices=(0, 1), default=0)
     p.add_argument("--cosim", type=int, choices=(0, 1), default=0)
     p.add_argument("--hls-root", default="build/hls")
+    p.add_argument("--models-root", default="build/models")
+    p.add_argument("--force", type=int, choices=(0, 1), default=0)
+    p.add_argument(
+        "--scheduler",
+        default="serial",
+        help="where the designs run (hls/cluster.py): serial, local, tcp://host:port or a "
+        "dask-jobqueue file",
+    )
+    p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
     args = p.parse_args(argv)
+    models, fws = _names(args.model), _names(args.fw)
     try:
-        fw = load_firmware(args.fw)
+        backends = {load_firmware(f)["backend"] for f in fws}
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    tool = TOOLS[fw["backend"]]
-    if shutil.which(tool) is None:
-        print(
-            f"make synth: {tool} ({fw['backend']} HLS) is not on PATH; run make synth where it "
-            "is installed, then make report reads the reports",
-            file=sys.stderr,
+    if args.scheduler in ("serial", "local"):  # the workers are this machine: look here
+        missing = [f"{TOOLS[b]} ({b} HLS)" for b in sorted(backends) if not shutil.which(TOOLS[b])]
+        if missing:
+            print(
+                f"make synth: {' and '.join(missing)} is not on PATH; run make synth where it is "
+                "installed, then make report reads the reports",
+                file=sys.stderr,
+            )
+            return EXIT_NO_TOOL
+    try:
+        rows = run_many(
+            models,
+            fws,
+            bool(args.vsynth),
+            bool(args.cosim),
+            args.hls_root,
+            args.models_root,
+            args.scheduler,
+            args.workers,
+            bool(args.force),
         )
-        return EXIT_NO_TOOL
-    try:
-        report = run(args.model, fw["path"], bool(args.vsynth), bool(args.cosim), args.hls_root)
     except QpartError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(json.dumps({k: report.get(k) for k in ("latency", "resources")}, indent=1))
-    return 0
+    failed = [r for r in rows if r["status"] != "done"]
+    for r in failed:
+        print(f"error: {r['model']} / {r['firmware']}: {r['error']}", file=sys.stderr)
+    if len(rows) == 1 and not failed:
+        print(json.dumps({k: rows[0].get(k) for k in ("latency", "resources")}, indent=1))
+    if failed and all("not on PATH" in r["error"] for r in failed):
+        return EXIT_NO_TOOL
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

@@ -63,3 +63,51 @@ def test_make_synth_without_tool_exits_nonzero():
     assert "vitis-run (Vitis HLS) is not on PATH" in proc.stderr
     after = sorted(p.name for p in (ROOT / "build").glob("*")) if (ROOT / "build").exists() else []
     assert before == after
+
+
+def test_synth_on_a_dask_cluster_looks_for_the_tool_on_each_worker(tmp_path, capsys):
+    """Several designs on a running scheduler (tcp://): each is a task on a worker without the
+    tool, and fails naming the tool and the worker's host; a design whose report is newer than
+    its project is skipped, not resubmitted."""
+    import json
+    import socket
+
+    from distributed import LocalCluster
+
+    from hls import synth
+    from hls.csim import MARKER
+    from hls.synth_report import write_synth_report
+
+    hls_root = tmp_path / "hls"
+    done = hls_root / "part_trigger-zcu102"  # synthesized before: a real Vivado HLS report
+    (done / "myproject_prj" / "solution1" / "syn" / "report").mkdir(parents=True)
+    (done / MARKER).write_text("{}")
+    for name in ("myproject_csynth.rpt", "myproject_csynth.xml"):
+        src = ROOT / "tests" / "fixtures" / "hls_reports" / "L1JetTagger" / name
+        shutil.copy(src, done / "myproject_prj" / "solution1" / "syn" / "report" / name)
+    expected = write_synth_report(done, done / "synth_report.json")
+    old = (done / "synth_report.json").stat().st_mtime - 60
+    os.utime(done / MARKER, (old, old))  # the project was written before its report
+    env = {"PATH": os.pathsep.join(p for p in ("/usr/bin", "/bin") if os.path.isdir(p))}
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, env=env) as c:
+        rows = synth.run_many(
+            ["part_tiny", "part_trigger"],
+            ["vu13p", "zcu102"],
+            hls_root=hls_root,
+            models_root=tmp_path / "models",
+            scheduler=c.scheduler_address,
+        )
+    out = capsys.readouterr().out
+    assert "3 design(s)" in out and out.count("finished (") == 3
+    assert [(r["model"], r["firmware"], r["status"]) for r in rows] == [
+        ("part_tiny", "vu13p", "error"),
+        ("part_tiny", "zcu102", "error"),
+        ("part_trigger", "vu13p", "error"),
+        ("part_trigger", "zcu102", "done"),
+    ]
+    host = socket.gethostname()
+    assert rows[0]["error"] == f"SynthError: vitis-run (Vitis HLS) is not on PATH on {host}"
+    assert rows[1]["error"] == f"SynthError: vivado_hls (Vivado HLS) is not on PATH on {host}"
+    assert rows[3]["skipped"] and rows[3]["latency"] == expected["latency"]
+    assert sorted(p.name for p in hls_root.iterdir()) == ["part_trigger-zcu102"]
+    assert json.loads((done / "synth_report.json").read_text()) == expected
