@@ -16,7 +16,9 @@ keeps every finished point whatever happens to the others.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import time
 from pathlib import Path
 
 from data.errors import QpartError
@@ -128,6 +130,44 @@ def run(fn, items, scheduler="serial", workers=None):
             except Exception as err:  # KilledWorker, CommClosedError, ...: kept per point
                 outcome = err
             yield futures[future], outcome
+
+
+def run_kept(fn, jobs, saved: Path, scheduler, workers, tag, lost, line, extra=None) -> list:
+    """fn(*args) for each job (id, spec, args), its record kept as saved/<id>.json with `spec`
+    (what its result depends on) and `extra`. A job whose saved spec matches is not run again;
+    a task the cluster lost becomes lost(index, exception), not saved, so a rerun retries it.
+    Prints one line per job as it finishes (`line(record)`); returns the records in job order."""
+    records: list = [None] * len(jobs)
+    todo = []
+    for k, (pid, spec, _) in enumerate(jobs):
+        path = saved / f"{pid}.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        if old.get("spec") == spec:
+            print(f"[{tag}] {pid} done before: {old['status']}", flush=True)
+            records[k] = old
+        else:
+            todo.append(k)
+    t0 = time.perf_counter()
+    outcomes = run(fn, [jobs[k][2] for k in todo], scheduler, workers)
+    for n, (j, outcome) in enumerate(outcomes, 1):
+        k = todo[j]
+        pid, spec, _ = jobs[k]
+        if isinstance(outcome, BaseException):  # the cluster's failure, not the job's
+            record = lost(k, outcome)
+        else:
+            record = dict(outcome, id=pid, **(extra or {}), spec=spec)
+            (saved / f"{pid}.json").write_text(json.dumps(record, indent=1))
+        records[k] = record
+        print(
+            f"[{tag}] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) {pid} "
+            f"{record['label']}: {line(record)}",
+            flush=True,
+        )
+    return records
+
+
+def lost_error(err: BaseException) -> str:
+    return f"the task was lost ({type(err).__name__}: {err}); a rerun retries it"
 
 
 def main(argv=None) -> int:

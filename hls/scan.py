@@ -109,6 +109,13 @@ def point_spec(fw_path, cfg_path, trained_dir: Path, data_dir, precision, rf, n_
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _empty_row(precision, rf) -> dict:
+    """A row before it is done: no figures, failed at stage config until it gets further."""
+    row = {"label": f"{_label(precision)} RF={rf}", "precision": precision, "reuse_factor": rf}
+    row.update({k: None for k in POINT_NUMBERS[1:]}, n_jets=None, synth=None, estimate=None)
+    return dict(row, status="error", stage="config", error=None)
+
+
 def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root, prj) -> dict:
     """One row (one Dask task): rebuild the trained model at `precision`, convert it at reuse
     factor `rf` into `prj`, compile and C-simulate it against Keras, estimate it, and
@@ -124,9 +131,7 @@ def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root
     from model.fixed import as_fx
     from model.train import load_trained, model_dir
 
-    row = {"label": f"{_label(precision)} RF={rf}", "precision": precision, "reuse_factor": rf}
-    row.update({k: None for k in POINT_NUMBERS[1:]}, n_jets=None, synth=None, estimate=None)
-    row.update(status="error", stage="config", error=None, host=socket.gethostname())
+    row = dict(_empty_row(precision, rf), host=socket.gethostname())
     t0 = time.perf_counter()
     try:
         cfg = builder.load_config(model_name)
@@ -199,49 +204,28 @@ def run(
         f"{len(reuse_factors)} reuse factor(s), {n_jets} jets, scheduler {scheduler} -> {out}",
         flush=True,
     )
-    rows: list[dict | None] = [None] * len(grid)
-    todo = []
-    for k, (i, precision, rf) in enumerate(grid):
-        pid = f"point{i}_rf{rf}"
-        spec = point_spec(fw["path"], cfg["path"], trained_dir, data_dir, precision, rf, n_jets)
-        saved = out / "points" / f"{pid}.json"
-        old = json.loads(saved.read_text()) if saved.exists() else {}
-        if old.get("spec") == spec:
-            print(f"[scan] {pid} done before: {old['status']}", flush=True)
-            rows[k] = old
-        else:
-            todo.append((k, pid, spec))
-    t0 = time.perf_counter()
+    ids = [f"point{i}_rf{rf}" for i, _, rf in grid]
+    specs = [
+        point_spec(fw["path"], cfg["path"], trained_dir, data_dir, precision, rf, n_jets)
+        for _, precision, rf in grid
+    ]
     # absolute paths: a worker on another host (shared file system) has another working dir
     absolute = [str(Path(p).resolve()) for p in (cfg["path"], fw["path"], data_dir, models_root)]
-    args = [
-        (*absolute[:2], grid[k][1], grid[k][2], n_jets, *absolute[2:], (out / pid).resolve())
-        for k, pid, _ in todo
+    jobs = [
+        (pid, spec, (*absolute[:2], precision, rf, n_jets, *absolute[2:], (out / pid).resolve()))
+        for pid, spec, (_, precision, rf) in zip(ids, specs, grid)
     ]
-    for n, (j, outcome) in enumerate(cluster.run(scan_point, args, scheduler, workers), 1):
-        k, pid, spec = todo[j]
-        if isinstance(outcome, BaseException):  # the cluster lost the task: a rerun retries it
-            _, precision, rf = grid[k]
-            outcome = {
-                "label": f"{_label(precision)} RF={rf}",
-                "precision": precision,
-                "reuse_factor": rf,
-                "status": "error",
-                "stage": "worker",
-                "error": f"the task was lost ({type(outcome).__name__}: {outcome}); a rerun "
-                "retries it",
-                "synth": None,
-                "estimate": None,
-            }
-        else:
-            outcome = dict(outcome, id=pid, spec=spec)
-            (out / "points" / f"{pid}.json").write_text(json.dumps(outcome, indent=1))
-        rows[k] = outcome
-        print(
-            f"[scan] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) {pid} "
-            f"{outcome['label']}: {_line(outcome)}",
-            flush=True,
+
+    def lost(k, err):
+        _, precision, rf = grid[k]
+        return dict(
+            _empty_row(precision, rf), id=ids[k], stage="worker", error=cluster.lost_error(err)
         )
+
+    t0 = time.perf_counter()
+    rows = cluster.run_kept(
+        scan_point, jobs, out / "points", scheduler, workers, "scan", lost, _line
+    )
     synthesized = [r for r in rows if r.get("synth")]
     result = {
         "model": cfg["name"],

@@ -401,40 +401,24 @@ def run(
         f"{scheduler} -> {out}",
         flush=True,
     )
-    records: list[dict | None] = [None] * len(grid)
-    todo = []
-    t0 = time.perf_counter()
-    for i, overrides in enumerate(grid):
-        saved = out / "points" / f"{point_id(overrides)}.json"
+    jobs = []
+    for overrides in grid:
         files = write_configs(space, overrides, out)
-        point_spec = spec(files, data_dir)
-        old = json.loads(saved.read_text()) if saved.exists() else {}
-        if old.get("spec") == point_spec:
-            print(f"[search] point {old['id']} done before: {old['status']}", flush=True)
-            records[i] = old
-        else:
-            todo.append((i, point_spec, files))
-    for n, (k, outcome) in enumerate(
-        cluster.run(
-            run_point,
-            [(space, grid[i], files, out, data_dir) for i, _, files in todo],
-            scheduler,
-            workers,
-        ),
-        1,
-    ):
-        i, point_spec, _ = todo[k]
-        if isinstance(outcome, BaseException):  # the cluster's failure, not the point's:
-            record = _lost(grid[i], outcome)  # kept out of points/, so a rerun retries it
-        else:
-            record = dict(outcome, data_dir=str(data_dir), spec=point_spec)
-            (out / "points" / f"{record['id']}.json").write_text(json.dumps(record, indent=1))
-        records[i] = record
-        print(
-            f"[search] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) "
-            f"{record['id']} {record['label']}: {_line(record)}",
-            flush=True,
+        jobs.append(
+            (point_id(overrides), spec(files, data_dir), (space, overrides, files, out, data_dir))
         )
+    t0 = time.perf_counter()
+    records = cluster.run_kept(
+        run_point,
+        jobs,
+        out / "points",
+        scheduler,
+        workers,
+        "search",
+        lambda k, err: new_record(grid[k], "worker", cluster.lost_error(err)),
+        _line,
+        extra={"data_dir": str(data_dir)},
+    )
     modes = summarise(records, space["target"])
     references = {}
     if space["float_reference"]:
@@ -473,12 +457,6 @@ def run(
     print(table(result), flush=True)
     print(f"[search] -> {out}/search.json", flush=True)
     return result
-
-
-def _lost(overrides: dict, err: BaseException) -> dict:
-    """The record of a point whose task the cluster lost (a worker died, the scheduler went)."""
-    error = f"the task was lost ({type(err).__name__}: {err}); a rerun retries it"
-    return new_record(overrides, "worker", error)
 
 
 def _line(record: dict) -> str:

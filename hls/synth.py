@@ -155,8 +155,7 @@ def run_many(
                 "model": designs[i][0],
                 "firmware": load_firmware(designs[i][1])["name"],
                 "status": "error",
-                "error": f"the task was lost ({type(outcome).__name__}: "
-                f"{outcome}); a rerun retries it",
+                "error": cluster.lost_error(outcome),
             }
         rows[i] = outcome
         print(
@@ -172,7 +171,7 @@ def _line(row: dict) -> str:
         return f"failed: {row['error']}"
     lat, res = row.get("latency") or {}, row.get("resources") or {}
     return f"latency {lat.get('worst_cycles')} cycles, " + ", ".join(
-        f"{k} {v}" for k, v in res.items() if isinstance(v, (int, float))
+        f"{k} {v['used']}" for k, v in res.items() if isinstance(v, dict) and "used" in v
     )
 
 

@@ -74,3 +74,12 @@ def write_file(path, branches):
         f.mktree(TREE, types)
         f[TREE].extend(branches)
     return path
+
+
+def class_files(folder, sizes, seed=11):
+    """One file per class, `sizes[i]` random jets of class i each: JetClass's layout in small."""
+    rng = np.random.default_rng(seed)
+    return [
+        write_file(str(folder / f"class{i}.root"), random_jets(n, rng, class_index=i))
+        for i, n in enumerate(sizes)
+    ]

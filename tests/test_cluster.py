@@ -1,7 +1,7 @@
-"""Searches on Dask (hls/cluster.py): a two-worker local cluster runs a search (a scan on Dask
-against one process is in test_pipeline), a worker that dies costs its own task only, an
-unreachable scheduler and a bad batch-system file say what is wrong, and a dask-jobqueue file
-gives the job script it describes (nothing submitted)."""
+"""Searches on Dask (hls/cluster.py): a two-worker local cluster runs a search's points, a
+worker that dies costs its own task only, an unreachable scheduler and a bad batch-system file
+say what is wrong, and a dask-jobqueue file gives the job script it describes (nothing
+submitted)."""
 
 import os
 import time
@@ -15,10 +15,14 @@ from hls import cluster, search
 
 
 def test_two_worker_search(jet_sample, tmp_path, capsys):
+    """A search's points as tasks on two local workers: one pruned by the estimate, one a
+    folding error, both recorded from the workers and saved; a rerun starts no cluster. (A
+    trained point through the same path: test_search, serially; a scan on Dask against one
+    process: test_pipeline.)"""
     axes = {
-        "model.embed_dims": [[16], [32]],  # 32: pruned by the estimate, never trained
+        "model.embed_dims": [[32]],  # cannot meet the interval: never trained
         "model.pair_features": ["none"],
-        "quantization.weight_bits": [6],
+        "firmware.parallel": ["auto", 3],  # 3 divides no layer's 16 rows: a folding error
     }
     path = tmp_path / "dask_space.yml"
     path.write_text(
@@ -28,19 +32,20 @@ def test_two_worker_search(jet_sample, tmp_path, capsys):
                 "firmware": "vu13p_trigger",
                 "n_jets": 50,
                 "float_reference": False,
-                "training": {"epochs": 1, "batch_size": 64},
                 "axes": axes,
             },
             sort_keys=False,
         )
     )
     result = search.run(path, jet_sample, tmp_path / "dask", scheduler="local", workers=2)
-    status = {r["label"]: r["status"] for r in result["points"]}
-    assert sorted(status.values()) == ["done", "over_budget"]
-    done = [r for r in result["points"] if r["status"] == "done"]
-    assert all(r["csim"]["bit_exact_fraction"] == 1.0 for r in done)
+    status = {r["overrides"]["firmware.parallel"]: r for r in result["points"]}
+    assert status["auto"]["status"] == "over_budget"
+    assert "budget.ii_cycles=30" in status["auto"]["error"]
+    assert status[3]["status"] == "error" and status[3]["stage"] == "estimate"
+    assert "parallel=3 does not divide" in status[3]["error"]
     out = capsys.readouterr().out
     assert "scheduler local" in out and out.count("finished (") == 2
+    assert len(list((tmp_path / "dask" / "dask_space" / "points").glob("*.json"))) == 2
     # a rerun has nothing to do and starts no cluster
     again = search.run(path, jet_sample, tmp_path / "dask", scheduler="tcp://127.0.0.1:9")
     assert [r["status"] for r in again["points"]] == [r["status"] for r in result["points"]]

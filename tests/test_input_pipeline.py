@@ -2,18 +2,10 @@
 shuffled order; the in-memory path reshuffles each epoch; pair features match data.features."""
 
 import numpy as np
-from jetfiles import random_jets, write_file
+from jetfiles import class_files
 
 from data import features as F
 from data import pipeline, reader
-
-
-def _files(tmp_path, sizes):
-    rng = np.random.default_rng(11)
-    return [
-        write_file(str(tmp_path / f"class{i}.root"), random_jets(n, rng, class_index=i))
-        for i, n in enumerate(sizes)
-    ]
 
 
 def _labels(ds):
@@ -21,7 +13,7 @@ def _labels(ds):
 
 
 def test_streaming_serves_every_jet_once_per_pass(tmp_path):
-    files = _files(tmp_path, [37, 25, 41])
+    files = class_files(tmp_path, [37, 25, 41])
     scheme = reader.load_label_scheme()
     ds = pipeline.streaming(
         files, "kin", 8, scheme, batch_size=10, shuffle_buffer=30, seed=3, step_size=16
@@ -38,7 +30,7 @@ def test_streaming_serves_every_jet_once_per_pass(tmp_path):
 
 
 def test_in_memory_batches_and_pairs(tmp_path):
-    files = _files(tmp_path, [20, 13])
+    files = class_files(tmp_path, [20, 13])
     arrays = reader.load_arrays(files, "kinpid", 8, reader.load_label_scheme())
     ds = pipeline.in_memory(arrays, batch_size=8, shuffle=True, seed=1)
     epochs = [_labels(ds) for _ in range(2)]
@@ -51,7 +43,7 @@ def test_in_memory_batches_and_pairs(tmp_path):
 
 
 def test_onchip_batches_carry_the_particle_kinematics(tmp_path):
-    files = _files(tmp_path, [9, 7])
+    files = class_files(tmp_path, [9, 7])
     arrays = pipeline.with_kinematics(
         reader.load_arrays(files, "kin", 8, reader.load_label_scheme()), "kin"
     )

@@ -8,21 +8,13 @@ import shutil
 
 import numpy as np
 import pytest
-from jetfiles import random_jets, write_file
+from jetfiles import class_files, random_jets, write_file
 
 from data import pipeline, reader, shards
 from model import shards as model_shards
 from model.train import split_files, train
 
 SCHEME = reader.load_label_scheme()
-
-
-def _files(tmp_path, sizes):
-    rng = np.random.default_rng(5)
-    return [
-        write_file(str(tmp_path / f"class{i}.root"), random_jets(n, rng, class_index=i))
-        for i, n in enumerate(sizes)
-    ]
 
 
 def _all(ds):
@@ -42,7 +34,7 @@ def _by_content(inputs, labels):
 
 @pytest.mark.parametrize("pairs", ["onchip", "host", "none"])
 def test_shards_give_the_root_batches(tmp_path, pairs):
-    files = _files(tmp_path, [23, 31, 17])
+    files = class_files(tmp_path, [23, 31, 17], seed=5)
     m = shards.write(files, tmp_path / "sh", "kinpid", 12, pairs, SCHEME, jets_per_shard=20, mix=3)
     assert m["splits"]["train"]["jets"] == 71 and len(m["splits"]["train"]["shards"]) == 4
     got = _all(shards.dataset(tmp_path / "sh", m, 16, shuffle=False))
@@ -57,7 +49,7 @@ def test_shards_give_the_root_batches(tmp_path, pairs):
 
 
 def test_shards_mix_classes_and_serve_each_jet_once_per_pass(tmp_path):
-    files = _files(tmp_path, [40, 40, 40])
+    files = class_files(tmp_path, [40, 40, 40], seed=5)
     m = shards.write(files, tmp_path / "sh", "kin", 8, "onchip", SCHEME, jets_per_shard=30, mix=3)
     first = _all(shards.dataset(tmp_path / "sh", m, 10, shuffle=False))[1]
     # each shard of 30 jets holds the three classes, not one file after another
@@ -73,7 +65,7 @@ def test_shards_mix_classes_and_serve_each_jet_once_per_pass(tmp_path):
 
 
 def test_shards_that_do_not_match_are_refused(tmp_path):
-    files = _files(tmp_path, [10, 12])
+    files = class_files(tmp_path, [10, 12], seed=5)
     out = tmp_path / "sh"
     shards.write(files, out, "kin", 8, "onchip", SCHEME)
     with pytest.raises(
