@@ -21,19 +21,20 @@ from pathlib import Path
 from bench.common import write_json
 
 CASES = ((32, "onchip"), (32, "host"), (128, "onchip"))
-READERS = (1, 4)
 
 
-def _rate(ds, **row) -> dict:
-    """The second of two passes (the first warms tf.data's autotuning and the file cache)."""
-    for _ in range(2):
+def _rate(ds, passes=2, **row) -> dict:
+    """The last of `passes` passes (the first warms tf.data's autotuning and the file cache)."""
+    for _ in range(passes):
         t0 = time.perf_counter()
         n = sum(int(y.shape[0]) for _, y in ds)
         seconds = time.perf_counter() - t0
     return dict(row, jets=n, seconds=round(seconds, 2), jets_per_second=round(n / seconds, 1))
 
 
-def streaming_rate(files, scheme, feature_set, n_particles, pairs, readers, batch_size) -> dict:
+def streaming_rate(
+    files, scheme, feature_set, n_particles, pairs, readers, batch_size, passes=2
+) -> dict:
     """One pass over the ROOT files through data.pipeline.streaming."""
     from data import pipeline
 
@@ -49,6 +50,7 @@ def streaming_rate(files, scheme, feature_set, n_particles, pairs, readers, batc
     )
     return _rate(
         ds,
+        passes,
         source="root",
         features=feature_set,
         n_particles=n_particles,
@@ -58,7 +60,9 @@ def streaming_rate(files, scheme, feature_set, n_particles, pairs, readers, batc
     )
 
 
-def shard_rates(files, scheme, feature_set, n_particles, pairs, out, batch_size, compression):
+def shard_rates(
+    files, scheme, feature_set, n_particles, pairs, out, batch_size, compression, readers, passes
+):
     """Convert the files into shards (timed), then one pass per reader count."""
     from data import shards
 
@@ -83,15 +87,16 @@ def shard_rates(files, scheme, feature_set, n_particles, pairs, out, batch_size,
     }
     reads = [
         _rate(
-            shards.dataset(out, manifest, batch_size, shuffle_buffer=20_000, readers=readers),
+            shards.dataset(out, manifest, batch_size, shuffle_buffer=20_000, readers=r),
+            passes,
             source=f"shards ({compression})",
             features=feature_set,
             n_particles=n_particles,
             pairs=pairs,
-            readers=readers,
+            readers=r,
             files=len(entry["shards"]),
         )
-        for readers in READERS
+        for r in readers
     ]
     return conversion, reads
 
@@ -105,17 +110,31 @@ def main(argv=None):
     p.add_argument("--out", default="build/bench/pipeline.json")
     p.add_argument("--shards-dir", default="build/bench/shards")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--readers", default="1,4", help="parallel file readers to measure")
+    p.add_argument("--passes", type=int, default=2, help="passes per row; the last is timed")
     args = p.parse_args(argv)
+    readers = [int(r) for r in args.readers.split(",")]
     files = split_files(args.data_dir, "train")
     scheme = reader.load_label_scheme("jetclass")
     rows, conversions = [], []
     for n, pairs in CASES:
-        for readers in READERS:
-            rows.append(streaming_rate(files, scheme, "full", n, pairs, readers, args.batch_size))
+        for r in readers:
+            rows.append(
+                streaming_rate(files, scheme, "full", n, pairs, r, args.batch_size, args.passes)
+            )
         for compression in ("none", "gzip") if (n, pairs) == (128, "onchip") else ("none",):
             out = Path(args.shards_dir) / f"full-n{n}-{pairs}-{compression}"
             conv, reads = shard_rates(
-                files, scheme, "full", n, pairs, out, args.batch_size, compression
+                files,
+                scheme,
+                "full",
+                n,
+                pairs,
+                out,
+                args.batch_size,
+                compression,
+                readers,
+                args.passes,
             )
             conversions.append(conv)
             rows += reads
@@ -136,6 +155,7 @@ def main(argv=None):
         {
             "data_dir": args.data_dir,
             "batch_size": args.batch_size,
+            "passes": args.passes,
             "streaming": rows,
             "conversion": conversions,
         },

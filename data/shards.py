@@ -134,7 +134,9 @@ def write(
     compression="none",
     step_size=20_000,
 ) -> dict:
-    """Convert `files` (one split) into shards under out/<split>/; returns the manifest."""
+    """Convert `files` (one split) into shards under out/<split>/; returns the manifest.
+    With workers > 1 the groups go to spawned processes: a script that calls this needs the
+    usual `if __name__ == "__main__":` guard."""
     if pairs not in SIDE:
         raise ShardError(f"pairs must be one of {', '.join(SIDE)}, got {pairs!r}")
     if compression not in ("none", "gzip"):
@@ -153,6 +155,7 @@ def write(
         (g, group, split_dir, feature_set, n_particles, scheme, jets_per_shard, seed, options)
         for g, group in enumerate(groups)
     ]
+    workers = max(1, min(workers, len(jobs)))
     print(
         f"[shards] {len(files)} {split} files ({n_jets} jets) in {len(groups)} group(s) of up "
         f"to {mix}, {workers} process(es) -> {split_dir}",
@@ -160,7 +163,7 @@ def write(
     )
     t0, shards = time.perf_counter(), []
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(max(1, min(workers, len(jobs)))) if workers > 1 else _Inline() as pool:
+    with ctx.Pool(workers) if workers > 1 else _Inline() as pool:
         for k, written in enumerate(pool.imap(_write_group, jobs), 1):
             shards += written
             done = sum(s["jets"] for s in shards)

@@ -402,11 +402,12 @@ def run(
         flush=True,
     )
     jobs = []
+    # absolute paths: a worker on another host (shared file system) has another working dir
+    where = (out.resolve(), str(Path(data_dir).resolve()))
     for overrides in grid:
         files = write_configs(space, overrides, out)
-        jobs.append(
-            (point_id(overrides), spec(files, data_dir), (space, overrides, files, out, data_dir))
-        )
+        args = (space, overrides, [Path(f).resolve() for f in files], *where)
+        jobs.append((point_id(overrides), spec(files, data_dir), args))
     t0 = time.perf_counter()
     records = cluster.run_kept(
         run_point,

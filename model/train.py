@@ -175,7 +175,8 @@ def train(
             pairs=builder.pair_mode(cfg),
         )
         print(
-            f"[train] streaming {n_train} training jets from {len(files['train'])} files",
+            f"[train] streaming {n_train} training jets from {len(files['train'])} ROOT files "
+            "(make shards converts them once into a faster input: docs/scale.md)",
             flush=True,
         )
     else:

@@ -66,9 +66,9 @@ def test_pipeline_benchmark_measures_root_and_shards(jet_sample, tmp_path):
     from bench import pipeline_bench
 
     out = tmp_path / "pipeline.json"
-    pipeline_bench.main(
-        ["--data-dir", str(jet_sample), "--out", str(out), "--shards-dir", str(tmp_path / "sh")]
-    )
+    sh = str(tmp_path / "sh")
+    args = ["--data-dir", str(jet_sample), "--out", str(out), "--shards-dir", sh]
+    pipeline_bench.main(args + ["--readers", "1,2", "--passes", "1"])
     result = json.loads(out.read_text())
     n_train = len(
         reader.load_arrays(_train(jet_sample), "kin", 4, reader.load_label_scheme())["mask"]
