@@ -77,6 +77,13 @@ def main(argv=None):
     p.add_argument("--full-max-jets-per-file", type=int, default=None)
     p.add_argument("--skip-full", action="store_true")
     p.add_argument(
+        "--full-model",
+        default="part_full",
+        help="the ParT-size row: part_full, or part_full_onchip, which computes the pair "
+        "features in the model: the one to time on a GPU (part_full's host pair features "
+        "bind at N=128)",
+    )
+    p.add_argument(
         "--only-full",
         action="store_true",
         help="train only part_full and part_l1 on its budget (appends to --out)",
@@ -95,7 +102,7 @@ def main(argv=None):
     if not args.skip_full:
         rows.append(
             run(
-                "part_full",
+                args.full_model,
                 args.data_dir,
                 args.models_root,
                 None,
