@@ -132,6 +132,20 @@ def run(fn, items, scheduler="serial", workers=None):
             yield futures[future], outcome
 
 
+def run_reported(fn, items, scheduler, workers, tag, record, line):
+    """`run`, each outcome made a record by record(index, outcome) (the exception of a task
+    the cluster lost included) and printed as it finishes: "[tag] n/N finished (t s) " +
+    line(record). Yields (index, record)."""
+    t0 = time.perf_counter()
+    for n, (j, outcome) in enumerate(run(fn, items, scheduler, workers), 1):
+        rec = record(j, outcome)
+        print(
+            f"[{tag}] {n}/{len(items)} finished ({time.perf_counter() - t0:.0f} s) {line(rec)}",
+            flush=True,
+        )
+        yield j, rec
+
+
 def run_kept(fn, jobs, saved: Path, scheduler, workers, tag, lost, line, extra=None) -> list:
     """fn(*args) for each job (id, spec, args), its record kept as saved/<id>.json with `spec`
     (what its result depends on) and `extra`. A job whose saved spec matches is not run again;
@@ -147,22 +161,21 @@ def run_kept(fn, jobs, saved: Path, scheduler, workers, tag, lost, line, extra=N
             records[k] = old
         else:
             todo.append(k)
-    t0 = time.perf_counter()
-    outcomes = run(fn, [jobs[k][2] for k in todo], scheduler, workers)
-    for n, (j, outcome) in enumerate(outcomes, 1):
+
+    def record(j, outcome):
         k = todo[j]
-        pid, spec, _ = jobs[k]
         if isinstance(outcome, BaseException):  # the cluster's failure, not the job's
-            record = lost(k, outcome)
-        else:
-            record = dict(outcome, id=pid, **(extra or {}), spec=spec)
-            (saved / f"{pid}.json").write_text(json.dumps(record, indent=1))
-        records[k] = record
-        print(
-            f"[{tag}] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) {pid} "
-            f"{record['label']}: {line(record)}",
-            flush=True,
-        )
+            return lost(k, outcome)
+        pid, spec, _ = jobs[k]
+        kept = dict(outcome, id=pid, **(extra or {}), spec=spec)
+        (saved / f"{pid}.json").write_text(json.dumps(kept, indent=1))
+        return kept
+
+    items = [jobs[k][2] for k in todo]
+    for j, rec in run_reported(
+        fn, items, scheduler, workers, tag, record, lambda r: f"{r['id']} {r['label']}: {line(r)}"
+    ):
+        records[todo[j]] = rec
     return records
 
 

@@ -91,21 +91,17 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def point_spec(fw_path, cfg_path, trained_dir: Path, data_dir, precision, rf, n_jets) -> str:
-    """What a row depends on: the firmware and model configs, the trained weights, the data,
-    its precision, reuse factor and jet count (a rerun skips a row whose spec is unchanged)."""
-    text = json.dumps(
-        [
-            _file_digest(fw_path),
-            _file_digest(cfg_path),
-            _file_digest(trained_dir / "model.keras"),
-            str(data_dir),
-            precision,
-            rf,
-            n_jets,
-        ],
-        sort_keys=True,
-    )
+def inputs_digest(fw_path, cfg_path, trained_dir: Path, data_dir) -> str:
+    """What every row depends on: the firmware and model configs, the trained weights and the
+    data (read once per scan, not per row)."""
+    files = (fw_path, cfg_path, trained_dir / "model.keras")
+    return json.dumps([*(_file_digest(f) for f in files), str(data_dir)])
+
+
+def point_spec(inputs: str, precision, rf, n_jets) -> str:
+    """What a row depends on: the scan's inputs (inputs_digest), its precision, reuse factor
+    and jet count (a rerun skips a row whose spec is unchanged)."""
+    text = json.dumps([inputs, precision, rf, n_jets], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -205,10 +201,8 @@ def run(
         flush=True,
     )
     ids = [f"point{i}_rf{rf}" for i, _, rf in grid]
-    specs = [
-        point_spec(fw["path"], cfg["path"], trained_dir, data_dir, precision, rf, n_jets)
-        for _, precision, rf in grid
-    ]
+    inputs = inputs_digest(fw["path"], cfg["path"], trained_dir, data_dir)
+    specs = [point_spec(inputs, precision, rf, n_jets) for _, precision, rf in grid]
     # absolute paths: a worker on another host (shared file system) has another working dir
     absolute = [str(Path(p).resolve()) for p in (cfg["path"], fw["path"], data_dir, models_root)]
     jobs = [

@@ -122,18 +122,18 @@ def run_many(
     """Every model on every firmware, one task each on `scheduler`; the rows in that order."""
     from hls import cluster
 
-    fw_paths = [load_firmware(f)["path"] for f in fws]
-    designs = [(m, f) for m in models for f in fw_paths]
+    fw_cfgs = [load_firmware(f) for f in fws]
+    designs = [(m, fw) for m in models for fw in fw_cfgs]
     rows: list[dict | None] = [None] * len(designs)
     todo = []
-    for i, (m, f) in enumerate(designs):
-        name = load_firmware(f)["name"]
-        if not force and up_to_date(m, name, hls_root, models_root):
-            print(f"[synth] {m} / {name}: synth_report.json up to date, skipped", flush=True)
-            report = json.loads((project_dir(m, name, hls_root) / "synth_report.json").read_text())
+    for i, (m, fw) in enumerate(designs):
+        if not force and up_to_date(m, fw["name"], hls_root, models_root):
+            print(f"[synth] {m} / {fw['name']}: synth_report.json up to date, skipped", flush=True)
+            prj = project_dir(m, fw["name"], hls_root)
+            report = json.loads((prj / "synth_report.json").read_text())
             rows[i] = {
                 "model": m,
-                "firmware": name,
+                "firmware": fw["name"],
                 "status": "done",
                 "skipped": True,
                 "latency": report.get("latency"),
@@ -143,26 +143,33 @@ def run_many(
             todo.append(i)
     absolute = [str(Path(p).resolve()) for p in (hls_root, models_root)]
     args = [
-        (designs[i][0], str(Path(designs[i][1]).resolve()), vsynth, cosim, *absolute) for i in todo
+        (designs[i][0], str(Path(designs[i][1]["path"]).resolve()), vsynth, cosim, *absolute)
+        for i in todo
     ]
     if todo:
         print(f"[synth] {len(todo)} design(s), scheduler {scheduler}", flush=True)
-    t0 = time.perf_counter()
-    for n, (k, outcome) in enumerate(cluster.run(synth_design, args, scheduler, workers), 1):
-        i = todo[k]
+
+    def record(j, outcome):
         if isinstance(outcome, BaseException):  # the cluster lost the task
-            outcome = {
-                "model": designs[i][0],
-                "firmware": load_firmware(designs[i][1])["name"],
+            m, fw = designs[todo[j]]
+            return {
+                "model": m,
+                "firmware": fw["name"],
                 "status": "error",
                 "error": cluster.lost_error(outcome),
             }
-        rows[i] = outcome
-        print(
-            f"[synth] {n}/{len(todo)} finished ({time.perf_counter() - t0:.0f} s) "
-            f"{outcome['model']} / {outcome['firmware']}: {_line(outcome)}",
-            flush=True,
-        )
+        return outcome
+
+    for j, row in cluster.run_reported(
+        synth_design,
+        args,
+        scheduler,
+        workers,
+        "synth",
+        record,
+        lambda r: f"{r['model']} / {r['firmware']}: {_line(r)}",
+    ):
+        rows[todo[j]] = row
     return rows
 
 
