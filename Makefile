@@ -62,18 +62,18 @@ train: setup
 # Resources, II and latency before synthesis (build/hls/<model>-<fw>/estimate.json); exits 1
 # when the design does not fit the part. UNTRAINED=1 counts from the config alone.
 estimate: setup
-	$(PY) -m hls.estimate --model $(MODEL) --fw $(FW) $(if $(filter 1,$(UNTRAINED)),--untrained)
+	$(PY) -m hls.cli estimate --model $(MODEL) --fw $(FW) $(if $(filter 1,$(UNTRAINED)),--untrained)
 
 hls-csim: setup
-	$(PY) -m hls.csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \
+	$(PY) -m hls.cli hls-csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \
 		--force $(FORCE)
 
 synth: setup
-	$(PY) -m hls.synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM) \
+	$(PY) -m hls.cli synth --model $(MODEL) --fw $(FW) --vsynth $(VSYNTH) --cosim $(COSIM) \
 		--force $(FORCE) --scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS))
 
 scan: setup
-	$(PY) -m hls.scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE)) \
+	$(PY) -m hls.cli scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE)) \
 		--scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS))
 
 report: setup

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bench.common import write_json
-from hls import csim
+from hls import runner
 
 
 def main(argv=None):
@@ -23,7 +23,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     rows = []
     for name in args.models.split(","):
-        report = csim.run(
+        report = runner.hls_csim(
             name,
             args.fw,
             args.data_dir,

@@ -51,11 +51,11 @@ def pipeline_rate(name, data_dir, batch_size=256) -> dict:
     batched: the pair features per batch for `host`, the kinematics for `onchip`)."""
     from data import pipeline, reader
     from model import builder
-    from model.train import _read_split, split_files
+    from model.train import read_split, split_files
 
     cfg = builder.load_config(name)
     scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
-    arrays = _read_split(split_files(data_dir, "train"), cfg, scheme, None)
+    arrays = read_split(split_files(data_dir, "train"), cfg, scheme, None)
     mode = builder.pair_mode(cfg)
     t0 = time.perf_counter()
     n = sum(len(y) for _, y in pipeline.batches(arrays, batch_size, pairs=mode))

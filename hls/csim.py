@@ -12,14 +12,11 @@ the output type. On any mismatch, hls4ml's trace names the first layer that dive
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,9 +26,8 @@ from data import pipeline, reader
 from data.errors import QpartError
 from hls.common import PROJECT_NAME
 from hls.csim_report import write_csim_report
-from model import builder
 from model.fixed import as_fx
-from model.train import load_trained, model_dir
+from model.train import read_split
 
 MARKER = "qpart_project.json"
 ESTIMATE_FILE = "estimate.json"
@@ -39,10 +35,6 @@ ESTIMATE_FILE = "estimate.json"
 
 class CsimError(QpartError, RuntimeError):
     """A C-simulation run that cannot go on; the message says what and where."""
-
-
-def project_dir(model_name: str, fw_name: str, root="build/hls") -> Path:
-    return Path(root) / f"{model_name}-{fw_name}"
 
 
 def claim_output_dir(out: Path, identity: dict, force: bool):
@@ -72,17 +64,12 @@ def claim_output_dir(out: Path, identity: dict, force: bool):
 
 
 def test_jets(data_dir, cfg, n_jets: int) -> dict:
-    """About n_jets held-out jets, the same number from each test file (one class per file)."""
+    """About n_jets held-out jets, the same number from each test file (one class per file),
+    read as training reads a split (model.train.read_split)."""
     files = reader.resolve_files(str(Path(data_dir) / "test" / "*.root"))
-    per_file = math.ceil(n_jets / len(files))
     scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
-    arrays = reader.load_arrays(
-        files, cfg["data"]["features"], cfg["data"]["n_particles"], scheme, max_per_file=per_file
-    )
-    arrays = {k: v[:n_jets] for k, v in arrays.items()}
-    if builder.pair_mode(cfg) == "onchip":
-        arrays = pipeline.with_kinematics(arrays, cfg["data"]["features"])
-    return arrays
+    arrays = read_split(files, cfg, scheme, math.ceil(n_jets / len(files)))
+    return {k: v[:n_jets] for k, v in arrays.items()}
 
 
 def model_inputs(arrays, pairs="host") -> list[np.ndarray]:
@@ -225,53 +212,18 @@ def first_divergent_layer(keras_model, convert_kwargs, inputs, prj: Path) -> dic
     return None
 
 
-# ------------------------------------------------------------------------------- driver
+# ------------------------------------------------------------------------------- the stage
 
 
-def run(
-    model_name: str,
-    fw_name: str,
-    data_dir="build/data",
-    n_jets=1000,
-    force=False,
-    models_root="build/models",
-    hls_root="build/hls",
-    testbench=True,
-) -> dict:
-    from hls import autofold
+def simulate(d, est: dict, data_dir, n_jets: int, testbench=True) -> dict:
+    """C-simulate design `d` (hls.design; `est` its estimate) on about `n_jets` held-out jets
+    from `data_dir`, by both routes, against its Keras model; writes and returns
+    csim_report.json. The project directory must have been claimed (claim_output_dir)."""
     from hls.convert import convert, keras_result_types
-    from hls.estimate import estimate, verdict_line
-    from hls.firmware import convert_kwargs as target
-    from hls.firmware import firmware_model, load_firmware
 
-    cfg = builder.load_config(model_name)
-    fw = load_firmware(fw_name)
-    if not cfg["model"]["quantized"]:
-        raise CsimError(
-            f"{cfg['path']}: {cfg['name']} is a float model; firmware needs a " "quantized config"
-        )
-    trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
-    keras_model = firmware_model(trained, cfg, fw)
-    fw = autofold.resolve(keras_model, fw)
-    prj = project_dir(cfg["name"], fw["name"], hls_root)
-    identity = {
-        "model": cfg["name"],
-        "firmware": fw["name"],
-        "architecture": builder.architecture_hash(cfg, True),
-    }
-    claim_output_dir(prj, identity, force)
-    est = estimate(keras_model, fw, trained=True)
-    (prj / ESTIMATE_FILE).write_text(json.dumps(est, indent=1) + "\n")
-    print(f"[hls-csim] {verdict_line(est)}", flush=True)
-    if not est["fit"]["fits"]:
-        print(
-            f"[hls-csim] warning: {fw['path']} does not fit {fw['part']} by the estimate; the "
-            "C simulation below checks the arithmetic only",
-            flush=True,
-        )
-
+    cfg, fw, keras_model, prj = d.cfg, d.fw, d.model, d.prj
     arrays = test_jets(data_dir, cfg, n_jets)
-    inputs = model_inputs(arrays, builder.pair_mode(cfg))
+    inputs = model_inputs(arrays, d.pairs)
     labels = arrays["labels"]
     print(
         f"[hls-csim] {cfg['name']} on {fw['name']} ({fw['backend']}, {fw['part']}): "
@@ -282,7 +234,7 @@ def run(
     out_type = keras_result_types(keras_model)[keras_model.layers[-1].name]
     lsb = as_fx(out_type).lsb
 
-    convert_kwargs = target(fw)
+    convert_kwargs = d.convert_kwargs()
     hls_model = convert(keras_model, prj, **convert_kwargs)
     t0 = time.perf_counter()
     print(
@@ -309,10 +261,7 @@ def run(
         "output_type": out_type,
         "output_lsb": lsb,
         "data_dir": str(data_dir),
-        "folding": {
-            layer["name"]: {"parallel": layer["parallel"], "reuse_factor": layer["reuse_factor"]}
-            for layer in est["layers"]
-        },
+        "folding": folding_of(est),
         "predict": {
             **compare(keras_out, csim_out, lsb, labels),
             "compile_seconds": round(compile_seconds, 2),
@@ -335,10 +284,7 @@ def run(
             "jets_per_second": round(len(labels) / tb_seconds, 1),
             "equals_predict": bool(np.array_equal(tb_out, csim_out)),
         }
-    mismatch = report["predict"]["bit_exact_fraction"] < 1 or (
-        report["testbench"] and report["testbench"]["bit_exact_fraction"] < 1
-    )
-    if mismatch:
+    if not bit_exact(report):
         print(
             "[hls-csim] mismatch: tracing every layer to find the first that diverges ...",
             flush=True,
@@ -349,6 +295,22 @@ def run(
     write_csim_report(report, prj / "csim_report.json")
     _summary(report)
     return report
+
+
+def folding_of(est: dict) -> dict:
+    """{layer: {parallel, reuse_factor}} of every layer an estimate counts, as folded."""
+    return {
+        layer["name"]: {"parallel": layer["parallel"], "reuse_factor": layer["reuse_factor"]}
+        for layer in est["layers"]
+    }
+
+
+def bit_exact(report: dict) -> bool:
+    """Both routes (the testbench where it ran) equal Keras on every jet."""
+    tb = report["testbench"]
+    return report["predict"]["bit_exact_fraction"] == 1 and (
+        tb is None or tb["bit_exact_fraction"] == 1
+    )
 
 
 def _summary(report):
@@ -366,26 +328,3 @@ def _summary(report):
     if report["first_divergent_layer"]:
         print(f"[hls-csim] first divergent layer: {report['first_divergent_layer']}", flush=True)
     print(f"[hls-csim] -> {report['project_dir']}/csim_report.json", flush=True)
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="part_tiny")
-    p.add_argument("--fw", default="vu13p")
-    p.add_argument("--data-dir", default="build/data")
-    p.add_argument("--n-jets", type=int, default=1000)
-    p.add_argument("--force", type=int, choices=(0, 1), default=int(os.environ.get("FORCE", 0)))
-    args = p.parse_args(argv)
-    try:
-        report = run(args.model, args.fw, args.data_dir, args.n_jets, bool(args.force))
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    exact = report["predict"]["bit_exact_fraction"] == 1 and (
-        report["testbench"] is None or report["testbench"]["bit_exact_fraction"] == 1
-    )
-    return 0 if exact else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

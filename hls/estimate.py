@@ -18,14 +18,9 @@ config and every weight counts as non-zero.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
-from pathlib import Path
 
 from data.checks import SchemaError, need
-from data.errors import QpartError
 from hls import cost, folding
 from hls.cost import RESOURCES, Region
 
@@ -555,60 +550,3 @@ def verdict_line(est: dict) -> str:
         f"({lat['interval_ns'] / 1000:.2f} us), latency {lat['worst_cycles']} cycles "
         f"({lat['worst_ns'] / 1000:.2f} us)" + (f" -- {'; '.join(why)}" if why else "")
     )
-
-
-def main(argv=None) -> int:
-    from hls import autofold
-    from hls.firmware import firmware_model, load_firmware
-    from model import builder
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default="part_tiny")
-    ap.add_argument("--fw", default="vu13p")
-    ap.add_argument("--models-root", default="build/models")
-    ap.add_argument("--out-root", default="build/hls")
-    ap.add_argument(
-        "--untrained",
-        action="store_true",
-        help="estimate from the config alone (every weight non-zero)",
-    )
-    args = ap.parse_args(argv)
-    try:
-        cfg = builder.load_config(args.model)
-        fw = load_firmware(args.fw)
-        saved = Path(args.models_root) / cfg["name"] / "model.keras"
-        trained = saved.exists() and not args.untrained
-        if trained:
-            import tensorflow as tf
-
-            from model.layers import CUSTOM_OBJECTS
-
-            keras_model = tf.keras.models.load_model(saved, custom_objects=CUSTOM_OBJECTS)
-        else:
-            keras_model = builder.build_model(cfg, quantized=True)
-        model = firmware_model(keras_model, cfg, fw)
-        fw = autofold.resolve(model, fw, trained)
-        est = estimate(model, fw, trained)
-        if "auto_parallel" in fw:
-            est["auto_parallel"] = fw["auto_parallel"]
-    except QpartError as err:
-        print(f"estimate: {err}", file=sys.stderr)
-        return 2
-    out = Path(args.out_root) / f"{cfg['name']}-{fw['name']}" / "estimate.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(est, indent=1) + "\n")
-    print(f"{cfg['name']} on {fw['name']} ({'trained weights' if trained else 'untrained'}):")
-    for layer in est["layers"]:
-        r = layer["resources"]
-        print(
-            f"  {layer['name']:<18} P={layer['parallel']:<4} RF={layer['reuse_factor']:<2} "
-            f"lat {layer['latency_cycles']:>5}  LUT {r['LUT']:>8}  DSP {r['DSP']:>6}  "
-            f"BRAM {r['BRAM_18K']:>4}  region {layer['largest_region_mults']:>5} mults"
-        )
-    print(verdict_line(est))
-    print(f"wrote {out}")
-    return 0 if est["fit"]["fits"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

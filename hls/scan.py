@@ -23,18 +23,14 @@ error. Output: build/scan/<model>-<fw>/scan.json, read by the dashboard.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 import json
-import shutil
 import socket
-import sys
 import time
 from pathlib import Path
 
 from data.checks import SchemaError, need, numbers
-from data.errors import QpartError
 from data.yamlconfig import REQUIRED, ConfigError, validate
 from hls.common import TOOLS
 
@@ -113,62 +109,46 @@ def _empty_row(precision, rf) -> dict:
 
 
 def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root, prj) -> dict:
-    """One row (one Dask task): rebuild the trained model at `precision`, convert it at reuse
-    factor `rf` into `prj`, compile and C-simulate it against Keras, estimate it, and
-    synthesize it where the HLS tool is on this worker's PATH. Never raises for the point's
-    own failure: the row records the stage and the error."""
-    import numpy as np
-
-    from hls import autofold, csim
-    from hls.convert import convert, keras_result_types
-    from hls.estimate import estimate, summary
-    from hls.firmware import convert_kwargs, firmware_model, load_firmware
+    """One row (one Dask task): the trained model at `precision` and reuse factor `rf`
+    (hls.design), estimated and C-simulated against Keras in `prj` (hls.runner), synthesized
+    where the HLS tool is on this worker's PATH. Never raises for the point's own failure: the
+    row records the stage and the error."""
+    from hls import runner, synth
+    from hls.design import design
+    from hls.estimate import summary
     from model import builder
-    from model.fixed import as_fx
-    from model.train import load_trained, model_dir
 
-    row = dict(_empty_row(precision, rf), host=socket.gethostname())
-    t0 = time.perf_counter()
-    try:
-        cfg = builder.load_config(model_name)
-        fw = load_firmware(fw_path)
-        point_fw = dict(fw, precision={**fw["precision"], **precision})
-        row["stage"] = "convert"
-        trained = load_trained(model_dir(cfg["name"], True, models_root), cfg)
-        variant = firmware_model(trained, cfg, point_fw)
-        point_fw = autofold.resolve(variant, point_fw)
-        arrays = csim.test_jets(data_dir, cfg, n_jets)
-        inputs = csim.model_inputs(arrays, builder.pair_mode(cfg))
-        keras_out = variant.predict(inputs, batch_size=1024, verbose=0).astype(np.float64)
-        lsb = as_fx(keras_result_types(variant)[variant.layers[-1].name]).lsb
-        hls_model = convert(variant, prj, **convert_kwargs(point_fw, rf))
-        row["stage"] = "csim"
-        hls_model.compile()
-        csim_out = np.asarray(
-            hls_model.predict([np.ascontiguousarray(a, np.float64) for a in inputs]), np.float64
-        )
-        fidelity = csim.compare(keras_out, csim_out.reshape(keras_out.shape), lsb, arrays["labels"])
-        row.update({k: fidelity[k] for k in FIDELITY})
-        point_cfg = dict(cfg, quantization={**cfg["quantization"], **point_fw["precision"]})
-        row["bops"] = int(sum(r["bops"] for r in builder.cost_report(variant, point_cfg)))
-        row["stage"] = "estimate"
-        row["estimate"] = summary(estimate(variant, dict(point_fw, reuse_factor=rf), True))
-        tool = TOOLS[fw["backend"]]
-        if shutil.which(tool):
-            from hls.synth_report import write_synth_report
+    row = dict(_empty_row(precision, rf))
+    d = None
 
-            row["stage"] = "synth"
-            hls_model.build(csim=False, synth=True)
-            row["synth"] = write_synth_report(prj, prj / "synth_report.json")
-            row["synthesis"] = "run"
+    def assemble(row):
+        nonlocal d
+        d = design(model_name, fw_path, "trained", precision, rf, models_root, prj=prj)
+
+    def simulate(row):
+        report = runner.simulate(d, data_dir, n_jets, force=True, testbench=False)
+        row.update({k: report["predict"][k] for k in FIDELITY})
+        point_cfg = dict(d.cfg, quantization={**d.cfg["quantization"], **d.fw["precision"]})
+        row["bops"] = int(sum(r["bops"] for r in builder.cost_report(d.model, point_cfg)))
+
+    def estimated(row):
+        est = json.loads((d.prj / runner.ESTIMATE_FILE).read_text())
+        row["estimate"] = summary(est)
+
+    def synthesize(row):
+        missing = synth.tool_missing(d.fw["backend"])
+        if missing:
+            row["synthesis"] = f"not run ({TOOLS[d.fw['backend']]} not on PATH on {row['host']})"
         else:
-            row["synthesis"] = f"not run ({tool} not on PATH on {row['host']})"
-        row.update(status="done", stage="done")
-    except Exception as err:  # a point's own failure (config, conversion, g++, tool): recorded
-        row["error"] = f"{type(err).__name__}: {err}"
-    finally:
-        row["seconds"] = round(time.perf_counter() - t0, 1)
-    return row
+            row["synth"] = synth.synthesize(d)
+            row["synthesis"] = "run"
+        row["stage"] = "done"
+
+    row["host"] = socket.gethostname()
+    return runner.run_point(
+        row,
+        [("convert", assemble), ("csim", simulate), ("estimate", estimated), ("synth", synthesize)],
+    )
 
 
 def run(
@@ -304,45 +284,3 @@ def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, est
         "synth": synth,
         "estimate": estimate,
     }
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="part_tiny")
-    p.add_argument("--fw", default="vu13p")
-    p.add_argument("--data-dir", default="build/data")
-    p.add_argument(
-        "--space",
-        default=None,
-        help="a search space (firmware_configs/search/<name>.yml or a path): train and "
-        "C-simulate every point of its grid (hls/search.py) instead of a trained model's scan",
-    )
-    p.add_argument(
-        "--scheduler",
-        default="serial",
-        help="where the points run (hls/cluster.py): serial, local (a Dask cluster on this "
-        "machine), tcp://host:port, or a dask-jobqueue file",
-    )
-    p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
-    args = p.parse_args(argv)
-    try:
-        if args.space:
-            from hls import search
-
-            search.run(args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers)
-        else:
-            run(
-                args.model,
-                args.fw,
-                args.data_dir,
-                scheduler=args.scheduler,
-                workers=args.workers,
-            )
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -178,11 +178,6 @@ def write_configs(space: dict, overrides: dict, out: Path) -> tuple[Path, Path]:
 # ------------------------------------------------------------------ one point
 
 
-def _stage(record: dict, stage: str):
-    record["stage"] = stage
-    print(f"[search] {record['id']} {stage} ...", flush=True)
-
-
 def spec(files, data_dir) -> str:
     """What a point's result depends on: its two config files and the data."""
     text = "".join(Path(f).read_text() for f in files) + str(data_dir)
@@ -205,36 +200,40 @@ def new_record(overrides: dict, stage: str, error: str | None = None) -> dict:
 
 
 def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
-    """Estimate, train and C-simulate one point from its config `files` (write_configs);
-    returns its record (never raises for a failure of the point itself: the error is
-    recorded with the stage it happened in)."""
-    from hls import autofold, csim
-    from hls.estimate import estimate, summary, verdict_line
-    from hls.firmware import firmware_model, load_firmware
+    """Estimate, train and C-simulate one point from its config `files` (write_configs), each
+    stage on the design value (hls.design) through hls.runner; returns its record (never
+    raises for a failure of the point itself: the error is recorded with its stage)."""
+    from hls import autofold, runner
+    from hls.design import design
+    from hls.estimate import summary, verdict_line
+    from hls.firmware import load_firmware
     from model import builder
     from model.train import model_dir, train
 
     record = new_record(overrides, "config")
-    t0 = time.perf_counter()
-    try:
-        model_file, fw_file = files
+    model_file, fw_file = files
+    models = out / "models"
+    cfg = fw = None
+
+    def configs(record):
+        nonlocal cfg, fw
         cfg = builder.load_config(model_file)
         fw = load_firmware(fw_file)
         record["pair_features"] = builder.pair_mode(cfg)
-        _stage(record, "estimate")
-        untrained = firmware_model(builder.build_model(cfg, quantized=True), cfg, fw)
+
+    def estimated(record):
         try:
-            folded = autofold.resolve(untrained, fw, trained=False)
+            d = design(cfg, fw, "untrained")
         except autofold.BudgetError as err:
             record.update(status="over_budget", error=str(err))
-            return record
-        est = estimate(untrained, folded, trained=False)
+            return False
+        est = runner.estimate_design(d)
         record["estimate"] = summary(est)
         if not est["fit"]["fits"]:
             record.update(status="over_budget", error=verdict_line(est))
-            return record
-        _stage(record, "train")
-        models = out / "models"
+            return False
+
+    def trained(record):
         metrics = train(str(model_file), data_dir, quantized=True, root=models, verbose=0)
         record.update({k: metrics[k] for k in ("accuracy", "macro_auc", "rejection_at_50pct")})
         record.update(
@@ -243,19 +242,11 @@ def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
                 for k in ("parameters", "bops", "n_train", "epochs_run", "train_seconds")
             }
         )
-        _stage(record, "csim")
-        report = csim.run(
-            str(model_file),
-            str(fw_file),
-            data_dir,
-            space["n_jets"],
-            force=True,
-            models_root=models,
-            hls_root=out / "hls",
-            testbench=False,
-        )
-        prj = Path(report["project_dir"])
-        trained_est = json.loads((prj / csim.ESTIMATE_FILE).read_text())
+
+    def simulated(record):
+        d = design(cfg, fw, "trained", models_root=models, hls_root=out / "hls")
+        report = runner.simulate(d, data_dir, space["n_jets"], force=True, testbench=False)
+        trained_est = json.loads((d.prj / runner.ESTIMATE_FILE).read_text())
         record["estimate"] = summary(trained_est)
         record["parallel"] = {k: v["parallel"] for k, v in report["folding"].items()}
         record["csim"] = {
@@ -269,13 +260,23 @@ def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
                 f"{report['predict']['n_jets']} jets (first divergent layer: "
                 f"{report['first_divergent_layer']})"
             )
-            return record
-        record["status"] = "done"
-    except (QpartError, ValueError) as err:  # the builder's and the folding's errors included
-        record["error"] = f"{type(err).__name__}: {err}"
-    finally:
-        record["seconds"] = round(time.perf_counter() - t0, 1)
-    return record
+            return False
+
+    def announced(stage, step):
+        def run(record):
+            print(f"[search] {record['id']} {stage} ...", flush=True)
+            return step(record)
+
+        return stage, run
+
+    return runner.run_point(
+        record,
+        [("config", configs)]
+        + [
+            announced(*s)
+            for s in (("estimate", estimated), ("train", trained), ("csim", simulated))
+        ],
+    )
 
 
 # ------------------------------------------------------------------ fronts and the target

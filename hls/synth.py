@@ -14,17 +14,16 @@ or a batch system the tool is looked for on the worker that runs the design.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import socket
-import sys
 import time
 from pathlib import Path
 
 from data.errors import QpartError
 from hls.common import TOOLS
-from hls.csim import MARKER, project_dir
+from hls.csim import MARKER
+from hls.design import HLS_ROOT, MODELS_ROOT, design, project_dir
 from hls.firmware import load_firmware
 
 EXIT_NO_TOOL = 3
@@ -34,37 +33,17 @@ class SynthError(QpartError, RuntimeError):
     """A synthesis run that cannot start or whose reports cannot be read."""
 
 
-def run(
-    model_name: str,
-    fw_name: str,
-    vsynth=False,
-    cosim=False,
-    hls_root="build/hls",
-    models_root="build/models",
-) -> dict:
-    from hls import autofold
+def synthesize(d, vsynth=False, cosim=False) -> dict:
+    """The synthesis stage of design `d` (hls.design): hls4ml's build of its project, then
+    synth_report.json. The tool must be on PATH (tool_missing)."""
     from hls.convert import convert
-    from hls.firmware import convert_kwargs, firmware_model
     from hls.synth_report import write_synth_report
-    from model import builder
-    from model.train import load_trained, model_dir
 
-    fw = load_firmware(fw_name)
-    prj = project_dir(model_name, fw["name"], hls_root)
-    if not (prj / MARKER).exists():
-        raise SynthError(
-            f"{prj}: no hls-csim project (run make hls-csim MODEL={model_name} "
-            f"FW={fw['name']} first)"
-        )
-    cfg = builder.load_config(model_name)
-    keras_model = firmware_model(
-        load_trained(model_dir(cfg["name"], True, models_root), cfg), cfg, fw
-    )
-    fw = autofold.resolve(keras_model, fw)
-    hls_model = convert(keras_model, prj, **convert_kwargs(fw))
+    prj = d.prj
+    hls_model = convert(d.model, prj, **d.convert_kwargs())
     hls_model.write()
     print(
-        f"[synth] {TOOLS[fw['backend']]}: C synthesis of {prj}"
+        f"[synth] {TOOLS[d.fw['backend']]}: C synthesis of {prj}"
         + (" + Vivado synthesis" if vsynth else "")
         + (" + co-simulation" if cosim else ""),
         flush=True,
@@ -75,6 +54,23 @@ def run(
     return report
 
 
+def run(model, fw, vsynth=False, cosim=False, hls_root=HLS_ROOT, models_root=MODELS_ROOT):
+    """`make synth` of one design: the project `make hls-csim` wrote, synthesized."""
+    d = design(model, fw, "trained", models_root=models_root, hls_root=hls_root)
+    if not (d.prj / MARKER).exists():
+        raise SynthError(
+            f"{d.prj}: no hls-csim project (run make hls-csim MODEL={d.cfg['name']} "
+            f"FW={d.fw['name']} first)"
+        )
+    return synthesize(d, vsynth, cosim)
+
+
+def tool_missing(backend: str) -> str | None:
+    """'<tool> (<backend> HLS)' when the backend's HLS tool is not on this machine's PATH."""
+    tool = TOOLS[backend]
+    return None if shutil.which(tool) else f"{tool} ({backend} HLS)"
+
+
 def synth_design(model_name, fw_path, vsynth, cosim, hls_root, models_root) -> dict:
     """One design (one Dask task): its synthesis report's figures, or the error that stopped
     it (the HLS tool missing on this worker included)."""
@@ -83,10 +79,10 @@ def synth_design(model_name, fw_path, vsynth, cosim, hls_root, models_root) -> d
     try:
         fw = load_firmware(fw_path)
         row["firmware"] = fw["name"]
-        tool = TOOLS[fw["backend"]]
-        if shutil.which(tool) is None:
-            raise SynthError(f"{tool} ({fw['backend']} HLS) is not on PATH on {row['host']}")
-        report = run(model_name, fw_path, vsynth, cosim, hls_root, models_root)
+        missing = tool_missing(fw["backend"])
+        if missing:
+            raise SynthError(f"{missing} is not on PATH on {row['host']}")
+        report = run(model_name, fw, vsynth, cosim, hls_root, models_root)
         row.update(status="done", latency=report.get("latency"), resources=report.get("resources"))
     except Exception as err:  # the design's own failure: reported, the others go on
         row.update(status="error", error=f"{type(err).__name__}: {err}")
@@ -99,7 +95,7 @@ def up_to_date(model_name, fw_name, hls_root, models_root) -> bool:
     from model import builder
     from model.train import model_dir
 
-    prj = project_dir(model_name, fw_name, hls_root)
+    prj = project_dir(builder.load_config(model_name)["name"], fw_name, hls_root)
     report = prj / "synth_report.json"
     if not report.exists() or not (prj / MARKER).exists():
         return False
@@ -121,6 +117,7 @@ def run_many(
 ) -> list[dict]:
     """Every model on every firmware, one task each on `scheduler`; the rows in that order."""
     from hls import cluster
+    from model import builder
 
     fw_cfgs = [load_firmware(f) for f in fws]
     designs = [(m, fw) for m in models for fw in fw_cfgs]
@@ -129,7 +126,7 @@ def run_many(
     for i, (m, fw) in enumerate(designs):
         if not force and up_to_date(m, fw["name"], hls_root, models_root):
             print(f"[synth] {m} / {fw['name']}: synth_report.json up to date, skipped", flush=True)
-            prj = project_dir(m, fw["name"], hls_root)
+            prj = project_dir(builder.load_config(m)["name"], fw["name"], hls_root)
             report = json.loads((prj / "synth_report.json").read_text())
             rows[i] = {
                 "model": m,
@@ -184,64 +181,3 @@ def _line(row: dict) -> str:
 
 def _names(text: str) -> list[str]:
     return [t for t in (s.strip() for s in text.split(",")) if t]
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="part_tiny", help="a model config, or several: a,b")
-    p.add_argument("--fw", default="vu13p", help="a firmware config, or several: x,y")
-    p.add_argument("--vsynth", type=int, choices=(0, 1), default=0)
-    p.add_argument("--cosim", type=int, choices=(0, 1), default=0)
-    p.add_argument("--hls-root", default="build/hls")
-    p.add_argument("--models-root", default="build/models")
-    p.add_argument("--force", type=int, choices=(0, 1), default=0)
-    p.add_argument(
-        "--scheduler",
-        default="serial",
-        help="where the designs run (hls/cluster.py): serial, local, tcp://host:port or a "
-        "dask-jobqueue file",
-    )
-    p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
-    args = p.parse_args(argv)
-    models, fws = _names(args.model), _names(args.fw)
-    try:
-        backends = {load_firmware(f)["backend"] for f in fws}
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    if args.scheduler in ("serial", "local"):  # the workers are this machine: look here
-        missing = [f"{TOOLS[b]} ({b} HLS)" for b in sorted(backends) if not shutil.which(TOOLS[b])]
-        if missing:
-            print(
-                f"make synth: {' and '.join(missing)} is not on PATH; run make synth where it is "
-                "installed, then make report reads the reports",
-                file=sys.stderr,
-            )
-            return EXIT_NO_TOOL
-    try:
-        rows = run_many(
-            models,
-            fws,
-            bool(args.vsynth),
-            bool(args.cosim),
-            args.hls_root,
-            args.models_root,
-            args.scheduler,
-            args.workers,
-            bool(args.force),
-        )
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    failed = [r for r in rows if r["status"] != "done"]
-    for r in failed:
-        print(f"error: {r['model']} / {r['firmware']}: {r['error']}", file=sys.stderr)
-    if len(rows) == 1 and not failed:
-        print(json.dumps({k: rows[0].get(k) for k in ("latency", "resources")}, indent=1))
-    if failed and all("not on PATH" in r["error"] for r in failed):
-        return EXIT_NO_TOOL
-    return 2 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -85,7 +85,7 @@ def load_trained(out: Path, cfg: dict | None = None):
         raise TrainError(f"{path}: cannot be loaded ({type(err).__name__}: {err})") from None
 
 
-def _read_split(files, cfg, scheme, max_per_file):
+def read_split(files, cfg, scheme, max_per_file):
     arrays = reader.load_arrays(
         files,
         cfg["data"]["features"],
@@ -146,7 +146,7 @@ def train(
     )
     tf.keras.utils.set_random_seed(seed)
     t0 = time.time()
-    val = _read_split(files["val"], cfg, scheme, max_per_file)
+    val = read_split(files["val"], cfg, scheme, max_per_file)
     bs = tcfg["batch_size"] if batch_size is None else int(batch_size)
     if shards is not None:
         from data import shards as S
@@ -181,7 +181,7 @@ def train(
         )
     else:
         train_input = "in memory"
-        train_arrays = _read_split(files["train"], cfg, scheme, max_per_file)
+        train_arrays = read_split(files["train"], cfg, scheme, max_per_file)
         n_train = len(train_arrays["labels"])
         train_ds = pipeline.in_memory(
             train_arrays, bs, shuffle=True, seed=seed, pairs=builder.pair_mode(cfg)
@@ -257,7 +257,7 @@ def train(
         )
 
     best = load_trained(out)
-    test = _read_split(files["test"], cfg, scheme, max_per_file)
+    test = read_split(files["test"], cfg, scheme, max_per_file)
     logits = predict(best, test, pairs=builder.pair_mode(cfg))
     result = metrics.tagging_metrics(test["labels"], logits, scheme.names)
     epochs_run = len(history["loss"])

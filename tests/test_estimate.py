@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 from weights import randomise
 
-from hls import autofold, calibration, cost, estimate, firmware, folding
+from hls import autofold, calibration, cli, cost, estimate, firmware, folding
 from hls.convert import convert
 from hls.synth_report import parse_csynth_xml
 from model import builder
@@ -311,8 +311,17 @@ def test_auto_folding_meets_a_latency_budget(model):
 def test_make_estimate_cli(tmp_path, capsys):
     out = tmp_path / "hls"
     assert (
-        estimate.main(
-            ["--model", "part_tiny", "--fw", "zcu102", "--untrained", "--out-root", str(out)]
+        cli.main(
+            [
+                "estimate",
+                "--model",
+                "part_tiny",
+                "--fw",
+                "zcu102",
+                "--untrained",
+                "--out-root",
+                str(out),
+            ]
         )
         == 0
     )
@@ -321,8 +330,9 @@ def test_make_estimate_cli(tmp_path, capsys):
     assert est["weights"].startswith("untrained")
     assert "estimate fits xczu9eg" in capsys.readouterr().out
     assert (
-        estimate.main(
+        cli.main(
             [
+                "estimate",
                 "--model",
                 "part_tiny",
                 "--fw",
@@ -342,8 +352,17 @@ def test_make_estimate_cli(tmp_path, capsys):
         .replace("layers: {}", "layers: {embed_0: {parallel: 5}}")
     )
     assert (
-        estimate.main(
-            ["--model", "part_tiny", "--fw", str(bad), "--untrained", "--out-root", str(out)]
+        cli.main(
+            [
+                "estimate",
+                "--model",
+                "part_tiny",
+                "--fw",
+                str(bad),
+                "--untrained",
+                "--out-root",
+                str(out),
+            ]
         )
         == 2
     )
@@ -389,3 +408,19 @@ def test_calibration_figures_are_the_reports():
     for k in ("LUT", "FF", "DSP", "BRAM_18K"):
         assert design["totals"][k] == rep["resources"][k]["used"], k
     assert design["totals"]["latency_max"] == rep["latency"]["worst_cycles"]
+
+
+def test_make_estimate_refuses_a_checkpoint_of_another_architecture(tmp_path, capsys):
+    """The trained weights are the design's (hls.design), checked as hls-csim checks them: a
+    checkpoint of an edited config is refused, never estimated as if it were the config."""
+    saved = tmp_path / "models" / "part_tiny"
+    saved.mkdir(parents=True)
+    (saved / "model.keras").write_bytes(b"not read: the architecture check comes first")
+    (saved / "config.json").write_text(json.dumps({"quantized": True, "architecture": "0" * 16}))
+    args = ["estimate", "--model", "part_tiny", "--fw", "zcu102"]
+    roots = ["--models-root", str(tmp_path / "models"), "--out-root", str(tmp_path / "hls")]
+    assert cli.main(args + roots) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint of another architecture" in err and str(saved) in err
+    assert not (tmp_path / "hls").exists()
+    assert cli.main(args + roots + ["--untrained"]) == 0  # the config alone is still counted

@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
-from hls import csim, scan
+from hls import runner, scan
 from hls.report import build as report
 from hls.synth_report import write_synth_report
 
@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "hls_reports"
 @pytest.fixture(scope="module")
 def csim_report(trained_tiny, jet_sample):
     build, _ = trained_tiny
-    return csim.run(
+    return runner.hls_csim(
         "part_tiny",
         "vu13p",
         jet_sample,

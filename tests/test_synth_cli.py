@@ -28,7 +28,8 @@ def test_synth_without_tool(tmp_path, fw, tool):
         [
             sys.executable,
             "-m",
-            "hls.synth",
+            "hls.cli",
+            "synth",
             "--model",
             "part_tiny",
             "--fw",

@@ -1,0 +1,106 @@
+"""The stages of one design, run in order on the value hls.design assembles.
+
+    estimate  resources, II and latency before synthesis (hls/estimate.py) -> estimate.json
+    csim      convert, compile with g++, C-simulate against Keras (hls/csim.py) -> csim_report.json
+    synth     the HLS tool's synthesis where it is on PATH (hls/synth.py) -> synth_report.json
+
+`make estimate` and `make hls-csim` are selections of these stages (`make synth`, the last
+one, is hls.synth.run on the same design value); a scan row
+(hls/scan.py) and a search point (hls/search.py) run them through `run_point`, which records
+the stage a point stopped at instead of raising.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+from hls import csim
+from hls.design import HLS_ROOT, MODELS_ROOT, Design, design
+from hls.estimate import estimate, verdict_line
+
+ESTIMATE_FILE = csim.ESTIMATE_FILE
+
+
+def estimate_design(d: Design) -> dict:
+    """The estimate of a design as folded, with the factors `parallel: auto` chose."""
+    est = estimate(d.model, d.fw, d.trained)
+    if "auto_parallel" in d.fw:
+        est["auto_parallel"] = d.fw["auto_parallel"]
+    return est
+
+
+def write_estimate(d: Design, est: dict) -> Path:
+    out = d.prj / ESTIMATE_FILE
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(est, indent=1) + "\n")
+    return out
+
+
+def make_estimate(model, fw, untrained=False, models_root=MODELS_ROOT, hls_root=HLS_ROOT):
+    """`make estimate`: (design, estimate, estimate.json) from the trained weights where they
+    exist (checked to be this config's architecture), else from the config."""
+    d = design(
+        model,
+        fw,
+        "untrained" if untrained else "if-trained",
+        models_root=models_root,
+        hls_root=hls_root,
+    )
+    est = estimate_design(d)
+    return d, est, write_estimate(d, est)
+
+
+def hls_csim(
+    model,
+    fw,
+    data_dir="build/data",
+    n_jets=1000,
+    force=False,
+    models_root=MODELS_ROOT,
+    hls_root=HLS_ROOT,
+    testbench=True,
+    **overrides,
+) -> dict:
+    """`make hls-csim`: claim the project directory, estimate (written beside the project),
+    C-simulate. `overrides`: hls.design.design's precision / reuse_factor."""
+    d = design(model, fw, "trained", models_root=models_root, hls_root=hls_root, **overrides)
+    return simulate(d, data_dir, n_jets, force, testbench)
+
+
+def simulate(d: Design, data_dir, n_jets, force=False, testbench=True) -> dict:
+    """The estimate and C-simulation stages of an assembled design."""
+    csim.claim_output_dir(d.prj, d.identity, force)
+    est = estimate_design(d)
+    write_estimate(d, est)
+    print(f"[hls-csim] {verdict_line(est)}", flush=True)
+    if not est["fit"]["fits"]:
+        print(
+            f"[hls-csim] warning: {d.fw['path']} does not fit {d.fw['part']} by the estimate; "
+            "the C simulation below checks the arithmetic only",
+            flush=True,
+        )
+    return csim.simulate(d, est, data_dir, n_jets, testbench)
+
+
+def run_point(record: dict, steps) -> dict:
+    """Run `steps` [(stage name, fn(record))] in order, each filling its part of `record`;
+    a failure of the point itself (bad config, folding, g++, tool) is recorded with the stage
+    it happened in and the error, never raised. A step returns False to stop the point early
+    (it set the status itself)."""
+    record.setdefault("host", socket.gethostname())
+    t0 = time.perf_counter()
+    try:
+        for stage, step in steps:
+            record["stage"] = stage
+            if step(record) is False:
+                return record
+        record["status"] = "done"
+    except Exception as err:  # the point's own failure: recorded, the others go on
+        record["status"] = "error"
+        record["error"] = f"{type(err).__name__}: {err}"
+    finally:
+        record["seconds"] = round(time.perf_counter() - t0, 1)
+    return record
