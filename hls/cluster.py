@@ -21,7 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from data.errors import QpartError
+from data.errors import QpartError, exit_code
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 
 JOBQUEUE_KINDS = {
@@ -183,19 +183,15 @@ def lost_error(err: BaseException) -> str:
     return f"the task was lost ({type(err).__name__}: {err}); a rerun retries it"
 
 
+@exit_code
 def main(argv=None) -> int:
     """Print the batch script a dask-jobqueue file would submit (nothing is submitted)."""
     import argparse
-    import sys
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("file")
     args = ap.parse_args(argv)
-    try:
-        cluster, jobs = jobqueue_cluster(args.file)
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cluster, jobs = jobqueue_cluster(args.file)
     with contextlib.closing(cluster):
         print(f"# {jobs} job(s) of:\n{cluster.job_script()}")
     return 0

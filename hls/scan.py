@@ -270,17 +270,3 @@ def check_scan(data, path) -> list[dict]:
         if p.get("estimate") is not None:
             check_estimate(dict(p["estimate"], layers=[]), f"{path}: {where}estimate")
     return points
-
-
-def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, estimate=None):
-    """A valid scan point (for tests and examples)."""
-    return {
-        "label": label,
-        "precision": precision,
-        "reuse_factor": reuse_factor,
-        "keras_accuracy": accuracy,
-        "csim_accuracy": accuracy,
-        "bit_exact_fraction": 1.0,
-        "synth": synth,
-        "estimate": estimate,
-    }

@@ -76,10 +76,6 @@ SCHEMA_VERSION = 1
 OBJECTIVES = ("latency_ns", "LUT", "DSP")  # minimised, with accuracy maximised
 
 
-class SearchError(QpartError, RuntimeError):
-    """A search space that cannot run (its file, an axis); point failures are recorded."""
-
-
 # ------------------------------------------------------------------ the space and its points
 
 
@@ -537,63 +533,3 @@ def check_search(data, path) -> dict:
         elif not p.get("error"):
             raise SchemaError(f"{path}: {where}a point that is not done says why (error)")
     return data
-
-
-def example_search(points_: list[dict], target=None) -> dict:
-    """A valid search.json around the given point records (for tests and examples)."""
-    target = target or {"resources": 0.5, "latency_ns": 1000, "ii_ns": 150}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "space": "example",
-        "space_path": "firmware_configs/search/example.yml",
-        "description": "an example search",
-        "data_dir": "build/data",
-        "model": "part_tiny_onchip",
-        "firmware": "vu13p_trigger",
-        "target": target,
-        "modes": summarise(points_, target),
-        "float_reference": {},
-        "part_full_reference": None,
-        "points": points_,
-    }
-
-
-def example_point(pid, accuracy, latency_ns, lut, dsp, pair_features="onchip", ii_ns=100.0):
-    """A valid done point on a VU13P at 200 MHz (for tests and examples)."""
-    from hls.firmware import PARTS
-
-    cap = PARTS["xcvu13p-flga2577-2-e"]
-    used = {"LUT": lut, "FF": 2 * lut, "DSP": dsp, "BRAM_18K": 0, "URAM": 0}
-    return {
-        "id": pid,
-        "label": pid,
-        "overrides": {},
-        "pair_features": pair_features,
-        "status": "done",
-        "stage": "csim",
-        "error": None,
-        "config": f"configs/{pid}.yml",
-        "firmware_config": f"configs/{pid}_fw.yml",
-        "accuracy": accuracy,
-        "macro_auc": accuracy,
-        "estimate": {
-            "source": "estimate",
-            "part": "xcvu13p-flga2577-2-e",
-            "latency": {
-                "worst_cycles": int(latency_ns / 5),
-                "worst_ns": float(latency_ns),
-                "interval_max": int(ii_ns / 5),
-                "interval_ns": float(ii_ns),
-            },
-            "resources": {
-                k: {
-                    "used": int(v),
-                    "available": cap[k],
-                    "utilization_pct": round(100 * v / cap[k], 2),
-                }
-                for k, v in used.items()
-            },
-            "fit": {"fits": True},
-        },
-        "csim": {"n_jets": 10, "bit_exact_fraction": 1.0, "max_abs_diff_lsb": 0.0},
-    }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from data import reader
 from data import shards as S
-from data.errors import QpartError
+from data.errors import exit_code
 from model import builder
 from model.train import split_files
 
@@ -23,6 +23,7 @@ def default_dir(cfg: dict, root="build/shards") -> Path:
     return Path(root) / f"{d['features']}-n{d['n_particles']}-{builder.pair_mode(cfg)}"
 
 
+@exit_code
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
@@ -34,25 +35,21 @@ def main(argv=None) -> int:
     p.add_argument("--compression", choices=("none", "gzip"), default="none")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    try:
-        cfg = builder.load_config(args.model)
-        out = Path(args.out) if args.out else default_dir(cfg)
-        S.write(
-            split_files(args.data_dir, "train"),
-            out,
-            cfg["data"]["features"],
-            cfg["data"]["n_particles"],
-            builder.pair_mode(cfg),
-            reader.load_label_scheme(cfg["data"]["label_scheme"]),
-            jets_per_shard=args.jets_per_shard,
-            mix=args.mix,
-            seed=args.seed,
-            workers=args.workers,
-            compression=args.compression,
-        )
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    cfg = builder.load_config(args.model)
+    out = Path(args.out) if args.out else default_dir(cfg)
+    S.write(
+        split_files(args.data_dir, "train"),
+        out,
+        cfg["data"]["features"],
+        cfg["data"]["n_particles"],
+        builder.pair_mode(cfg),
+        reader.load_label_scheme(cfg["data"]["label_scheme"]),
+        jets_per_shard=args.jets_per_shard,
+        mix=args.mix,
+        seed=args.seed,
+        workers=args.workers,
+        compression=args.compression,
+    )
     print(f"make train MODEL={args.model} DATA_DIR={args.data_dir} SHARDS={out}")
     return 0
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from data import features as F
 from data import pipeline, reader
-from data.errors import QpartError
+from data.errors import QpartError, exit_code
 from model import builder, metrics, plots
 
 IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
@@ -305,6 +305,7 @@ def _history(out: Path, fit_history: dict) -> dict:
     return history
 
 
+@exit_code
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
@@ -333,22 +334,18 @@ def main(argv=None):
     )
     args = p.parse_args(argv)
     quantized = None if args.quant is None else bool(args.quant)
-    try:
-        train(
-            args.model,
-            args.data_dir,
-            quantized,
-            args.epochs,
-            args.max_jets_per_file,
-            args.out,
-            args.seed,
-            batch_size=args.batch_size,
-            strategy=args.strategy,
-            shards=args.shards,
-        )
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    train(
+        args.model,
+        args.data_dir,
+        quantized,
+        args.epochs,
+        args.max_jets_per_file,
+        args.out,
+        args.seed,
+        batch_size=args.batch_size,
+        strategy=args.strategy,
+        shards=args.shards,
+    )
     return 0
 
 

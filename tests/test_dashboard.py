@@ -1,8 +1,8 @@
 """Tests for hls/report (`make report`) on a fake build/ tree.
 
 The tree holds metrics.json, csim_report.json, scan.json and search.json files made by the
-example builders of the modules that own those schemas (model.metrics, hls.csim_report,
-hls.scan, hls.search),
+example builders of tests/examples.py (valid by the checks of the modules that own those
+schemas: model.metrics, hls.csim_report, hls.scan, hls.search),
 synth_report.json files made by hls.synth_report from the real Vivado HLS reports in
 tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves them),
 estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
@@ -20,19 +20,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from examples import example_csim_report as csim_report  # noqa: E402
+from examples import (  # noqa: E402
+    example_metrics_json,
+    example_point,
+    example_scan_point,
+    example_search,  # noqa: E402
+)
+from examples import example_route as route  # noqa: E402
 
 from data.checks import SchemaError  # noqa: E402
 from hls.common import TOOLS  # noqa: E402
-from hls.csim_report import example_csim_report as csim_report  # noqa: E402
-from hls.csim_report import example_route as route  # noqa: E402
 from hls.report import browser, discover  # noqa: E402
 from hls.report.build import build_dashboard, main  # noqa: E402
 from hls.report.discover import DashboardError  # noqa: E402
 from hls.report.points import pareto_front  # noqa: E402
-from hls.scan import example_scan_point  # noqa: E402
-from hls.search import example_point, example_search, summarise  # noqa: E402
+from hls.search import summarise  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
-from model.metrics import example_metrics_json  # noqa: E402
 
 FIX = Path(__file__).parent / "fixtures" / "hls_reports"
 CLASSES = ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"]

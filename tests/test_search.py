@@ -6,6 +6,7 @@ nothing."""
 
 import json
 
+import examples
 import pytest
 import yaml
 
@@ -72,7 +73,7 @@ def test_grid_ids_and_configs(tmp_path):
 
 
 def test_pareto_and_target_by_hand():
-    p = search.example_point
+    p = examples.example_point
     points = [
         p("a", 0.70, 900, 200_000, 3000),
         p("b", 0.68, 600, 150_000, 2000),  # less accurate but cheaper and faster: on the front
@@ -92,7 +93,7 @@ def test_pareto_and_target_by_hand():
     modes = search.summarise(points, target)
     assert modes["onchip"]["best"] == "a" and modes["none"]["best"] == "g"
     assert modes["onchip"]["pareto"] == ["a", "b", "d", "f"]  # within the mode
-    data = search.example_search(points)
+    data = examples.example_search(points)
     search.check_search(data, "x.json")
     broken = dict(points[0], csim={"bit_exact_fraction": 0.99})
     with pytest.raises(SchemaError, match=r"x.json: points\[0\].a done point is bit-exact"):

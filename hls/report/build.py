@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from data.errors import QpartError
+from data.errors import exit_code
 from hls.report.browser import screenshot
 from hls.report.discover import collect
 from hls.report.points import accuracy_points
@@ -185,6 +185,7 @@ def build_dashboard(build="build", out="build/reports") -> dict:
     return summary
 
 
+@exit_code
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--build", default="build", help="the build directory to read")
@@ -195,25 +196,19 @@ def main(argv=None):
         help="also render index.html in headless Chromium into this PNG",
     )
     args = p.parse_args(argv)
-    try:
-        summary = build_dashboard(args.build, args.out)
-        f = summary["found"]
-        print(
-            f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
-            f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
-            f"{len(f['scans'])} scan(s), {len(f['searches'])} search(es), "
-            f"{len(f['bench'])} bench file(s)"
-        )
-        for line in summary["not_run"]:
-            print(f"[report] not run: {line}")
-        print(f"[report] {len(summary['plots'])} plot(s) -> {args.out}/index.html")
-        if args.screenshot:
-            print(
-                "[report] screenshot ->", screenshot(Path(args.out) / "index.html", args.screenshot)
-            )
-    except QpartError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    summary = build_dashboard(args.build, args.out)
+    f = summary["found"]
+    print(
+        f"[report] {len(f['models'])} model(s), {len(f['designs'])} design(s) "
+        f"({sum(d['synth_report'] is not None for d in f['designs'])} synthesised), "
+        f"{len(f['scans'])} scan(s), {len(f['searches'])} search(es), "
+        f"{len(f['bench'])} bench file(s)"
+    )
+    for line in summary["not_run"]:
+        print(f"[report] not run: {line}")
+    print(f"[report] {len(summary['plots'])} plot(s) -> {args.out}/index.html")
+    if args.screenshot:
+        print("[report] screenshot ->", screenshot(Path(args.out) / "index.html", args.screenshot))
     return 0
 
 
