@@ -6,100 +6,27 @@
 The qpart layers carry their own types (result, intermediates, tables: hls/extensions); this
 module sets the rest of the hls4ml config: the model inputs get the type of the FxQuant that
 reads them (that FxQuant is then folded into the input cast) or, for attention masks, a 1-bit
-type; Flatten/Reshape keep their input's type. Nothing is left to hls4ml's 'auto' inference.
+type; Flatten/Reshape keep their input's type (hls/graph.py, which the estimate reads too).
+Nothing is left to hls4ml's 'auto' inference.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 
 from hls.common import PROJECT_NAME
 from hls.extensions import register
 from hls.fxtypes import QpartHLSError
+from hls.graph import (  # noqa: F401 (public names)
+    ATTENTION,
+    MASK_TYPE,
+    RESERVED_NAMES,
+    RESHAPES,
+    keras_result_types,
+    layer_inputs,
+)
 
 register()  # the qpart layers, templates and passes, once
-
-MASK_TYPE = "ap_uint<1>"
-ATTENTION = ("ParticleAttention", "ClassAttention")
-RESHAPES = ("Flatten", "Reshape")
-RESERVED_NAMES = ("perm", "input")  # hls4ml attribute / variable names
-
-
-def _arch(keras_model):
-    layers = json.loads(keras_model.to_json())["config"]["layers"]
-    for layer in layers:
-        nodes = layer.get("inbound_nodes") or [[]]
-        if len(layer.get("inbound_nodes") or []) > 1:
-            raise QpartHLSError(
-                f"{layer['config']['name']}: shared layers (called more than "
-                "once) are not supported"
-            )
-        layer["inputs"] = [n[0] for n in nodes[0]]
-    return layers
-
-
-def layer_inputs(keras_model) -> dict:
-    """{layer name: [names of the layers (or inputs) it reads]}."""
-    return {layer["config"]["name"]: layer["inputs"] for layer in _arch(keras_model)}
-
-
-def keras_result_types(keras_model) -> dict:
-    """{layer name: result type string} for every layer of a qpart Keras model."""
-    layers = _arch(keras_model)
-    types = {}
-    for layer in layers:
-        name, cls, cfg = layer["config"]["name"], layer["class_name"], layer["config"]
-        if name in RESERVED_NAMES:
-            raise QpartHLSError(
-                f"layer name '{name}' clashes with an hls4ml attribute; rename " "the layer"
-            )
-        if cls == "InputLayer":
-            continue
-        if cfg.get("quantized") is False:
-            raise QpartHLSError(
-                f"{name} ({cls}): quantized=False is the float twin; only "
-                "fixed-point layers have firmware"
-            )
-        if cls in RESHAPES:
-            types[name] = types[layer["inputs"][0]]
-        elif "result_t" in cfg:
-            if cfg["result_t"] is None:
-                raise QpartHLSError(
-                    f"{name} ({cls}): result_t is not set; the firmware needs " "every cast type"
-                )
-            types[name] = cfg["result_t"]
-        else:
-            raise QpartHLSError(
-                f"{name}: {cls} is not a qpart layer; the qpart firmware supports "
-                "model.layers' fixed-point layers plus Flatten/Reshape"
-            )
-    for layer in layers:
-        if layer["class_name"] != "InputLayer":
-            continue
-        name = layer["config"]["name"]
-        wanted = set()
-        for other in layers:
-            for slot, src in enumerate(other["inputs"]):
-                if src != name:
-                    continue
-                cls = other["class_name"]
-                if cls == "FxQuant":
-                    wanted.add(other["config"]["result_t"])
-                elif cls in ("PairFeatures", *ATTENTION) and slot == len(other["inputs"]) - 1:
-                    wanted.add(MASK_TYPE)
-                else:
-                    raise QpartHLSError(
-                        f"input {name} feeds {other['config']['name']} ({cls}) directly; cast it "
-                        "with an FxQuant layer first (masks may go straight to attention)"
-                    )
-        if len(wanted) != 1:
-            raise QpartHLSError(
-                f"input {name} is read with types {sorted(wanted) or 'none'}; "
-                "it needs exactly one"
-            )
-        types[name] = wanted.pop()
-    return types
 
 
 def _merge(base: dict, over: dict) -> dict:

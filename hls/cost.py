@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field, fields
 
 from hls.common import RESOURCES
+from hls.folding import multiplier_limit, rom_copies
 
 # DSP48E2: a 27 x 18 signed multiplier.
 DSP_A_BITS, DSP_B_BITS = 27, 18
@@ -91,15 +92,20 @@ class Region:
     def table_reads(self) -> int:
         return sum(r for r, *_ in self.tables)
 
+    @property
+    def multiplier_limit(self) -> int:
+        """The loop's ALLOCATION limit in the C++: its products shared over the II."""
+        return multiplier_limit(self.unrolled_mults, self.ii)
+
+    def rom_copies(self) -> list[int]:
+        """ROM copies per table, in the order of `tables` (the C++ holds as many)."""
+        return [rom_copies(reads, self.ii) for reads, *_ in self.tables]
+
 
 def dsp_tiles(a_bits: int, b_bits: int) -> int:
     """DSP48E2 tiles for a signed a x b product (27 x 18 each)."""
     hi, lo = max(a_bits, b_bits), min(a_bits, b_bits)
     return math.ceil(hi / DSP_A_BITS) * math.ceil(lo / DSP_B_BITS)
-
-
-def rom_copies(reads: int, ii: int, ports: int = 2) -> int:
-    return max(1, -(-int(reads) // (ports * int(ii))))
 
 
 def rom_cost(depth: int, width: int) -> dict:
@@ -132,9 +138,8 @@ def region_cost(region: Region, rules: Rules = DEFAULT_RULES) -> dict:
     lut += sum(
         bits * math.ceil(ways / r.mux_ways_per_lut) for bits, ways in region.muxes if ways > 1
     )
-    for reads, depth, width in region.tables:
+    for (_, depth, width), copies in zip(region.tables, region.rom_copies()):
         one = rom_cost(depth, width)
-        copies = rom_copies(reads, region.ii)
         lut += copies * one["LUT"]
         bram += copies * one["BRAM_18K"]
     ff = lut * r.ff_per_lut if region.pipelined else 0.0

@@ -10,8 +10,9 @@ so a layer occupies its loop for n_rows / parallel * reuse_factor cycles, and on
 unrolls parallel x (operations of one row) with at most ceil(that / reuse_factor) multipliers
 (`ALLOCATION ... mul` in the loop's own function). `parallel` must divide the rows; it is the
 firmware config's `parallel` (an int, or `all` for every row at once) and `reuse_factor`, per
-layer under `layers:`. The templates (hls/extensions) and the estimate (hls/estimate.py) both
-take a layer's folding from here, so the generated code and the estimate cannot disagree.
+layer under `layers:`. The hardware modules (hls/hardware) take a layer's folding from here
+and derive its multiplier limits and ROM copies with the functions below; the templates and
+the estimate both read those, so the generated code and the estimate cannot disagree.
 
 No hls4ml, no TensorFlow here.
 """
@@ -41,11 +42,6 @@ class Folding:
     def trips(self) -> int:
         """Pipelined iterations of the row loop."""
         return self.rows // self.parallel
-
-    @property
-    def cycles(self) -> int:
-        """Cycles the loop issues for (without its depth): trips x II."""
-        return self.trips * self.reuse_factor
 
 
 def divisors(n: int) -> list[int]:
@@ -80,11 +76,21 @@ def resolve(layer: str, rows: int, parallel, reuse_factor) -> Folding:
     return Folding(rows, int(parallel), int(reuse_factor))
 
 
+def per_cycle(count: int, cycles: int) -> int:
+    """ceil(count / cycles), at least 1: the units that do `count` operations in `cycles`
+    cycles (multipliers of a loop at II = cycles, ROM copies, clones of a wide fan-out)."""
+    return max(1, -(-int(count) // int(cycles)))
+
+
+def multiplier_limit(products_per_iteration: int, reuse_factor: int) -> int:
+    """The ALLOCATION limit of a row loop: its products shared over the II cycles."""
+    return per_cycle(products_per_iteration, reuse_factor)
+
+
 def rom_copies(lookups_per_iteration: int, reuse_factor: int, ports: int = 2) -> int:
     """ROM copies for `lookups_per_iteration` reads in a loop of II = reuse_factor: each copy
     serves `ports` reads a cycle (a dual-port BRAM), so ports x II reads an iteration."""
-    per_copy = ports * int(reuse_factor)
-    return max(1, -(-int(lookups_per_iteration) // per_copy))
+    return per_cycle(lookups_per_iteration, ports * int(reuse_factor))
 
 
 def symmetric_pairs(n: int) -> int:

@@ -269,33 +269,26 @@ def cost_report(model, cfg: dict) -> list[dict]:
 
     BOPs = MACs x (weight bits x activation bits) for products with weights, and
     (activation bits)^2 for activation x activation products (q.k and a.v), as in the QKeras
-    / HGQ literature. Float layers count 32 bits. The pair embedding counts the N(N+1)/2
-    distinct pairs that the firmware computes (the features are symmetric).
+    / HGQ literature. Float layers count 32 bits. Each layer counts its own MACs
+    (model.layers: `macs()`); a layer with weights and no count is an error, never 0.
     """
     from model import layers as L
-    from model.fixed import as_fx
 
     q = cfg["quantization"]
-    n = cfg["data"]["n_particles"]
     rows = []
     for layer in model.layers:
         quant = getattr(layer, "quantized", False)
         bw = q["weight_bits"] if quant else 32
         ba = as_fx(q["act_t"]).width if quant else 32
-        macs_w = macs_a = 0
-        if isinstance(layer, L.FxDense):
-            tokens = 1
-            for d in layer.input_shape[1:-1]:
-                tokens *= d
-            macs_w = tokens * layer.kernel.shape[0] * layer.kernel.shape[1]
-        elif isinstance(layer, L.PairEmbed):
-            pairs = n * (n + 1) // 2
-            macs_w = pairs * sum(int(k.shape[0] * k.shape[1]) for k, _ in layer.stack)
-        elif isinstance(layer, L._Attention):
-            e, nq = layer.dim, (n if isinstance(layer, L.ParticleAttention) else 1)
-            nk = layer.n_keys
-            macs_w = (nq + nk) * e * e * 2  # q, out projections; k, v projections
-            macs_a = 2 * nq * nk * e  # q.k and a.v over all heads
+        if isinstance(layer, L._FxLayer):
+            macs_w, macs_a = layer.macs()
+        elif layer.weights:
+            raise ConfigError(
+                f"{layer.name}: {type(layer).__name__} has weights but no MAC count "
+                "(a qpart layer's macs())"
+            )
+        else:  # InputLayer, Flatten, Reshape
+            macs_w = macs_a = 0
         rows.append(
             {
                 "layer": layer.name,

@@ -78,6 +78,12 @@ class _FxLayer(tf.keras.layers.Layer):
     def bias_t(self) -> Fx:
         return weight_fx(self.bias_bits, self.bias_integer)
 
+    def macs(self) -> tuple[int, int]:
+        """(weight x activation, activation x activation) multiply-accumulates of one jet, as
+        builder.cost_report counts them for BOPs. Every qpart layer says its own: a new layer
+        without this method is an error there, not a free layer."""
+        raise NotImplementedError(f"{type(self).__name__} ({self.name}) does not count its MACs")
+
     def qw(self, w):
         """Quantized kernel (straight-through inside QKeras)."""
         return tf.cast(self._wq(w), self.dtype) if self.quantized else w
@@ -111,6 +117,10 @@ class FxQuant(_FxLayer):
         super().__init__(**kwargs)
         self.result_t = as_fx(result_t)
 
+    def macs(self) -> tuple[int, int]:
+        """A cast: no products."""
+        return 0, 0
+
     def call(self, x):
         return self.q(tf.cast(x, self.dtype), self.result_t)
 
@@ -137,6 +147,11 @@ class FxDense(_FxLayer):
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
         super().build(input_shape)
 
+    def macs(self) -> tuple[int, int]:
+        """Every row (all axes but the last) times the kernel."""
+        rows = math.prod(int(d) for d in self.input_shape[1:-1])
+        return rows * int(self.kernel.shape[0]) * int(self.kernel.shape[1]), 0
+
     def call(self, x):
         y = tf.tensordot(x, self.qw(self.kernel), axes=[[-1], [0]]) + self.qb(self.bias)
         y = self.q(y, self.result_t)
@@ -154,6 +169,10 @@ class FxAdd(_FxLayer):
     def __init__(self, result_t=None, **kwargs):
         super().__init__(**kwargs)
         self.result_t = as_fx(result_t)
+
+    def macs(self) -> tuple[int, int]:
+        """A sum: no products."""
+        return 0, 0
 
     def call(self, inputs):
         a, b = inputs
@@ -235,6 +254,10 @@ class FxLayerNorm(_FxLayer):
         )
         super().build(input_shape)
 
+    def macs(self) -> tuple[int, int]:
+        """Not counted: BOPs count the products with weights and the attention's q.k and a.v."""
+        return 0, 0
+
     def call(self, x):
         return self.norm(x)
 
@@ -276,6 +299,11 @@ class PairEmbed(_FxLayer):
             (getattr(self, f"kernel_{i}"), getattr(self, f"bias_{i}"))
             for i in range(len(self.dims) + 1)
         ]
+
+    def macs(self) -> tuple[int, int]:
+        """The N(N+1)/2 distinct pairs the firmware computes (the features are symmetric)."""
+        n = int(self.input_shape[1])
+        return n * (n + 1) // 2 * sum(int(k.shape[0] * k.shape[1]) for k, _ in self.stack), 0
 
     def call(self, x):
         last = len(self.dims)
@@ -361,6 +389,12 @@ class _Attention(_FxLayer):
         if self.quantized:
             self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
             self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
+
+    def macs(self) -> tuple[int, int]:
+        """q and output projections per query, k and v per key; q.k and a.v over all heads."""
+        e, nk = self.dim, self.n_keys
+        nq = nk if isinstance(self, ParticleAttention) else 1
+        return (nq + nk) * e * e * 2, 2 * nq * nk * e
 
     def _heads(self, x, w, b):
         """(B, T, E) -> cast (B, H, T, d)."""
@@ -513,6 +547,10 @@ class PairFeatures(_FxLayer):
             self.center = quantize_np_list(self.center, Fx(8, 4, True))
             self.scale = quantize_np_list(self.scale, Fx(10, 0, False))
 
+    def macs(self) -> tuple[int, int]:
+        """Not counted: table reads and a few products per pair, no weights."""
+        return 0, 0
+
     def call(self, inputs):
         kin, mask = inputs
         kin = tf.cast(kin, self.dtype)
@@ -603,6 +641,10 @@ class ClassToken(_FxLayer):
             initializer=tf.keras.initializers.TruncatedNormal(0.0, 0.02),
         )
         super().build(input_shape)
+
+    def macs(self) -> tuple[int, int]:
+        """A constant: no products."""
+        return 0, 0
 
     def call(self, x):
         token = self.q(self.token, self.result_t)

@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 from weights import randomise
 
+from data.errors import QpartError
 from hls import autofold, calibration, cli, cost, estimate, firmware, folding
 from hls.convert import convert
 from hls.synth_report import parse_csynth_xml
@@ -424,3 +425,49 @@ def test_make_estimate_refuses_a_checkpoint_of_another_architecture(tmp_path, ca
     assert "checkpoint of another architecture" in err and str(saved) in err
     assert not (tmp_path / "hls").exists()
     assert cli.main(args + roots + ["--untrained"]) == 0  # the config alone is still counted
+
+
+def test_every_qpart_layer_has_one_hardware_module():
+    """Each Keras class of model.layers has a hardware module (regions, folding, template
+    parameters) and counts its MACs; wiring is listed; any other class is an error naming it."""
+    from hls import hardware
+
+    for name, cls in L.CUSTOM_OBJECTS.items():
+        hw = hardware.module_for(name, "some_layer")
+        assert hw is not None and callable(hw.estimate) and name in hw.KERAS_CLASSES, name
+        assert cls.macs is not L._FxLayer.macs, name  # builder.cost_report's BOPs
+    assert set(hardware.registry()) == set(L.CUSTOM_OBJECTS)
+    for name in ("InputLayer", "Flatten", "Reshape"):
+        assert hardware.module_for(name, "wire") is None
+    with pytest.raises(hardware.UnknownLayerError, match=r"my_dense: Keras class Dense has no"):
+        hardware.module_for("Dense", "my_dense")
+    assert issubclass(hardware.UnknownLayerError, QpartError)
+
+
+def test_attention_template_and_estimate_read_the_same_regions(model, tmp_path):
+    """The attention config's multiplier limits and ROM copies are read off the regions that
+    the estimate prices: the hls4ml node and the Keras layer describe the same hardware."""
+    import dataclasses
+
+    from hls import graph, hardware
+    from hls.extensions.attention import attention_folding, attention_spec
+    from hls.hardware import attention as hw
+
+    fw = fw_config(layers={"attn": {"parallel": 2, "reuse_factor": 3}})
+    hls_model = convert(model, tmp_path / "prj", **firmware.convert_kwargs(fw))
+    node = next(n for n in hls_model.get_layers() if n.name == "attn")
+    ctx = hardware.Context(graph.analyse(model), fw, trained=False)
+    keras_spec, node_spec = hw.spec(model.get_layer("attn"), ctx), attention_spec(node)
+    tables = [
+        (s.norm_table.size, s.norm_table.value_t, s.norm_table.index_t)
+        for s in (keras_spec, node_spec)
+    ]
+    assert tables[0] == tables[1]
+    plain = [dataclasses.replace(s, norm_table=None) for s in (keras_spec, node_spec)]
+    assert plain[0] == plain[1]
+    params = attention_folding(node)
+    tokens, queries = by_name(estimate.estimate(model, fw, trained=False))["attn"]["regions"]
+    assert params["token_multiplier_limit"] == math.ceil(tokens["unrolled_mults"] / 3)
+    assert params["query_multiplier_limit"] == math.ceil(queries["unrolled_mults"] / 3)
+    assert params["exp_copies"] + params["inv_copies"] == queries["rom_copies"]
+    assert params["norm_copies"] == tokens["rom_copies"]

@@ -7,8 +7,6 @@ a row loop (rows: all axes but the last) folded like every qpart layer.
 
 from __future__ import annotations
 
-import numpy as np
-
 from hls.extensions.common import (
     Extension,
     QpartConfigTemplate,
@@ -18,6 +16,7 @@ from hls.extensions.common import (
     folding_lines,
     parse_base,
 )
+from hls.hardware import add as hw
 
 
 def parse_fx_add(keras_layer, input_names, input_shapes, data_reader):
@@ -40,7 +39,7 @@ class AddConfigTemplate(QpartConfigTemplate):
     def config(self, node, p):
         shape = node.get_output_variable().shape
         n_cols = int(shape[-1])
-        fold = node.folding(int(np.prod(shape)) // n_cols)
+        fold = node.folding(hw.rows(shape))
         return (
             f"struct config{p['index']} : nnet::qpart::add_config {{\n"
             f"    static const unsigned n_rows = {fold.rows};\n"

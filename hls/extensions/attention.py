@@ -5,7 +5,8 @@ pre-norm, q/k/v projections (exact dense_rows), logits scaled by 2**-shift (a re
 the pair bias (particle attention of a model with pair features; without them, (x, mask) only),
 masked softmax through the exp and 1/x tables of model.tables (constant arrays, one copy per
 ROM), context, output projection. Two row loops (tokens, queries), each folded by
-the layer's parallelization and reuse factors (hls/folding.py).
+the layer's parallelization and reuse factors; their regions, multiplier limits and ROM copies
+are hls/hardware/attention.py's.
 """
 
 from __future__ import annotations
@@ -20,15 +21,13 @@ from hls.extensions.common import (
     QpartHLSError,
     QpartLayer,
     keras_twin,
-    mult_limit,
     parse_base,
     quantized,
     read_weight,
     row_config,
     weight_type_name,
 )
-from hls.extensions.layernorm import MULTS_PER_ELEMENT, layernorm_config
-from hls.folding import Folding, rom_copies
+from hls.extensions.layernorm import layernorm_config
 from hls.fxtypes import (
     add_type,
     check_float64,
@@ -40,6 +39,7 @@ from hls.fxtypes import (
     typedefs,
     union_type,
 )
+from hls.hardware import attention as hw
 from model import tables
 from model.layers import _Attention
 
@@ -117,30 +117,41 @@ def parse_class_attention(keras_layer, input_names, input_shapes, data_reader):
     return layer, [None, 1, layer["dim"]]
 
 
+def attention_spec(node) -> hw.Spec:
+    """The layer's shape and types, as hls/hardware/attention.py describes its hardware."""
+    f = node.fx
+    particle = isinstance(node, QpartParticleAttention)
+    norm_table, _, _ = node.tables()
+    return hw.Spec(
+        particle=particle,
+        n=node.get_attr("n_tokens"),
+        dim=node.get_attr("dim"),
+        heads=node.get_attr("n_heads"),
+        n_kv=node.get_attr("n_keys"),
+        x_t=node.input_fx(0 if particle else 1),
+        cls_t=None if particle else node.input_fx(0),
+        bias_in_t=node.input_fx(1) if node.get_attr("pair_bias") else None,
+        norm_table=norm_table,
+        bias_t=f("bias_fx"),
+        weight_bits=f("weight_fx").width,
+        norm_t=f("norm_fx"),
+        qkv_t=f("qkv_fx"),
+        logit_t=f("logit_fx"),
+        exp_t=f("exp_fx"),
+        inv_t=f("inv_fx"),
+        attn_t=f("attn_fx"),
+        ctx_t=f("ctx_fx"),
+        result_t=f("result_fx"),
+        shift=node.get_attr("shift"),
+        exp_table_size=node.get_attr("exp_table_size"),
+        inv_table_size=node.get_attr("inv_table_size"),
+    )
+
+
 def attention_folding(node) -> dict:
-    """The two row loops of an attention layer and its ROM copies. The token loop takes the
-    layer's parallelization factor over the particles; the query loop the same over the
-    particle queries (particle attention) or 1 (the class token is the only query)."""
-    n, heads, dim = node.get_attr("n_tokens"), node.get_attr("n_heads"), node.get_attr("dim")
-    n_kv = node.get_attr("n_keys")
-    tokens = node.folding(n)
-    queries = (
-        tokens if isinstance(node, QpartParticleAttention) else Folding(1, 1, tokens.reuse_factor)
-    )
-    hd = dim // heads
-    # products of one row: token: layer norm + q (particle only), k, v projections;
-    # query: q.k, e*inv, attn*v per head, output projection
-    token_mults = MULTS_PER_ELEMENT * dim + (3 if queries is tokens else 2) * dim * dim
-    query_mults = heads * n_kv * (2 * hd + 1) + dim * dim
-    return dict(
-        tokens=tokens,
-        queries=queries,
-        token_multiplier_limit=mult_limit(tokens.parallel * token_mults, tokens.reuse_factor),
-        query_multiplier_limit=mult_limit(queries.parallel * query_mults, queries.reuse_factor),
-        norm_copies=rom_copies(tokens.parallel, tokens.reuse_factor),
-        exp_copies=rom_copies(queries.parallel * heads * n_kv, queries.reuse_factor),
-        inv_copies=rom_copies(queries.parallel * heads, queries.reuse_factor),
-    )
+    """The two row loops of an attention layer, their multiplier limits and ROM copies: read
+    off the regions that the estimate prices (hls/hardware/attention.py)."""
+    return hw.template_params(attention_spec(node), node.folding(node.get_attr("n_tokens")))
 
 
 class _QpartAttention(QpartLayer):

@@ -6,7 +6,8 @@ residual branch, the mask read by every attention layer) breaks the single-produ
 single-consumer rule, and the HLS tool may then run the processes one after the other. hls4ml
 inserts clones for io_stream only (backends/fpga/passes/clone.py); this pass does the same for
 io_parallel arrays, after the input casts are folded. C++: nnet::qpart::clone
-(hls/nnet_utils/nnet_qpart_dense.h), a copy: registers, no arithmetic.
+(hls/nnet_utils/nnet_qpart_dense.h), a copy: registers, no arithmetic. hls/graph.py plans the
+same clones for the estimate, from hls/hardware/clone.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from hls4ml.model.layers import Layer
 from hls4ml.model.optimizer import OptimizerPass
 
 from hls.extensions.common import Extension, QpartConfigTemplate, QpartFunctionTemplate
-
-MAX_COPIES = 4
+from hls.hardware.clone import MAX_COPIES  # the estimate's clone plan (hls/graph.py) reads it too
 
 
 class QpartClone(Layer):

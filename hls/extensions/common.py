@@ -207,10 +207,6 @@ def folding_lines(fold: folding.Folding, multiplier_limit: int | None = None, in
     return text
 
 
-def mult_limit(products_per_iteration: int, reuse_factor: int) -> int:
-    return max(1, -(-int(products_per_iteration) // int(reuse_factor)))
-
-
 # ---------------------------------------------------------------------------------------------
 # registration record
 

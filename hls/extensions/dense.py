@@ -2,6 +2,7 @@
 
 C++: nnet::qpart::dense (hls/nnet_utils/nnet_qpart_dense.h): a row loop folded by the layer's
 parallelization and reuse factors, each row an exact dense_row, then ReLU on the cast value.
+Its hardware (regions, multiplier limit): hls/hardware/dense.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from hls.extensions.common import (
     QpartLayer,
     folding_lines,
     keras_twin,
-    mult_limit,
     parse_base,
     quantized,
     read_weight,
@@ -24,6 +24,7 @@ from hls.extensions.common import (
     weight_type_name,
 )
 from hls.fxtypes import check_float64
+from hls.hardware import dense as hw
 
 
 def parse_fx_dense(keras_layer, input_names, input_shapes, data_reader):
@@ -70,12 +71,19 @@ class DenseConfigTemplate(QpartConfigTemplate):
 
     def config(self, node, p):
         fold = node.folding(p["n_rows"])
+        (row_loop,) = hw.regions(
+            fold,
+            p["n_in"],
+            p["n_out"],
+            node.input_fx(),
+            node.fx("result_fx"),
+            node.fx("weight_fx").width,
+            node.get_attr("relu"),
+        )
         extra = (
             f"    static const unsigned n_rows = {p['n_rows']};\n"
             f"    static const bool relu = {'true' if node.get_attr('relu') else 'false'};\n"
-            + folding_lines(
-                fold, mult_limit(fold.parallel * p["n_in"] * p["n_out"], fold.reuse_factor)
-            )
+            + folding_lines(fold, row_loop.multiplier_limit)
         )
         text, accum = row_config(
             f"config{p['index']}",

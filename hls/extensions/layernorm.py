@@ -2,7 +2,8 @@
 
 C++: nnet::qpart::layernorm (hls/nnet_utils/nnet_qpart_layernorm.h), a row loop folded by the
 layer's parallelization and reuse factors. The 1/sqrt table is model.tables.RsqrtTable's
-`values`, written as a constant array holding one copy per ROM (hls/folding.rom_copies).
+`values`, written as a constant array holding one copy per ROM. The row loop's regions, its
+multiplier limit and ROM copies: hls/hardware/layernorm.py.
 """
 
 from __future__ import annotations
@@ -18,52 +19,15 @@ from hls.extensions.common import (
     QpartLayer,
     folding_lines,
     keras_twin,
-    mult_limit,
     parse_base,
     quantized,
     read_weight,
     weight_type_name,
 )
-from hls.folding import rom_copies
-from hls.fxtypes import (
-    CType,
-    add_type,
-    check_float64,
-    clog2,
-    ctype,
-    mul_type,
-    shift_type,
-    sub_type,
-    typedefs,
-)
+from hls.fxtypes import check_float64, typedefs
+from hls.hardware import layernorm as hw
+from hls.hardware.layernorm import layernorm_types  # noqa: F401 (the attention's nested config)
 from model import tables
-
-MULTS_PER_ELEMENT = 3  # d*d, d*rsqrt, scaled*gamma
-
-
-def layernorm_types(in_t, dim, table: tables.RsqrtTable, gamma_fx, beta_fx) -> dict:
-    """The exact intermediates of LayerNormFx for inputs of type in_t (hls/fxtypes.py)."""
-    k = clog2(dim)
-    x = ctype(in_t)
-    sum_t = CType(x.width + k, x.integer + k, x.signed)
-    mean_t = shift_type(sum_t, k)
-    diff_t = sub_type(x, mean_t)
-    # d*d < 2**(2*diff_int - 2) summed over dim terms; unsigned
-    sq = mul_type(diff_t, diff_t)
-    var_sum_t = CType(sq.width - 2 + k, sq.integer - 2 + k, False)
-    var_t = shift_type(var_sum_t, k)
-    scaled_t = mul_type(diff_t, table.value_t)
-    affine_t = add_type(mul_type(scaled_t, gamma_fx), beta_fx)
-    return {
-        "sum_t": sum_t,
-        "mean_t": mean_t,
-        "diff_t": diff_t,
-        "var_sum_t": var_sum_t,
-        "var_t": var_t,
-        "index_t": table.index_t,
-        "scaled_t": scaled_t,
-        "affine_t": affine_t,
-    }
 
 
 def layernorm_config(
@@ -89,6 +53,8 @@ def layernorm_config(
     types = layernorm_types(in_t, dim, table, gamma_fx, beta_fx)
     check_float64(layer_name, types)
     i = indent
+    if fold is not None:
+        (row_loop,) = hw.regions(fold, dim, in_t, table, gamma_fx)
     return (
         f"{i}struct {struct_name} : {base} {{\n"
         f"{i}    static const unsigned n_rows = {n_rows};\n"
@@ -98,12 +64,8 @@ def layernorm_config(
             ""
             if fold is None
             else f"{i}    static const unsigned table_copies = "
-            f"{rom_copies(fold.parallel, fold.reuse_factor)};\n"
-            + folding_lines(
-                fold,
-                mult_limit(fold.parallel * MULTS_PER_ELEMENT * dim, fold.reuse_factor),
-                i + "    ",
-            )
+            f"{row_loop.rom_copies()[0]};\n"
+            + folding_lines(fold, row_loop.multiplier_limit, i + "    ")
         )
         + typedefs(types, i + "    ")
         + typedefs({"gamma_t": gamma_t, "beta_t": beta_t, "table_t": table_t}, i + "    ")
@@ -156,7 +118,10 @@ class QpartLayerNorm(QpartLayer):
         )
         self.add_fx_weight("beta", self.get_attr("beta_data"), self.fx("bias_fx"), "beta{index}_t")
         fold = self.folding(self.get_attr("n_rows"))
-        copies = rom_copies(fold.parallel, fold.reuse_factor)
+        (row_loop,) = hw.regions(
+            fold, self.get_attr("dim"), self.input_fx(), self.table(), self.fx("bias_fx")
+        )
+        (copies,) = row_loop.rom_copies()
         self.add_fx_weight(
             "table",
             np.tile(self.get_attr("table_data"), copies),

@@ -5,7 +5,8 @@ C++: nnet::qpart::pair_embed (hls/nnet_utils/nnet_qpart_pair_embed.h), one dense
 fold. By default only the pairs i <= j are computed and mirrored: half the logic, and
 bit-identical because ParT's pair features (ln Delta, ln kT, ln z, ln m^2) are symmetric. For
 inputs that are not, set `Symmetric: false` in the layer's hls4ml config (convert's
-hls_overrides): every pair is then computed.
+hls_overrides): every pair is then computed (the estimate always counts the mirrored loop).
+The pair loop's regions and multiplier limit: hls/hardware/pair_embed.py.
 """
 
 from __future__ import annotations
@@ -21,20 +22,15 @@ from hls.extensions.common import (
     QpartLayer,
     folding_lines,
     keras_twin,
-    mult_limit,
     parse_base,
     quantized,
     read_weight,
     row_config,
     weight_type_name,
 )
-from hls.folding import symmetric_pairs
 from hls.fxtypes import check_float64
-
-
-def n_pair_rows(n: int, symmetric: bool) -> int:
-    """The pair slots the firmware computes: N(N+1)/2 with the mirror, else N*N."""
-    return symmetric_pairs(n) if symmetric else n * n
+from hls.hardware import pair_embed as hw
+from hls.hardware.pair_embed import n_pair_rows
 
 
 def parse_pair_embed(keras_layer, input_names, input_shapes, data_reader):
@@ -135,6 +131,15 @@ class PairEmbedConfigTemplate(QpartConfigTemplate):
                 f"particles, got {n}; set Symmetric: false"
             )
         fold = node.folding(n_pair_rows(n, symmetric))
+        (pair_loop,) = hw.regions(
+            fold,
+            p["n_features"],
+            node.input_fx(),
+            dims,
+            node.fx("hidden_fx"),
+            node.fx("result_fx"),
+            w_fx.width,
+        )
         return (
             f"struct config{p['index']} : nnet::qpart::pair_embed_config {{\n"
             f"    static const unsigned n_particles = {n};\n"
@@ -145,7 +150,7 @@ class PairEmbedConfigTemplate(QpartConfigTemplate):
             f"    static const unsigned n_pairs = {fold.rows};\n"
             f"    static const unsigned n_weights = {w_off};\n"
             f"    static const unsigned n_biases = {b_off};\n"
-            + folding_lines(fold, mult_limit(fold.parallel * w_off, fold.reuse_factor))
+            + folding_lines(fold, pair_loop.multiplier_limit)
             + f"    typedef {w_t} weight_t;\n"
             f"    typedef {b_t} bias_t;\n" + layers + "    typedef layer0_config first_layer;\n"
             "};\n"

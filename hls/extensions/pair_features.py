@@ -3,8 +3,9 @@
 C++: nnet::qpart::pair_features (hls/nnet_utils/nnet_qpart_pair_features.h), the pair loop of
 nnet_qpart_pair_embed.h (pairs i <= j, mirrored; folded by the layer's parallelization and
 reuse factors). The tables (F, G, softplus, ln mantissa) are model.tables' values, one copy per
-ROM; the standardisation constants and ln 2 are the Keras layer's quantized values. Every
-intermediate type below is exact (hls/fxtypes.py) until the Keras layer's named casts.
+ROM (the copies of hls/hardware/pair_features.py's region); the standardisation constants and
+ln 2 are the Keras layer's quantized values. Every intermediate type below is exact
+(hls/fxtypes.py) until the Keras layer's named casts.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from hls.extensions.common import (
     parse_base,
     weight_type_name,
 )
-from hls.extensions.pair_embed import n_pair_rows
-from hls.folding import rom_copies
 from hls.fxtypes import CType, add_type, check_float64, ctype, mul_type, sub_type, typedefs
+from hls.hardware import pair_features as hw
+from hls.hardware.pair_embed import n_pair_rows
 from model.fixed import Fx
 from model.layers import PairFeatures
 
@@ -77,13 +78,23 @@ class QpartPairFeatures(QpartLayer):
             softplus_table_size=self.get_attr("softplus_table_size"),
         )
 
+    def spec(self) -> hw.Spec:
+        return hw.Spec(
+            n=self.get_attr("n_particles"),
+            kin_t=self.input_fx(0),
+            angle_t=self.fx("angle_fx"),
+            table_t=self.fx("table_fx"),
+            ln_t=self.fx("ln_fx"),
+            result_t=self.fx("result_fx"),
+            angle_table_size=self.get_attr("angle_table_size"),
+            softplus_table_size=self.get_attr("softplus_table_size"),
+            log_bits=self.get_attr("log_bits"),
+        )
+
     def copies(self) -> dict:
-        f = self.folding(n_pair_rows(self.get_attr("n_particles"), True))
-        return {
-            "angle": rom_copies(f.parallel, f.reuse_factor),
-            "softplus": rom_copies(f.parallel, f.reuse_factor),
-            "log": rom_copies(2 * f.parallel, f.reuse_factor),
-        }
+        """The tables' ROM copies: those of the pair loop's region (hls/hardware)."""
+        s = self.spec()
+        return hw.rom_copies(self.folding(s.rows()), s)
 
     def initialize(self):
         n = self.get_attr("n_particles")
@@ -156,7 +167,7 @@ class PairFeaturesConfigTemplate(QpartConfigTemplate):
                 f"{node.name}: the mirrored pair loop needs an even number of "
                 f"particles, got {n}"
             )
-        fold = node.folding(n_pair_rows(n, True))
+        fold = node.folding(n_pair_rows(n))
         exact = pair_feature_types(node)
         check_float64(node.name, exact)
         twin, copies = node.twin(), node.copies()

@@ -1,0 +1,96 @@
+"""Each qpart layer's hardware, in one module per Keras layer class (no hls4ml, no TensorFlow).
+
+A hardware module owns what a layer costs and how it is folded: its row count(s) and folding
+(hls/folding.py), its regions (the unrolled body of each pipelined loop, priced by
+hls/cost.py's Rules), the template parameters derived from those same regions (multiplier
+limits, ROM copies: `Region.multiplier_limit`, `Region.rom_copies`) and the bits it stores.
+The estimate (hls/estimate.py) prices the regions; the hls4ml extension of the layer
+(hls/extensions/<layer>.py: parser, hls4ml layer, C++ templates) writes its config struct from
+the same regions, so the estimate and the generated C++ cannot disagree by construction.
+
+Each module names the Keras classes it describes (`KERAS_CLASSES`) and has
+`estimate(layer, ctx) -> (Folding, [Region], stored bits) | None` (None: no hardware of its
+own, e.g. an input cast folded into the input type). `registry()` finds the modules of this
+package, so a new layer adds its Keras class, its hardware module, its extension and its
+header. Layers with no hardware at all are listed in WIRING; any other class is an error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import cache
+
+from hls import folding
+from hls.fxtypes import QpartHLSError
+
+# Keras classes that only rewire arrays: no hardware, no cost (hls4ml keeps their input's type)
+WIRING = frozenset({"InputLayer", "Flatten", "Reshape"})
+
+
+class UnknownLayerError(QpartHLSError):
+    """A Keras class with no hardware module: the estimate would price it as free."""
+
+
+@cache
+def registry() -> dict:
+    """{Keras class name: hardware module} of every module in this package."""
+    out = {}
+    for info in pkgutil.iter_modules(__path__):
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        for cls in getattr(mod, "KERAS_CLASSES", ()):
+            if cls in out:
+                raise QpartHLSError(f"{cls} has two hardware modules: {out[cls].__name__}, {mod}")
+            out[cls] = mod
+    return out
+
+
+def module_for(keras_class: str, layer_name: str):
+    """The hardware module of a Keras class; None for a wiring layer."""
+    if keras_class in WIRING:
+        return None
+    try:
+        return registry()[keras_class]
+    except KeyError:
+        raise UnknownLayerError(
+            f"{layer_name}: Keras class {keras_class} has no hardware module (hls/hardware/); "
+            "the qpart firmware supports model.layers' fixed-point layers plus "
+            f"{', '.join(sorted(WIRING))}"
+        ) from None
+
+
+def sbits(t) -> int:
+    """Width of a type as a signed operand (unsigned types need one more bit)."""
+    return int(t.width) + (0 if t.signed else 1)
+
+
+@dataclass
+class Context:
+    """What the Keras side of a hardware module reads besides the layer: the graph analysis
+    (hls/graph.py), the firmware config's folding and whether the weights are trained."""
+
+    graph: object
+    fw: dict
+    trained: bool
+
+    def in_t(self, layer, i=0):
+        return self.graph.in_t(layer.name, i)
+
+    def fold(self, layer, rows) -> folding.Folding:
+        over = self.fw["layers"].get(layer.name, {})
+        return folding.resolve(
+            layer.name,
+            rows,
+            over.get("parallel", self.fw["parallel"]),
+            over.get("reuse_factor", self.fw["reuse_factor"]),
+        )
+
+    def nonzero(self, layer, weights) -> int:
+        """Products of a kernel the hardware keeps: all untrained, the non-zero quantized
+        weights trained (the HLS tool drops a product by a constant zero)."""
+        import numpy as np
+
+        if not self.trained:
+            return int(np.prod(weights.shape))
+        return int(np.count_nonzero(np.asarray(layer.qw(weights))))
