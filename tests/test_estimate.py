@@ -437,6 +437,10 @@ def test_every_qpart_layer_has_one_hardware_module():
         assert hw is not None and callable(hw.estimate) and name in hw.KERAS_CLASSES, name
         assert cls.macs is not L._FxLayer.macs, name  # builder.cost_report's BOPs
     assert set(hardware.registry()) == set(L.CUSTOM_OBJECTS)
+    # ... and an hls4ml extension (parser, layer, templates), found without a list to edit
+    from hls.extensions import extensions
+
+    assert {e.keras_class for e in extensions()} - {None} == set(L.CUSTOM_OBJECTS)
     for name in ("InputLayer", "Flatten", "Reshape"):
         assert hardware.module_for(name, "wire") is None
     with pytest.raises(hardware.UnknownLayerError, match=r"my_dense: Keras class Dense has no"):

@@ -7,6 +7,8 @@ Vitis backends, and the optimizer passes. `import hls` calls it.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 NNET_UTILS = Path(__file__).resolve().parent.parent / "nnet_utils"
@@ -16,29 +18,16 @@ _registered = False
 
 
 def extensions():
-    from hls.extensions import (
-        add,
-        attention,
-        class_token,
-        clone,
-        dense,
-        layernorm,
-        pair_embed,
-        pair_features,
-        quant,
-    )
-
-    return [
-        quant.EXTENSION,
-        dense.EXTENSION,
-        add.EXTENSION,
-        layernorm.EXTENSION,
-        pair_embed.EXTENSION,
-        pair_features.EXTENSION,
-        *attention.EXTENSIONS,
-        class_token.EXTENSION,
-        clone.EXTENSION,
+    """Every extension of this package's modules (each an EXTENSION or EXTENSIONS), found by
+    name: a new layer's extension module is picked up without a list to edit. Modules run in
+    PASS_ORDER (default 0), then by name: the clone pass (1) runs after the input-cast fold."""
+    mods = [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if info.name != "common"
     ]
+    mods.sort(key=lambda m: (getattr(m, "PASS_ORDER", 0), m.__name__))
+    return [e for m in mods for e in getattr(m, "EXTENSIONS", [getattr(m, "EXTENSION", None)]) if e]
 
 
 def register():

@@ -101,6 +101,7 @@ class CloneFunctionTemplate(QpartFunctionTemplate):
         )
 
 
+PASS_ORDER = 1  # after quant's input-cast fold: the clones copy the folded arrays
 EXTENSION = Extension(
     keras_class=None,
     parser=None,
