@@ -62,7 +62,8 @@ train: setup
 # Resources, II and latency before synthesis (build/hls/<model>-<fw>/estimate.json); exits 1
 # when the design does not fit the part. UNTRAINED=1 counts from the config alone.
 estimate: setup
-	$(PY) -m hls.cli estimate --model $(MODEL) --fw $(FW) $(if $(filter 1,$(UNTRAINED)),--untrained)
+	$(PY) -m hls.cli estimate --model $(MODEL) --fw $(FW) $(if $(filter 1,$(UNTRAINED)),--untrained) \
+		--force $(FORCE)
 
 hls-csim: setup
 	$(PY) -m hls.cli hls-csim --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) --n-jets $(N_JETS) \

@@ -38,7 +38,7 @@ def estimate(args) -> int:
     from hls.runner import make_estimate
 
     d, est, out = make_estimate(
-        args.model, args.fw, args.untrained, args.models_root, args.out_root
+        args.model, args.fw, args.untrained, args.models_root, args.out_root, bool(args.force)
     )
     print(f"{d.cfg['name']} on {d.fw['name']} ({'trained weights' if d.trained else 'untrained'}):")
     for layer in est["layers"]:
@@ -129,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="estimate from the config alone (every weight non-zero)",
     )
+    p.add_argument("--force", type=int, choices=(0, 1), default=int(os.environ.get("FORCE", 0)))
     p.set_defaults(run=estimate)
 
     p = sub.add_parser("hls-csim", help="convert, compile, C-simulate against Keras")

@@ -37,30 +37,81 @@ class CsimError(QpartError, RuntimeError):
     """A C-simulation run that cannot go on; the message says what and where."""
 
 
-def claim_output_dir(out: Path, identity: dict, force: bool):
-    """Refuse a directory that holds another project (or anything not ours) unless forced."""
+COMPARED = ("model", "firmware", "architecture", "firmware_sha256")  # what makes a design
+
+
+def _marker(marker: Path) -> dict | None:
+    if not marker.exists():
+        return None
+    try:
+        return json.loads(marker.read_text())
+    except json.JSONDecodeError:
+        return {"unreadable": str(marker)}
+
+
+def describe(owner: dict | None) -> str:
+    if not owner or "model" not in owner:
+        return "files that are not a qpart project"
+    cfg = owner.get("firmware_config")
+    return (
+        f"project of {owner['model']} / {owner['firmware']} (architecture "
+        f"{owner.get('architecture')}"
+        + (f", firmware config {cfg} sha256 {owner.get('firmware_sha256')}" if cfg else "")
+        + ")"
+    )
+
+
+def project_owner(out: Path) -> dict | None:
+    """The identity recorded in a project directory's marker, or None."""
+    return _marker(out / MARKER)
+
+
+def same_design(owner: dict, identity: dict) -> bool:
+    return all(owner.get(k) == identity.get(k) for k in COMPARED)
+
+
+def claim_output_dir(out: Path, identity: dict, force: bool, tag="hls-csim"):
+    """Take `out` for the design `identity` (hls.design.Design.identity), saying what is
+    replaced. Refused unless forced: a directory that holds another design (another firmware
+    config under the same name included), anything that is not a qpart project, or files
+    that qpart did not write there (a user's notes in the project of the same design)."""
     marker = out / MARKER
+    entries = sorted(p.name for p in out.iterdir()) if out.exists() else []
     # a folder holding only `make estimate`'s output is this model/firmware's, not another's
-    if out.exists() and {p.name for p in out.iterdir()} - {ESTIMATE_FILE}:
-        owner = None
-        if marker.exists():
-            try:
-                owner = json.loads(marker.read_text())
-            except json.JSONDecodeError:
-                owner = {"unreadable": str(marker)}
-        if owner != identity and not force:
-            what = (
-                (
-                    f"project of {owner.get('model')} / {owner.get('firmware')} "
-                    f"(architecture {owner.get('architecture')})"
-                )
-                if owner and "model" in owner
-                else "files that are not a qpart project"
+    if set(entries) - {ESTIMATE_FILE}:
+        owner = _marker(marker)
+        same = owner is not None and same_design(owner, identity)
+        known = set(owner.get("entries", entries)) if owner else set()
+        foreign = sorted(set(entries) - known - {MARKER})
+        if not force and not same:
+            this = identity.get("firmware_config", identity["firmware"])
+            raise CsimError(
+                f"{out} already holds {describe(owner)}; this design is {identity['model']} / "
+                f"{identity['firmware']} from {this}: remove it, or rerun with FORCE=1 to "
+                "replace it"
             )
-            raise CsimError(f"{out} already holds {what}; remove it or rerun with FORCE=1")
+        if not force and foreign:
+            raise CsimError(
+                f"{out} holds files that qpart did not write: {', '.join(foreign)}; move them, "
+                "or rerun with FORCE=1 to delete them with the project"
+            )
+        print(
+            f"[{tag}] replacing {out}: {describe(owner)}, {len(entries)} entries"
+            + (f", among them files qpart did not write: {', '.join(foreign)}" if foreign else ""),
+            flush=True,
+        )
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(identity, indent=1))
+
+
+def record_entries(out: Path):
+    """Note in the project's marker what is in it now (what qpart and hls4ml wrote), so that a
+    later claim can tell a user's file from the project's."""
+    marker = out / MARKER
+    owner = _marker(marker) or {}
+    owner["entries"] = sorted(p.name for p in out.iterdir())
+    marker.write_text(json.dumps(owner, indent=1))
 
 
 def test_jets(data_dir, cfg, n_jets: int) -> dict:
@@ -292,7 +343,9 @@ def simulate(d, est: dict, data_dir, n_jets: int, testbench=True) -> dict:
         report["first_divergent_layer"] = first_divergent_layer(
             keras_model, convert_kwargs, inputs, prj
         )
+    report["configs"] = d.configs
     write_csim_report(report, prj / "csim_report.json")
+    record_entries(prj)
     _summary(report)
     return report
 

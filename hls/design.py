@@ -9,6 +9,7 @@ directory. `design()` is the only place that assembles it, so the stages cannot 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ WEIGHTS = ("trained", "untrained", "if-trained")
 
 class DesignError(QpartError, ValueError):
     """A model and firmware config that do not make a design (a float model, bad weights)."""
+
+
+def file_sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def project_dir(model_name: str, fw_name: str, root=HLS_ROOT) -> Path:
@@ -52,12 +57,25 @@ class Design:
         return builder.pair_mode(self.cfg)
 
     @property
+    def configs(self) -> dict:
+        """The two config files, by path and content hash: what every report of the design
+        carries, so that a copy of a shipped config under its name is told apart."""
+        return {
+            key: {"path": str(Path(c["path"]).resolve()), "sha256": file_sha256(c["path"])}
+            for key, c in (("model", self.cfg), ("firmware", self.fw))
+        }
+
+    @property
     def identity(self) -> dict:
-        """What a project directory belongs to (hls.csim.claim_output_dir)."""
+        """What a project directory belongs to (hls.csim.claim_output_dir): the names, the
+        architecture of the weights and the firmware config's content (its path is recorded,
+        not compared: the same file by another path is the same design)."""
         return {
             "model": self.cfg["name"],
             "firmware": self.fw["name"],
             "architecture": builder.architecture_hash(self.cfg, True),
+            "firmware_sha256": self.configs["firmware"]["sha256"],
+            "firmware_config": self.configs["firmware"]["path"],
         }
 
     def convert_kwargs(self) -> dict:

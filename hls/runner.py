@@ -27,6 +27,7 @@ ESTIMATE_FILE = csim.ESTIMATE_FILE
 def estimate_design(d: Design) -> dict:
     """The estimate of a design as folded, with the factors `parallel: auto` chose."""
     est = estimate(d.model, d.fw, d.trained)
+    est["configs"] = d.configs
     if "auto_parallel" in d.fw:
         est["auto_parallel"] = d.fw["auto_parallel"]
     return est
@@ -39,9 +40,13 @@ def write_estimate(d: Design, est: dict) -> Path:
     return out
 
 
-def make_estimate(model, fw, untrained=False, models_root=MODELS_ROOT, hls_root=HLS_ROOT):
+def make_estimate(
+    model, fw, untrained=False, models_root=MODELS_ROOT, hls_root=HLS_ROOT, force=False
+):
     """`make estimate`: (design, estimate, estimate.json) from the trained weights where they
-    exist (checked to be this config's architecture), else from the config."""
+    exist (checked to be this config's architecture), else from the config. The project
+    directory of another design (another firmware config under the same name) is refused
+    unless forced; an estimate.json that another config wrote is replaced, and said so."""
     d = design(
         model,
         fw,
@@ -50,6 +55,18 @@ def make_estimate(model, fw, untrained=False, models_root=MODELS_ROOT, hls_root=
         hls_root=hls_root,
     )
     est = estimate_design(d)
+    owner = csim.project_owner(d.prj)
+    if owner is not None and not csim.same_design(owner, d.identity) and not force:
+        raise csim.CsimError(
+            f"{d.prj} holds {csim.describe(owner)}; this design is {d.name} from "
+            f"{d.identity['firmware_config']}: remove it, or rerun with FORCE=1 to write "
+            "this estimate there"
+        )
+    old = d.prj / ESTIMATE_FILE
+    if owner is None and old.exists():
+        was = json.loads(old.read_text()).get("configs")
+        if was != est["configs"]:
+            print(f"[estimate] replacing {old} (written for {was or 'an unrecorded config'})")
     return d, est, write_estimate(d, est)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from data.errors import QpartError
 from hls.common import TOOLS
-from hls.csim import MARKER
+from hls.csim import MARKER, record_entries
 from hls.design import HLS_ROOT, MODELS_ROOT, design, project_dir
 from hls.firmware import load_firmware
 
@@ -49,7 +49,9 @@ def synthesize(d, vsynth=False, cosim=False) -> dict:
         flush=True,
     )
     hls_model.build(csim=False, synth=True, vsynth=vsynth, cosim=cosim)
-    report = write_synth_report(prj, prj / "synth_report.json")
+    report = dict(write_synth_report(prj, prj / "synth_report.json"), configs=d.configs)
+    (prj / "synth_report.json").write_text(json.dumps(report, indent=1))
+    record_entries(prj)
     print(f"[synth] -> {prj}/synth_report.json", flush=True)
     return report
 

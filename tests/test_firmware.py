@@ -134,13 +134,21 @@ def test_layer_overrides_rebuild_the_arithmetic(tmp_path):
         firmware.firmware_model(model, cfg, worse)
 
 
-def test_output_directory_of_another_project_is_refused(tmp_path):
+def test_output_directory_of_another_project_is_refused(tmp_path, capsys):
     out = tmp_path / "prj"
-    me = {"model": "part_tiny", "firmware": "vu13p", "architecture": "a"}
+    me = {
+        "model": "part_tiny",
+        "firmware": "vu13p",
+        "architecture": "a",
+        "firmware_sha256": "1" * 16,
+        "firmware_config": "firmware_configs/vu13p.yml",
+    }
     csim.claim_output_dir(out, me, force=False)
     (out / "firmware").mkdir()
-    csim.claim_output_dir(out, me, force=False)  # the same project: rebuilt in place
+    csim.record_entries(out)
+    csim.claim_output_dir(out, me, force=False)  # the same project: rebuilt in place, said so
     assert not (out / "firmware").exists()
+    assert f"replacing {out}: project of part_tiny / vu13p" in capsys.readouterr().out
     other = dict(me, firmware="zcu102")
     with pytest.raises(
         csim.CsimError, match=r"prj already holds project of part_tiny / vu13p.*" r"FORCE=1"
@@ -154,6 +162,62 @@ def test_output_directory_of_another_project_is_refused(tmp_path):
     with pytest.raises(csim.CsimError, match=r"mine already holds files that are not a qpart"):
         csim.claim_output_dir(stranger, me, force=False)
     assert (stranger / "thesis.tex").read_text() == "precious"
+
+
+def test_a_copy_of_a_shipped_config_does_not_take_its_project(tmp_path, capsys):
+    """FW=<dir>/vu13p.yml with other content is another design: it does not replace the
+    shipped vu13p project without FORCE; a user's file in a project is named, never lost
+    silently; every replacement is said."""
+    out = tmp_path / "prj"
+    shipped = {
+        "model": "part_tiny",
+        "firmware": "vu13p",
+        "architecture": "a",
+        "firmware_sha256": "1" * 16,
+        "firmware_config": "/q/firmware_configs/vu13p.yml",
+    }
+    copy = dict(shipped, firmware_sha256="2" * 16, firmware_config="/tmp/mine/vu13p.yml")
+    csim.claim_output_dir(out, shipped, force=False)
+    (out / "firmware").mkdir()
+    csim.record_entries(out)
+    with pytest.raises(csim.CsimError) as err:
+        csim.claim_output_dir(out, copy, force=False)
+    msg = str(err.value)
+    assert "/q/firmware_configs/vu13p.yml sha256 1111" in msg and "/tmp/mine/vu13p.yml" in msg
+    assert (out / "firmware").exists()
+    # the same design, but a user's notes in its folder: named, kept unless forced
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(csim.CsimError, match=r"files that qpart did not write: notes.txt"):
+        csim.claim_output_dir(out, shipped, force=False)
+    assert (out / "notes.txt").read_text() == "mine"
+    capsys.readouterr()
+    csim.claim_output_dir(out, copy, force=True)
+    said = capsys.readouterr().out
+    assert f"replacing {out}" in said and "files qpart did not write: notes.txt" in said
+    assert json.loads((out / csim.MARKER).read_text()) == copy
+
+
+def test_make_estimate_keeps_to_its_own_project(tmp_path, capsys):
+    """make estimate writes no estimate into the project of another firmware config of the
+    same name, and every estimate.json carries the configs' paths and hashes."""
+    from hls import cli
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "zcu102.yml").write_text(
+        firmware.config_path("zcu102").read_text().replace("reuse_factor: 1", "reuse_factor: 2")
+    )
+    args = ["estimate", "--model", "part_tiny", "--untrained", "--out-root", str(tmp_path)]
+    assert cli.main(args + ["--fw", "zcu102"]) == 0
+    est = json.loads((tmp_path / "part_tiny-zcu102" / "estimate.json").read_text())
+    assert est["configs"]["firmware"]["path"] == str(firmware.config_path("zcu102").resolve())
+    assert len(est["configs"]["firmware"]["sha256"]) == 16
+    prj = tmp_path / "part_tiny-zcu102"
+    marker = {"model": "part_tiny", "firmware": "zcu102", "architecture": "x"}
+    (prj / csim.MARKER).write_text(json.dumps(dict(marker, firmware_sha256="0" * 16)))
+    assert cli.main(args + ["--fw", str(mine / "zcu102.yml")]) == 2
+    assert "holds project of part_tiny / zcu102" in capsys.readouterr().err
+    assert cli.main(args + ["--fw", str(mine / "zcu102.yml"), "--force", "1"]) == 0
 
 
 def test_compiler_failure_shows_the_first_error(tmp_path):
