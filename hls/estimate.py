@@ -52,15 +52,37 @@ def layer_estimates(model, fw, trained, rules=cost.DEFAULT_RULES) -> list[dict]:
     ctx = hardware.Context(graph.analyse(model), fw, trained)
     clones = {c.name: _clone_estimate(c, rules) for c in ctx.graph.clones}
     out = [clones.pop(name) for name in model.input_names if name in clones]
+    try:
+        for layer, got in _hardware(model, ctx):
+            if got is not None:  # else wiring (InputLayer, Flatten, Reshape) or a folded cast
+                fold, regions, stored_bits = got
+                out.append(_layer_estimate(layer, fold, regions, stored_bits, rules))
+            if layer.name in clones:
+                out.append(clones.pop(layer.name))
+    except hardware.ModelWideFoldingError as err:
+        raise hardware.ModelWideFoldingError(f"{err}; {_model_wide_hint(model, fw)}") from None
+    return out
+
+
+def _hardware(model, ctx):
+    """(layer, its hardware module's estimate or None) in graph order."""
     for layer in model.layers:
         hw = hardware.module_for(type(layer).__name__, layer.name)
-        got = None if hw is None else hw.estimate(layer, ctx)
-        if got is not None:  # else wiring (InputLayer, Flatten, Reshape) or a folded cast
-            fold, regions, stored_bits = got
-            out.append(_layer_estimate(layer, fold, regions, stored_bits, rules))
-        if layer.name in clones:
-            out.append(clones.pop(layer.name))
-    return out
+        yield layer, None if hw is None else hw.estimate(layer, ctx)
+
+
+def _model_wide_hint(model, fw) -> str:
+    """What a model-wide `parallel` can be: the common divisors of the rows of every layer it
+    applies to (those without their own `parallel`)."""
+    ctx = hardware.Context(graph.analyse(model), dict(fw, parallel=1), False)
+    for _ in _hardware(model, ctx):
+        pass
+    rows = [r for name, r in ctx.rows.items() if "parallel" not in fw["layers"].get(name, {})]
+    common = [d for d in folding.divisors(math.gcd(*rows)) if d > 1]
+    ways = "set parallel per layer (layers: <name>: {parallel: N}) or use parallel: auto"
+    if common:
+        return f"model-wide values that divide every layer's rows: {common}, or {ways}"
+    return f"no model-wide value above 1 divides every layer's rows ({sorted(set(rows))}): {ways}"
 
 
 class _Named:

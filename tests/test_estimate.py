@@ -475,3 +475,29 @@ def test_attention_template_and_estimate_read_the_same_regions(model, tmp_path):
     assert params["query_multiplier_limit"] == math.ceil(queries["unrolled_mults"] / 3)
     assert params["exp_copies"] + params["inv_copies"] == queries["rom_copies"]
     assert params["norm_copies"] == tokens["rom_copies"]
+
+
+def test_a_model_wide_parallel_hint_is_a_value_that_works():
+    """parallel: 7 once said 'nearest valid value: 8', which failed on the next layer; the
+    hint for a model-wide value now holds for every layer it applies to, or says there is
+    none and what to do instead (issue 21, item 5)."""
+    from hls.hardware import ModelWideFoldingError
+
+    cfg = builder.load_config("part_tiny")
+    tiny = builder.build_model(cfg, quantized=True)
+    with pytest.raises(
+        ModelWideFoldingError,
+        match=r"test.yml: parallel: 7 \(model-wide\) does not divide the 16 rows of embed_0; "
+        r"no model-wide value above 1 divides every layer's rows .*parallel: auto",
+    ) as err:
+        estimate.estimate(tiny, fw_config(parallel=7), False)
+    assert "nearest valid value" not in str(err.value)
+    rows = {
+        lay["name"]: lay["rows"] for lay in estimate.estimate(tiny, fw_config(), False)["layers"]
+    }
+    pinned = {name: {"parallel": 1} for name, r in rows.items() if r < 16}
+    with pytest.raises(ModelWideFoldingError, match=r"every layer's rows: \[2, 4, 8\]") as err:
+        estimate.estimate(tiny, fw_config(parallel=7, layers=pinned), False)
+    for p in map(int, re.search(r"rows: \[([\d, ]+)\]", str(err.value)).group(1).split(", ")):
+        est = estimate.estimate(tiny, fw_config(parallel=p, layers=pinned), False)
+        assert {lay["parallel"] for lay in est["layers"] if lay["name"] not in pinned} == {p}

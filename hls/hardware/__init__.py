@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from hls import folding
@@ -27,6 +27,11 @@ from hls.fxtypes import QpartHLSError
 
 # Keras classes that only rewire arrays: no hardware, no cost (hls4ml keeps their input's type)
 WIRING = frozenset({"InputLayer", "Flatten", "Reshape"})
+
+
+class ModelWideFoldingError(folding.FoldingError):
+    """A model-wide `parallel` that some layer's rows do not divide (hls.estimate replaces
+    the per-layer hint by the values that work for every layer)."""
 
 
 class UnknownLayerError(QpartHLSError):
@@ -73,18 +78,31 @@ class Context:
     graph: object
     fw: dict
     trained: bool
+    rows: dict = field(default_factory=dict)  # {layer: rows of its row loop}, as folded
 
     def in_t(self, layer, i=0):
         return self.graph.in_t(layer.name, i)
 
     def fold(self, layer, rows) -> folding.Folding:
+        """The layer's folding as the firmware config says; a value that does not fit names
+        the config file and key (a model-wide `parallel`: ModelWideFoldingError)."""
         over = self.fw["layers"].get(layer.name, {})
-        return folding.resolve(
-            layer.name,
-            rows,
-            over.get("parallel", self.fw["parallel"]),
-            over.get("reuse_factor", self.fw["reuse_factor"]),
-        )
+        self.rows[layer.name] = rows
+        try:
+            return folding.resolve(
+                layer.name,
+                rows,
+                over.get("parallel", self.fw["parallel"]),
+                over.get("reuse_factor", self.fw["reuse_factor"]),
+            )
+        except folding.FoldingError as err:
+            where = self.fw.get("path", "the firmware config")
+            if "parallel" not in over and f"parallel={self.fw['parallel']!r}" in str(err):
+                raise ModelWideFoldingError(
+                    f"{where}: parallel: {self.fw['parallel']} (model-wide) does not divide the "
+                    f"{rows} rows of {layer.name}"
+                ) from None
+            raise folding.FoldingError(f"{where}: layers.{layer.name}: {err}") from None
 
     def nonzero(self, layer, weights) -> int:
         """Products of a kernel the hardware keeps: all untrained, the non-zero quantized
