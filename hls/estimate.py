@@ -286,6 +286,8 @@ def verdict_line(est: dict) -> str:
         why.append(f"over {f['budget_fraction']:.0%} of the part: {', '.join(f['over_budget'])}")
     if f["over_slr"]:
         why.append(f"a layer exceeds one SLR: {', '.join(f['over_slr'])}")
+    if f.get("auto_parallel_error"):
+        why.append(f"parallel: auto: {f['auto_parallel_error']} (shown: one row per iteration)")
     if not f["regions_ok"]:
         r = est["largest_region"]
         why.append(

@@ -17,9 +17,10 @@ import socket
 import time
 from pathlib import Path
 
-from hls import csim
+from hls import autofold, csim
 from hls.design import HLS_ROOT, MODELS_ROOT, Design, design
 from hls.estimate import estimate, verdict_line
+from hls.firmware import load_firmware
 
 ESTIMATE_FILE = csim.ESTIMATE_FILE
 
@@ -47,14 +48,16 @@ def make_estimate(
     exist (checked to be this config's architecture), else from the config. The project
     directory of another design (another firmware config under the same name) is refused
     unless forced; an estimate.json that another config wrote is replaced, and said so."""
-    d = design(
-        model,
-        fw,
-        "untrained" if untrained else "if-trained",
-        models_root=models_root,
-        hls_root=hls_root,
-    )
-    est = estimate_design(d)
+    weights = "untrained" if untrained else "if-trained"
+    kwargs = dict(models_root=models_root, hls_root=hls_root)
+    try:
+        d = design(model, fw, weights, **kwargs)
+        est = estimate_design(d)
+    except autofold.BudgetError as err:  # no folding meets the budget: does not fit, like a
+        fw = fw if isinstance(fw, dict) else load_firmware(fw)  # fixed folding that does not
+        d = design(model, dict(fw, parallel=1), weights, **kwargs)
+        est = estimate_design(d)  # the smallest folding (one row per iteration), kept
+        est["fit"].update(fits=False, auto_parallel_error=str(err))
     owner = csim.project_owner(d.prj)
     if owner is not None and not csim.same_design(owner, d.identity) and not force:
         raise csim.CsimError(

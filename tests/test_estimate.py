@@ -501,3 +501,16 @@ def test_a_model_wide_parallel_hint_is_a_value_that_works():
     for p in map(int, re.search(r"rows: \[([\d, ]+)\]", str(err.value)).group(1).split(", ")):
         est = estimate.estimate(tiny, fw_config(parallel=p, layers=pinned), False)
         assert {lay["parallel"] for lay in est["layers"] if lay["name"] not in pinned} == {p}
+
+
+def test_an_impossible_auto_budget_is_does_not_fit_not_an_error(tmp_path, capsys):
+    """parallel: auto whose budget no folding meets is a design that does not fit: exit 1
+    with an estimate.json (the smallest folding, the reason recorded), as a fixed folding
+    that does not fit is; exit 2 stays for bad input (issue 21, item 6)."""
+    args = ["estimate", "--model", "part_l1", "--fw", "vu13p_trigger", "--untrained"]
+    assert cli.main(args + ["--out-root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "DOES NOT FIT" in out and "parallel: auto: " in out
+    est = json.loads((tmp_path / "part_l1-vu13p_trigger" / "estimate.json").read_text())
+    assert est["fit"]["fits"] is False and "budget" in est["fit"]["auto_parallel_error"]
+    assert {lay["parallel"] for lay in est["layers"]} == {1}
