@@ -106,14 +106,28 @@ def synth(args) -> int:
 
 
 def scan(args) -> int:
+    """Exit 1 when no point is done: a search whose every point failed is not a result."""
     if args.space:
         from hls import search
 
-        search.run(args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers)
+        result = search.run(
+            args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers
+        )
     else:
         from hls import scan as grid
 
-        grid.run(args.model, args.fw, args.data_dir, scheduler=args.scheduler, workers=args.workers)
+        result = grid.run(
+            args.model,
+            args.fw,
+            args.data_dir,
+            models_root=args.models_root,
+            scheduler=args.scheduler,
+            workers=args.workers,
+        )
+    points = result["points"]
+    if not any(p["status"] == "done" for p in points):
+        print(f"error: none of the {len(points)} points is done (see above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -17,7 +17,7 @@ from data import yamlconfig
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from hls.common import RESOURCES
 from model import builder
-from model.fixed import FxError, as_fx
+from model.fixed import Fx, FxError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_configs"
 
@@ -168,7 +168,7 @@ def check_parallel(where, key_path, value, allow_auto=False):
 def check_value(where, key_path, key, value):
     if key.endswith("_t"):
         try:
-            as_fx(value)
+            Fx.parse(str(value)).check_useful()
         except FxError as err:
             hint = ""
             if isinstance(value, str) and "<" in value and ">" not in value:

@@ -74,6 +74,7 @@ SCHEMA = {
 }
 SCHEMA_VERSION = 1
 OBJECTIVES = ("latency_ns", "LUT", "DSP")  # minimised, with accuracy maximised
+CHANCE_AUC = 0.52  # a trained point below this macro AUC is a failure, not a result
 
 
 # ------------------------------------------------------------------ the space and its points
@@ -82,7 +83,7 @@ OBJECTIVES = ("latency_ns", "LUT", "DSP")  # minimised, with accuracy maximised
 def load_space(name_or_path) -> dict:
     """Read and validate a search space; an unknown section or key names the file and axis."""
     from hls.firmware import SCHEMA as FW_SCHEMA
-    from hls.firmware import load_firmware
+    from hls.firmware import check_value, load_firmware
     from model import builder
 
     path = find_config(name_or_path, SPACE_DIR, "search space")
@@ -105,6 +106,10 @@ def load_space(name_or_path) -> dict:
             )
         if not isinstance(values, list) or not values:
             raise ConfigError(f"{where}.{key} must be a non-empty list of values")
+        last = rest.split(".")[-1]
+        if last.endswith("_t"):  # a type: checked now, not once per point at its config
+            for i, value in enumerate(values):
+                check_value(str(path), f"axes.{key}[{i}]", last, value)
     unknown = sorted(set(space["training"]) - set(builder.SCHEMA["training"][0]))
     if unknown:
         raise ConfigError(f"{path}: training: unknown key(s) {', '.join(unknown)}")
@@ -238,6 +243,12 @@ def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
                 for k in ("parameters", "bops", "n_train", "epochs_run", "train_seconds")
             }
         )
+        if metrics["macro_auc"] < CHANCE_AUC:  # a constant output: nothing was learnt
+            record["error"] = (
+                f"trained to chance: accuracy {metrics['accuracy']:.3f}, macro AUC "
+                f"{metrics['macro_auc']:.3f} (its types or training learn nothing)"
+            )
+            return False
 
     def simulated(record):
         d = design(cfg, fw, "trained", models_root=models, hls_root=out / "hls")

@@ -21,7 +21,7 @@ from data import features as F
 from data import yamlconfig
 from data.reader import load_label_scheme
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
-from model.fixed import FxError, as_fx
+from model.fixed import Fx, FxError, as_fx
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 
@@ -124,7 +124,7 @@ def load_config(name_or_path) -> dict:
         )
     for key in _TYPE_KEYS:
         try:
-            as_fx(cfg["quantization"][key])
+            Fx.parse(cfg["quantization"][key]).check_useful()
         except FxError as err:
             raise ConfigError(f"{where}: quantization.{key}: {err}") from None
     cfg["name"] = path.stem

@@ -61,6 +61,17 @@ class Fx:
         unsigned, w, i, rnd, ovf = m.groups()
         return cls(int(w), int(i), not unsigned, rnd or "AP_TRN", ovf or "AP_WRAP")
 
+    def check_useful(self) -> "Fx":
+        """Refuse a type with no fractional bit: its step is 1 or coarser (ap_fixed<4,9>: 32),
+        so the activations, features and table values of a ParT (of order one) all round to
+        a few levels, the model trains to chance and still C-simulates "bit-exact"."""
+        if self.frac <= 0:
+            raise FxError(
+                f"{self}: no fractional bit (I={self.integer} >= W={self.width}, a step of "
+                f"{self.lsb:g}): values of order one round to 0; give it I < W"
+            )
+        return self
+
     @property
     def frac(self) -> int:
         return self.width - self.integer

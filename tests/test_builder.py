@@ -103,3 +103,23 @@ def test_fingerprint_is_unchanged_by_the_onchip_keys():
         )
     onchip = builder.load_config("part_tiny_onchip")
     assert builder.architecture_hash(onchip, True) != builder.architecture_hash(cfg, True)
+
+
+def test_a_type_without_fractional_bits_is_refused(tmp_path):
+    """ap_fixed<4,9> (a step of 32) once trained to chance and C-simulated "bit-exact"; the
+    config is refused naming the file, the key and why (issue 21, item 4)."""
+    from data.yamlconfig import ConfigError
+
+    text = builder.config_path("part_tiny").read_text()
+    assert "act_t:" in text
+    bad = tmp_path / "coarse.yml"
+    bad.write_text(
+        "\n".join(
+            "  act_t: 'ap_fixed<4,9>'" if line.strip().startswith("act_t:") else line
+            for line in text.splitlines()
+        )
+    )
+    with pytest.raises(
+        ConfigError, match=r"coarse.yml: quantization.act_t: .*no fractional bit .*step of 32"
+    ):
+        builder.load_config(bad)

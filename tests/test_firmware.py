@@ -52,6 +52,10 @@ def test_shipped_configs_load():
             r"fw.yml: precision.act_t: not a fixed",
         ),
         (
+            ("precision: {}", "precision: {act_t: 'ap_fixed<4,9>'}"),
+            r"fw.yml: precision.act_t: ap_fixed<4,9,.*no fractional bit .*a step of 32",
+        ),
+        (
             ("precision: {}", "precision: {act_width: 8}"),
             r"fw.yml: precision: unknown key\(s\) " r"'act_width'",
         ),

@@ -40,6 +40,15 @@ def test_space_errors_name_the_file_and_axis(tmp_path):
         search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}, training={"epoch": 1}))
     with pytest.raises(ConfigError, match=r"space.yml: unknown key\(s\) 'colour'"):
         search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}, colour="red"))
+    # axis values are checked when the space loads: a misspelt or degenerate type stops it
+    typo = space_file(tmp_path, {"quantization.act_t": ["ap_fixd<8,3>"]})
+    with pytest.raises(
+        ConfigError, match=rf"{typo}: axes.quantization.act_t\[0\]: not a fixed-point type"
+    ):
+        search.load_space(typo)
+    coarse = space_file(tmp_path, {"quantization.act_t": ["ap_fixed<4,9>"]})
+    with pytest.raises(ConfigError, match=r"act_t\[0\]: .*no fractional bit .*a step of 32"):
+        search.load_space(coarse)
     shipped = search.load_space("trigger")
     assert shipped["path"].endswith("firmware_configs/search/trigger.yml")
     assert len(search.points(shipped)) == 32
@@ -150,3 +159,20 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     assert [r["id"] for r in again["points"]] == [r["id"] for r in result["points"]]
     assert (out / done["model_dir"] / "model.keras").stat().st_mtime_ns == stamp
     assert capsys.readouterr().out.count("done before") == 8
+
+
+def test_a_point_trained_to_chance_is_a_failure(tmp_path, monkeypatch):
+    """A point whose training learnt nothing (a constant output: macro AUC 0.5) is recorded
+    as failed at its training, never C-simulated and offered as a result (issue 21, item 4)."""
+    import model.train
+
+    space = search.load_space(space_file(tmp_path, {"model.num_blocks": [1]}))
+    overrides = search.points(space)[0]
+    files = search.write_configs(space, overrides, tmp_path / "out")
+    chance = {"accuracy": 0.1, "macro_auc": 0.5, "rejection_at_50pct": {}, "parameters": 1}
+    chance.update(bops=1, n_train=8, epochs_run=1, train_seconds=0.1)
+    monkeypatch.setattr(model.train, "train", lambda *a, **k: chance)
+    record = search.run_point(space, overrides, files, tmp_path / "out", tmp_path / "nodata")
+    assert (record["status"], record["stage"]) == ("error", "train")
+    assert "trained to chance: accuracy 0.100, macro AUC 0.500" in record["error"]
+    assert "csim" not in record
