@@ -1,7 +1,8 @@
 """The project's own install files: what pip reads from pyproject.toml."""
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 
