@@ -17,6 +17,7 @@ import sys
 from data.errors import exit_code
 from hls.design import HLS_ROOT, MODELS_ROOT
 
+EXIT_INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 SCHEDULER_HELP = (
     "where the points run (hls/cluster.py): serial, local (a Dask cluster on this machine), "
     "tcp://host:port, or a dask-jobqueue file"
@@ -106,24 +107,34 @@ def synth(args) -> int:
 
 
 def scan(args) -> int:
-    """Exit 1 when no point is done: a search whose every point failed is not a result."""
-    if args.space:
-        from hls import search
+    """Exit 1 when no point is done: a search whose every point failed is not a result.
+    Ctrl-C stops with one line (exit 130); the points finished so far are kept."""
+    try:
+        if args.space:
+            from hls import search
 
-        result = search.run(
-            args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers
-        )
-    else:
-        from hls import scan as grid
+            result = search.run(
+                args.space, args.data_dir, scheduler=args.scheduler, workers=args.workers
+            )
+        else:
+            from hls import scan as grid
 
-        result = grid.run(
-            args.model,
-            args.fw,
-            args.data_dir,
-            models_root=args.models_root,
-            scheduler=args.scheduler,
-            workers=args.workers,
+            result = grid.run(
+                args.model,
+                args.fw,
+                args.data_dir,
+                models_root=args.models_root,
+                scheduler=args.scheduler,
+                workers=args.workers,
+            )
+    except KeyboardInterrupt:
+        where = "build/search/<space>" if args.space else "build/scan/<model>-<fw>"
+        print(
+            f"interrupted: the points finished so far are kept ({where}/points/); run the same "
+            "command again to resume (points done before are skipped)",
+            file=sys.stderr,
         )
+        return EXIT_INTERRUPTED
     points = result["points"]
     if not any(p["status"] == "done" for p in points):
         print(f"error: none of the {len(points)} points is done (see above)", file=sys.stderr)

@@ -176,3 +176,17 @@ def test_a_point_trained_to_chance_is_a_failure(tmp_path, monkeypatch):
     assert (record["status"], record["stage"]) == ("error", "train")
     assert "trained to chance: accuracy 0.100, macro AUC 0.500" in record["error"]
     assert "csim" not in record
+
+
+def test_ctrl_c_in_a_search_is_one_line_and_says_how_to_resume(monkeypatch, capsys):
+    """Ctrl-C once printed a 240-line traceback; now one line, exit 130 (issue 21, item 7)."""
+    from hls import cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search, "run", interrupted)
+    assert cli.main(["scan", "--space", "trigger", "--scheduler", "serial"]) == 130
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("interrupted: the points finished so far")
+    assert "build/search/<space>/points/" in err[0] and "run the same command again" in err[0]
