@@ -30,13 +30,21 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: setup browser data shards train estimate hls-csim synth scan report test lint bench demo clean
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+# TensorFlow's build: cpu (tensorflow-cpu) or, with GPU=1, the CUDA build and its libraries
+# (requirements.lock pins both); a .venv set up with GPU=1 stays so until GPU=0 is asked for.
+GPU ?= $(if $(wildcard $(VENV)/.installed-gpu),1,0)
+TF_BUILD := $(if $(filter 1,$(GPU)),gpu,cpu)
+TF_OTHER := $(if $(filter 1,$(GPU)),tensorflow-cpu,tensorflow)
+
+$(VENV)/.installed-$(TF_BUILD): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
-	touch $@
+	@# the two builds share the tensorflow/ package: remove the other before installing this one
+	$(VENV)/bin/pip uninstall -q -y $(TF_OTHER) 2>/dev/null || true
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev,$(TF_BUILD)]'
+	rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed-$(TF_BUILD)
 
 # The dashboard test renders the report page in headless Chromium (Debian's package).
 browser:

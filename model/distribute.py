@@ -38,11 +38,18 @@ def make_strategy(name: str = "default", devices=None):
     if name == "mirrored":
         if devices is None:
             devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+            if not devices and not tf.test.is_built_with_cuda():
+                raise StrategyError(
+                    "STRATEGY=mirrored: this machine has no GPU that TensorFlow can use: the "
+                    "installed TensorFlow is the CPU-only build (tensorflow-cpu); on a GPU "
+                    "machine run make setup GPU=1 (tensorflow[and-cuda]==2.15.1 and its CUDA "
+                    "libraries, pinned in requirements.lock), else train with STRATEGY=default"
+                )
             if not devices:
                 raise StrategyError(
                     "STRATEGY=mirrored: this machine has no GPU that TensorFlow can use "
-                    "(tf.config.list_logical_devices('GPU') is empty; check the CUDA "
-                    "installation and CUDA_VISIBLE_DEVICES); train without it (STRATEGY=default)"
+                    "(tf.config.list_logical_devices('GPU') is empty; check the NVIDIA driver "
+                    "and CUDA_VISIBLE_DEVICES); train without it (STRATEGY=default)"
                 )
         return tf.distribute.MirroredStrategy(list(devices))
     config = os.environ.get("TF_CONFIG")

@@ -71,6 +71,26 @@ def test_strategy_errors():
     else:  # CI and this project's machines
         with pytest.raises(StrategyError, match=r"STRATEGY=mirrored: this machine has no GPU"):
             make_strategy("mirrored")
+    if not tf.test.is_built_with_cuda():  # the pinned tensorflow-cpu: say how to get the GPU
+        with pytest.raises(StrategyError, match=r"CPU-only build .*make setup GPU=1"):
+            make_strategy("mirrored")
     os.environ.pop("TF_CONFIG", None)
     with pytest.raises(StrategyError, match=r"STRATEGY=multiworker needs TF_CONFIG"):
         make_strategy("multiworker")
+
+
+def test_gpu_setup_installs_the_cuda_build_pinned():
+    """make setup GPU=1 swaps tensorflow-cpu for the CUDA build of the same version, whose
+    CUDA libraries requirements.lock pins (issue 21, item 8). Read from make's plan (-n):
+    nothing is installed here."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    plan = subprocess.run(
+        ["make", "-n", "setup", "GPU=1"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "pip uninstall -q -y tensorflow-cpu" in plan
+    assert "-c requirements.lock -e '.[dev,gpu]'" in plan
+    lock = (root / "requirements.lock").read_text()
+    assert "tensorflow==2.15.1" in lock and "nvidia-cudnn-cu12==8.9.4.25" in lock
