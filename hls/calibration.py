@@ -32,6 +32,14 @@ from hls.cost import Region, Rules
 
 DATA = Path(__file__).with_name("calibration.yml")
 COMPARED = ("LUT", "FF", "DSP", "BRAM_18K", "latency")
+# hls4ml layers that are wiring in the C++ (no arithmetic): priced as nothing, by name
+WIRING = ("zeropad1d", "flatten", "linear", "concatenate")
+# tool families of the holdout table: (family, first year, last year)
+FAMILIES = (
+    ("Vivado HLS 2019-2020", "Vivado HLS", 2019, 2020),
+    ("Vitis HLS 2021-2022", "Vitis HLS", 2021, 2022),
+    ("Vitis HLS 2023-2024", "Vitis HLS", 2023, 2024),
+)
 
 
 def bits(type_name: str | None) -> int:
@@ -99,7 +107,12 @@ def layer_region(layer: dict) -> Region | None:
         r = Region(layer["name"], trips=layer["n_in"] * layer["n_filt"] // width)
         r.adds.append((width, bits(layer["accum_type"])))
         return r
-    return None  # zeropad, flatten, linear, concatenate: wiring
+    if kind in WIRING:
+        return None
+    raise ValueError(
+        f"calibration.yml: layer {layer.get('name')!r} has kind {kind!r}, which the estimate does"
+        " not price (mark its design excluded, with excluded_because)"
+    )
 
 
 def design_estimate(design: dict, rules: Rules) -> dict:
@@ -171,33 +184,87 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> Rules:
     return replace(new, adder_levels_per_cycle=min(range(2, 9), key=latency_error))
 
 
+def family(tool: str) -> tuple[str, str | None]:
+    """The tool family of a report's tool string ("Vitis HLS 2024.1 (Build ...)") and, when the
+    version lies outside every family, a note naming the nearest one used instead."""
+    m = re.match(r"(Vivado HLS|Vitis HLS) (\d{4})", tool or "")
+    if not m:
+        raise ValueError(f"calibration.yml: cannot read the tool and version of {tool!r}")
+    name, year = m.group(1), int(m.group(2))
+    same = [f for f in FAMILIES if f[1] == name]
+    for fam, _, first, last in same:
+        if first <= year <= last:
+            return fam, None
+    fam = min(same, key=lambda f: min(abs(year - f[2]), abs(year - f[3])))[0]
+    return fam, f"{tool.split(' (')[0]} is outside every family: counted in {fam}, the nearest"
+
+
 def errors(designs: list[dict], rules: Rules, role="holdout") -> dict:
     """Per compared figure: the relative errors |estimate - report| / report of the designs
-    with `role`, their median and worst, and each design's pair."""
+    with `role` (a role name, or a predicate on the design), their median and worst, the bias
+    (median of estimate / report), and each design's pair. A report of 0 has no relative error:
+    its design is listed, not counted in median/worst/bias, and `zero_report_overestimated`
+    counts those whose estimate is not 0 (an error the ratios cannot show)."""
+    keep = role if callable(role) else (lambda d: d["role"] == role)
     table = {}
     for key in COMPARED:
-        rows = []
+        rows, zero_over = [], 0
         for d in designs:
-            if d["role"] != role:
+            if not keep(d):
                 continue
             est = design_estimate(d, rules)[key]
             rep = d["totals"]["latency_max" if key == "latency" else key]
-            if rep:  # a zero report (e.g. no DSP) has no relative error; shown, not counted
-                rows.append(
-                    {
-                        "design": d["name"],
-                        "estimate": est,
-                        "report": rep,
-                        "error": abs(est - rep) / rep,
-                    }
-                )
-        errs = [r["error"] for r in rows]
+            row = {"design": d["name"], "estimate": est, "report": rep, "error": None}
+            if rep:
+                row["error"] = abs(est - rep) / rep
+            elif est:
+                zero_over += 1
+            rows.append(row)
+        counted = [r for r in rows if r["error"] is not None]
+        errs = [r["error"] for r in counted]
         table[key] = {
             "median": round(statistics.median(errs), 3) if errs else None,
             "worst": round(max(errs), 3) if errs else None,
+            "bias": (
+                round(statistics.median(r["estimate"] / r["report"] for r in counted), 3)
+                if counted
+                else None
+            ),
+            "n": len(counted),
+            "zero_report_overestimated": zero_over,
             "designs": rows,
         }
     return table
+
+
+def family_table(designs: list[dict], rules: Rules, role="holdout") -> dict:
+    """`errors` per tool family (FAMILIES) of the designs with `role` (a name or a predicate):
+    {family: {figure: {n, median, worst, bias, zero_report_overestimated}}}, plus `designs`
+    (their names) and `notes` (tool versions counted in the nearest family). Families without
+    such designs are absent."""
+    keep = role if callable(role) else (lambda d: d["role"] == role)
+    out = {}
+    for fam, *_ in FAMILIES:
+        members = [d for d in designs if keep(d) and family(d["tool"])[0] == fam]
+        if not members:
+            continue
+        table = errors(members, rules, lambda d: True)
+        out[fam] = {k: {s: v for s, v in row.items() if s != "designs"} for k, row in table.items()}
+        out[fam]["designs"] = [d["name"] for d in members]
+        out[fam]["notes"] = sorted({n for d in members if (n := family(d["tool"])[1])})
+    return out
+
+
+def only_directives(design: dict) -> bool:
+    """An excluded design whose one reason is its non-default tool directives (that reason
+    comes first and alone): everything else in it is priced, so its error shows what the
+    directives do. Not a holdout figure."""
+    why = design.get("excluded_because") or ""
+    return (
+        design["role"] == "excluded"
+        and why.startswith("non-default tool directives (")
+        and why.endswith("): not modelled")
+    )
 
 
 def main(argv=None) -> int:
@@ -211,6 +278,8 @@ def main(argv=None) -> int:
         "shipped": cost.DEFAULT_RULES.as_dict(),
         "holdout": errors(designs, cost.DEFAULT_RULES),
         "fit": errors(designs, cost.DEFAULT_RULES, "fit"),
+        "holdout_by_family": family_table(designs, cost.DEFAULT_RULES),
+        "directives_by_family": family_table(designs, cost.DEFAULT_RULES, only_directives),
     }
     print(json.dumps(out, indent=1))
     for key, row in out["holdout"].items():
