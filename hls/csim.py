@@ -27,6 +27,7 @@ import numpy as np
 
 from data import pipeline, reader
 from data.errors import QpartError
+from data.pairmode import pair_mode
 from hls.common import PROJECT_NAME
 from hls.csim_report import write_csim_report
 from model import builder
@@ -80,13 +81,11 @@ def test_jets(data_dir, cfg, n_jets: int) -> dict:
         files, cfg["data"]["features"], cfg["data"]["n_particles"], scheme, max_per_file=per_file
     )
     arrays = {k: v[:n_jets] for k, v in arrays.items()}
-    if builder.pair_mode(cfg) == "onchip":
-        arrays = pipeline.with_kinematics(arrays, cfg["data"]["features"])
-    return arrays
+    return pair_mode(cfg).prepare(arrays, cfg["data"]["features"])
 
 
 def model_inputs(arrays, pairs="host") -> list[np.ndarray]:
-    """[particles, pairs or kinematics (none for "none"), mask] as float32 arrays (what the
+    """The model's inputs (data.pairmode.PairMode.input_names) as float32 arrays (what the
     testbench files hold exactly); `pairs`: data.pipeline's mode, builder.pair_mode(cfg)."""
     inputs, _ = next(pipeline.batches(arrays, len(arrays["labels"]), shuffle=False, pairs=pairs))
     return [np.ascontiguousarray(a, np.float32) for a in inputs]
