@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from data import reader
+from data.pairmode import pair_mode
 from data.yamlconfig import ConfigError
 from model import builder, train
 
@@ -50,8 +51,9 @@ def test_reloaded_model_predicts_identically(trained, jet_sample):
         16,
         reader.load_label_scheme(),
     )
-    first = train.predict(model, arrays)
-    again = train.predict(train.load_trained(root / "part_tiny"), arrays)
+    arrays, pairs = pair_mode(cfg).prepare(arrays, "kin"), builder.pair_mode(cfg)
+    first = train.predict(model, arrays, pairs=pairs)
+    again = train.predict(train.load_trained(root / "part_tiny"), arrays, pairs=pairs)
     np.testing.assert_array_equal(first, again)
     # Logits of a quantized model are values of its output type.
     lsb = 2.0**-10  # act_t = ap_fixed<16,6>
