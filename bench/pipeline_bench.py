@@ -20,7 +20,8 @@ from pathlib import Path
 
 from bench.common import write_json
 
-CASES = ((32, "onchip"), (32, "host"), (128, "onchip"))
+# (particles, pair mode, shard compressions measured)
+CASES = ((32, "onchip", ("none",)), (32, "host", ("none",)), (128, "onchip", ("none", "gzip")))
 
 
 def _rate(ds, passes=2, **row) -> dict:
@@ -117,12 +118,12 @@ def main(argv=None):
     files = split_files(args.data_dir, "train")
     scheme = reader.load_label_scheme("jetclass")
     rows, conversions = [], []
-    for n, pairs in CASES:
+    for n, pairs, compressions in CASES:
         for r in readers:
             rows.append(
                 streaming_rate(files, scheme, "full", n, pairs, r, args.batch_size, args.passes)
             )
-        for compression in ("none", "gzip") if (n, pairs) == (128, "onchip") else ("none",):
+        for compression in compressions:
             out = Path(args.shards_dir) / f"full-n{n}-{pairs}-{compression}"
             conv, reads = shard_rates(
                 files,

@@ -1,6 +1,6 @@
 """Training benchmark: part_l1 quantized vs its float twin vs part_full on the same data (and
 part_tiny, for the C-simulation benchmark), part_l1 with its pair features computed on chip
-(part_l1_onchip, quantized and float) against the host's weaver-core features, training
+(the default) against the host's weaver-core features (part_l1_host, quantized and float), training
 throughput and the input pipeline alone (jets/s, no model) -> build/bench/train.json.
 
 part_full (the paper's ParT, 2.1M parameters, N=128) trains at a few tens of jets/s on a
@@ -95,8 +95,8 @@ def main(argv=None):
         rows = [
             run("part_l1", args.data_dir, args.models_root, True, args.epochs),
             run("part_l1", args.data_dir, args.models_root, False, args.epochs),
-            run("part_l1_onchip", args.data_dir, args.models_root, True, args.epochs),
-            run("part_l1_onchip", args.data_dir, args.models_root, False, args.epochs),
+            run("part_l1_host", args.data_dir, args.models_root, True, args.epochs),
+            run("part_l1_host", args.data_dir, args.models_root, False, args.epochs),
             run("part_tiny", args.data_dir, args.models_root, True),
         ]
     if not args.skip_full:
@@ -146,9 +146,9 @@ def main(argv=None):
         )
 
     onchip_cost = {
-        kind: acc("part_l1", q) - acc("part_l1_onchip", q)
+        kind: acc("part_l1_host", q) - acc("part_l1", q)
         for kind, q in (("quantized", True), ("float", False))
-        if acc("part_l1", q) is not None and acc("part_l1_onchip", q) is not None
+        if acc("part_l1_host", q) is not None and acc("part_l1", q) is not None
     }
     write_json(
         args.out,
@@ -156,7 +156,7 @@ def main(argv=None):
             "data_dir": args.data_dir,
             "results": rows,
             "input_pipeline": [
-                pipeline_rate(m, args.data_dir) for m in ("part_l1", "part_l1_onchip")
+                pipeline_rate(m, args.data_dir) for m in ("part_l1_host", "part_l1")
             ],
             "onchip_pair_features_cost_accuracy": onchip_cost or None,
             "quantization_cost_accuracy": (flt["accuracy"] - quant["accuracy"])

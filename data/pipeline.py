@@ -1,10 +1,9 @@
 """tf.data input pipelines: batches of (particles, pairs or kinematics, mask) -> labels.
 
-`pairs` says what the model reads beside the particle features: "host", the (N, N, 4) pair
-features computed per batch in numpy (data.features.pair_inputs, weaver-core's formulas: too
-large to hold for a big sample, N=128: 256 kB a jet); "onchip", the (N, 3) per-particle
-kinematics from which the model computes them (model.layers.PairFeatures, as the firmware
-does); "none", nothing. Two paths:
+`pairs` (a mode name or data.pairmode.PairMode) says what the model reads beside the particle
+features: host, the (N, N, 4) pair features computed per batch in numpy (too large to hold for
+a big sample, N=128: 256 kB a jet); onchip, the (N, 3) per-particle kinematics from which the
+model computes them; none, nothing (data.pairmode). Two paths:
 - `in_memory`: a small sample already read (data.reader.load_arrays), reshuffled every epoch;
 - `streaming`: reads ROOT files chunk by chunk, several in parallel, through a shuffle buffer
   (the real dataset: tf.data interleave, shuffle, batch, prefetch);
@@ -17,37 +16,27 @@ import numpy as np
 
 from data import features as F
 from data import reader
+from data.pairmode import DEFAULT, MODES, host_pair_features, pair_mode, with_kinematics
 
-PAIR_MODES = ("host", "onchip", "none")
+__all__ = [
+    "PAIR_MODES",
+    "batches",
+    "host_pair_features",
+    "in_memory",
+    "streaming",
+    "with_kinematics",
+]
+
+PAIR_MODES = tuple(MODES)
 
 
 def _batch(arrays, idx, pairs):
-    x = arrays["features"][idx]
-    mask = arrays["mask"][idx]
-    inputs = [x]
-    if pairs == "host":
-        inputs.append(F.pair_inputs(arrays["vectors"][idx], mask))
-    elif pairs == "onchip":
-        inputs.append(arrays["kinematics"][idx])
-    inputs.append(mask)
-    return tuple(inputs), arrays["labels"][idx].astype(np.int32)
+    return pair_mode(pairs).batch_inputs(arrays, idx), arrays["labels"][idx].astype(np.int32)
 
 
-def with_kinematics(arrays, feature_set: str) -> dict:
-    """arrays plus "kinematics" (data.features.particle_kinematics), computed once."""
-    if "kinematics" not in arrays:
-        arrays = dict(
-            arrays,
-            kinematics=F.particle_kinematics(
-                arrays["features"], feature_set, arrays["vectors"], arrays["mask"]
-            ),
-        )
-    return arrays
-
-
-def batches(arrays, batch_size, shuffle=True, seed=0, pairs="host", epoch=0):
-    """Python generator over one epoch; the order depends only on (seed, epoch). With
-    pairs="onchip" the arrays hold "kinematics" (with_kinematics)."""
+def batches(arrays, batch_size, shuffle=True, seed=0, pairs=DEFAULT, epoch=0):
+    """Python generator over one epoch; the order depends only on (seed, epoch). The arrays
+    hold the mode's side array (data.pairmode.PairMode.prepare)."""
     n = len(arrays["mask"])
     order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
@@ -57,18 +46,11 @@ def batches(arrays, batch_size, shuffle=True, seed=0, pairs="host", epoch=0):
 def _signature(n_particles, n_features, pairs):
     import tensorflow as tf
 
-    spec = [tf.TensorSpec((None, n_particles, n_features), tf.float32)]
-    if pairs == "host":
-        spec.append(
-            tf.TensorSpec((None, n_particles, n_particles, len(F.PAIR_FEATURES)), tf.float32)
-        )
-    elif pairs == "onchip":
-        spec.append(tf.TensorSpec((None, n_particles, len(F.KINEMATICS)), tf.float32))
-    spec.append(tf.TensorSpec((None, n_particles), tf.float32))
-    return (tuple(spec), tf.TensorSpec((None,), tf.int32))
+    spec = pair_mode(pairs).signature(n_particles, n_features)
+    return (spec, tf.TensorSpec((None,), tf.int32))
 
 
-def in_memory(arrays, batch_size, shuffle=True, seed=0, pairs="host"):
+def in_memory(arrays, batch_size, shuffle=True, seed=0, pairs=DEFAULT):
     """A tf.data.Dataset over arrays in memory, reshuffled each time it is iterated."""
     import tensorflow as tf
 
@@ -85,15 +67,6 @@ def in_memory(arrays, batch_size, shuffle=True, seed=0, pairs="host"):
     return ds.prefetch(2)
 
 
-def host_pair_features(vectors, mask, n_particles):
-    """The host's (B, N, N, 4) pair features of a batch inside a tf.data map (numpy: the GIL)."""
-    import tensorflow as tf
-
-    out = tf.numpy_function(F.pair_inputs, [vectors, mask], tf.float32, stateful=False)
-    out.set_shape((None, n_particles, n_particles, len(F.PAIR_FEATURES)))
-    return out
-
-
 def streaming(
     files,
     feature_set,
@@ -102,7 +75,7 @@ def streaming(
     batch_size,
     shuffle_buffer=100_000,
     seed=0,
-    pairs="host",
+    pairs=DEFAULT,
     step_size=20_000,
     readers=4,
 ):
@@ -112,29 +85,25 @@ def streaming(
     (tf.data interleave: chunk by chunk, jets taken from each in turn, so the classes of a
     one-class-per-file release mix from the first batch), through a shuffle buffer of
     `shuffle_buffer` jets, batched and prefetched. The host's pair features are computed per
-    batch in parallel map calls; with `onchip` the per-particle kinematics come from the
+    batch in parallel map calls; the on-chip mode's per-particle kinematics come from the
     reader and the model computes the rest. The order depends only on the seed and the pass.
     """
     import tensorflow as tf
 
     files = [str(f) for f in files]
     n_features = len(F.feature_names(feature_set))
-    side = {"host": "vectors", "onchip": "kinematics"}.get(pairs)
-    width = {"host": 4, "onchip": len(F.KINEMATICS)}.get(pairs)
+    mode = pair_mode(pairs)
 
     def chunks(path):
         for chunk in reader.iterate([path.decode()], feature_set, n_particles, labels, step_size):
-            if pairs == "onchip":
-                chunk = with_kinematics(chunk, feature_set)
-            out = [chunk["features"]] + ([chunk[side]] if side else []) + [chunk["mask"]]
+            chunk = mode.prepare(chunk, feature_set)
+            side = [chunk[mode.side]] if mode.side else []
+            out = [chunk["features"], *side, chunk["mask"]]
             yield tuple(np.asarray(a, np.float32) for a in out) + (
                 chunk["labels"].astype(np.int32),
             )
 
-    spec = [tf.TensorSpec((None, n_particles, n_features), tf.float32)]
-    if side:
-        spec.append(tf.TensorSpec((None, n_particles, width), tf.float32))
-    spec += [tf.TensorSpec((None, n_particles), tf.float32), tf.TensorSpec((None,), tf.int32)]
+    spec = mode.side_signature(n_particles, n_features) + (tf.TensorSpec((None,), tf.int32),)
 
     def one_file(path):
         ds = tf.data.Dataset.from_generator(chunks, output_signature=tuple(spec), args=(path,))
@@ -142,8 +111,8 @@ def streaming(
 
     def to_inputs(*t):
         *x, y = t
-        if pairs == "host":
-            x = [x[0], host_pair_features(x[1], x[2], n_particles), x[2]]
+        if mode.side:
+            x = [x[0], mode.tf_pair_input(x[1], x[2], n_particles), x[2]]
         return tuple(x), y
 
     lanes = max(1, min(readers, len(files)))

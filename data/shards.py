@@ -30,9 +30,9 @@ import numpy as np
 from data import features as F
 from data import reader
 from data.errors import QpartError
+from data.pairmode import MODES, pair_mode
 
 FORMAT = "qpart-tfrecord-1"
-SIDE = {"host": ("vectors", 4), "onchip": ("kinematics", len(F.KINEMATICS)), "none": (None, 0)}
 MANIFEST = "manifest.json"
 
 
@@ -51,14 +51,9 @@ def _sources_digest(sources) -> str:
 
 def _rows(chunk, feature_set, pairs):
     """A chunk -> (J, N, W) float32 rows, n per jet, labels."""
-    side, _ = SIDE[pairs]
-    parts = [chunk["features"]]
-    if side == "kinematics":
-        parts.append(
-            F.particle_kinematics(chunk["features"], feature_set, chunk["vectors"], chunk["mask"])
-        )
-    elif side == "vectors":
-        parts.append(chunk["vectors"])
+    mode = pair_mode(pairs)
+    chunk = mode.prepare(chunk, feature_set)
+    parts = [chunk["features"]] + ([chunk[mode.side]] if mode.side else [])
     rows = np.concatenate(parts, axis=-1).astype("<f4")
     n = chunk["mask"].sum(axis=1).astype(np.int64)
     if not np.array_equal(chunk["mask"], np.arange(chunk["mask"].shape[1]) < n[:, None]):
@@ -137,8 +132,8 @@ def write(
     """Convert `files` (one split) into shards under out/<split>/; returns the manifest.
     With workers > 1 the groups go to spawned processes: a script that calls this needs the
     usual `if __name__ == "__main__":` guard."""
-    if pairs not in SIDE:
-        raise ShardError(f"pairs must be one of {', '.join(SIDE)}, got {pairs!r}")
+    if pairs not in MODES:
+        raise ShardError(f"pairs must be one of {', '.join(MODES)}, got {pairs!r}")
     if compression not in ("none", "gzip"):
         raise ShardError(f"compression must be none or gzip, got {compression!r}")
     out = Path(out)
@@ -172,7 +167,7 @@ def write(
                 f"[shards] group {k}/{len(jobs)}: {done}/{n_jets} jets, {rate:.0f} jets/s",
                 flush=True,
             )
-    _, width = SIDE[pairs]
+    width = MODES[pairs].side_width
     manifest = {
         "format": FORMAT,
         "features": feature_set,
@@ -279,13 +274,11 @@ def dataset(
     shuffled per jet, batched, then decoded and padded per batch in C++."""
     import tensorflow as tf
 
-    from data.pipeline import host_pair_features
-
     entry = manifest["splits"][split]
     paths = [str(Path(shard_dir) / split / s["file"]) for s in entry["shards"]]
     n_part, width = manifest["n_particles"], manifest["width"]
     n_feat = len(manifest["feature_names"])
-    pairs = manifest["pairs"]
+    mode = pair_mode(manifest["pairs"])
     compression = {"none": "", "gzip": "GZIP"}[manifest["compression"]]
     spec = {
         "x": tf.io.FixedLenFeature([], tf.string),
@@ -298,12 +291,8 @@ def dataset(
         x = tf.io.decode_raw(p["x"], tf.float32, fixed_length=4 * n_part * width)
         x = tf.reshape(x, (-1, n_part, width))
         mask = tf.sequence_mask(p["n"], n_part, tf.float32)
-        inputs = [x[..., :n_feat]]
-        if pairs == "host":
-            inputs.append(host_pair_features(x[..., n_feat:], mask, n_part))
-        elif pairs == "onchip":
-            inputs.append(x[..., n_feat:])
-        return (*inputs, mask), tf.cast(p["y"], tf.int32)
+        side = [mode.tf_pair_input(x[..., n_feat:], mask, n_part)] if mode.side else []
+        return (x[..., :n_feat], *side, mask), tf.cast(p["y"], tf.int32)
 
     ds = tf.data.Dataset.from_tensor_slices(paths)
     if shuffle:

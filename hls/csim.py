@@ -124,7 +124,7 @@ def test_jets(data_dir, cfg, n_jets: int) -> dict:
 
 
 def model_inputs(arrays, pairs="host") -> list[np.ndarray]:
-    """[particles, pairs or kinematics (none for "none"), mask] as float32 arrays (what the
+    """The model's inputs (data.pairmode.PairMode.input_names) as float32 arrays (what the
     testbench files hold exactly); `pairs`: data.pipeline's mode, builder.pair_mode(cfg)."""
     inputs, _ = next(pipeline.batches(arrays, len(arrays["labels"]), shuffle=False, pairs=pairs))
     return [np.ascontiguousarray(a, np.float32) for a in inputs]

@@ -3,7 +3,7 @@
 A search space (firmware_configs/search/<name>.yml) changes keys of one model config and one
 firmware config; its grid is the product of its axes:
 
-    model: part_tiny_onchip           # the base model config
+    model: part_tiny                  # the base model config
     firmware: vu13p_trigger           # the base firmware config (its budget drives the folding)
     target: {resources: 0.5, latency_ns: 1000, ii_ns: 150}
     n_jets: 1000                      # held-out jets C-simulated per point

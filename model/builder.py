@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from data import features as F
-from data import yamlconfig
+from data import pairmode, yamlconfig
 from data.reader import load_label_scheme
 from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model.fixed import Fx, FxError, as_fx
@@ -43,11 +43,9 @@ SCHEMA = {
             "num_cls_blocks": (int, REQUIRED),
             "ffn_dim": (int, REQUIRED),
             "quantized": (bool, True),
-            # "host": the (N, N, 4) pair features are an input (weaver-core's float64
-            # formulas); "onchip": computed in the model from per-particle kinematics
-            # (model.layers.PairFeatures, what the firmware does); "none": no pair bias at
-            # all (the plain transformer: no pair input, no PairEmbed)
-            "pair_features": (str, "host"),
+            # host | onchip | none: what the model reads beside the particles and whether it
+            # has a pair bias (data.pairmode)
+            "pair_features": (str, pairmode.DEFAULT),
         },
         REQUIRED,
     ),
@@ -112,11 +110,10 @@ def load_config(name_or_path) -> dict:
         if not dims or not all(isinstance(d, int) and d > 0 for d in dims):
             raise ConfigError(f"{where}: model.{key} must be a non-empty list of positive ints")
     m = cfg["model"]
-    if m["pair_features"] not in PAIR_MODES:
-        raise ConfigError(
-            f"{where}: model.pair_features must be one of {', '.join(PAIR_MODES)}, "
-            f"got {m['pair_features']!r}"
-        )
+    try:
+        pairmode.pair_mode(cfg)
+    except pairmode.PairModeError as err:
+        raise ConfigError(f"{where}: {err}") from None
     if m["embed_dims"][-1] % m["num_heads"]:
         raise ConfigError(
             f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
@@ -137,27 +134,25 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     only ever reused by a model with the same fingerprint. The on-chip pair-feature keys enter
     it only when they are used, so that models trained before they existed keep theirs."""
     key = {k: dict(cfg[k]) for k in ("data", "model")}
-    mode = key["model"].pop("pair_features", "host")
-    host = mode == "host"
-    if not host:
-        key["model"]["pair_features"] = mode
+    mode = pairmode.pair_mode(key["model"].pop("pair_features", pairmode.DEFAULT))
+    if mode.hash_name:
+        key["model"]["pair_features"] = mode.name
     key["quantized"] = bool(quantized)
     if quantized:
         key["quantization"] = dict(cfg["quantization"])
-        if host:
-            key["quantization"].pop("kin_t", None)
+        for k in mode.hash_drops:
+            key["quantization"].pop(k, None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
-PAIR_MODES = ("host", "onchip", "none")  # model.pair_features (data.pipeline.PAIR_MODES)
-# layers that exist in some pair-feature modes only (the host's input cast, the on-chip layers,
-# the pair embedding that "none" drops)
-PAIR_MODE_LAYERS = ("pairs_q", "kinematics_q", "pair_features", "pair_embed")
+PAIR_MODES = tuple(pairmode.MODES)  # model.pair_features
+PAIR_MODE_LAYERS = pairmode.MODE_LAYERS  # layers that exist in some pair-feature modes only
 
 
 def pair_mode(cfg: dict) -> str:
-    """What the model reads beside the particle features (data.pipeline's `pairs`)."""
-    return cfg["model"]["pair_features"]
+    """The name of what the model reads beside the particle features (data.pipeline's
+    `pairs`); data.pairmode.pair_mode(cfg) gives its spec."""
+    return pairmode.pair_mode(cfg).name
 
 
 def num_classes(cfg: dict) -> int:
@@ -213,19 +208,20 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     particles = tf.keras.Input((n, nf), name="particles")
     mask = tf.keras.Input((n,), name="mask")
+    mode = pairmode.pair_mode(cfg)
     pairs = None
-    if m["pair_features"] == "onchip":
-        pairs = tf.keras.Input((n, len(F.KINEMATICS)), name="kinematics")
-        kin = L.FxQuant(result_t=t("kin_t"), name="kinematics_q", **common)(pairs)
-        u = L.PairFeatures(result_t=t("pair_input_t"), name="pair_features", **common)([kin, mask])
-    elif m["pair_features"] == "host":
-        pairs = tf.keras.Input((n, n, len(F.PAIR_FEATURES)), name="pairs")
-        u = L.FxQuant(result_t=t("pair_input_t"), name="pairs_q", **common)(pairs)
+    if mode.input_name:
+        pairs = tf.keras.Input(mode.input_shape(n), name=mode.input_name)
+        u = L.FxQuant(result_t=t(mode.cast_type), name=mode.cast_layer, **common)(pairs)
+        if mode.pair_features_layer:
+            u = L.PairFeatures(result_t=t("pair_input_t"), name="pair_features", **common)(
+                [u, mask]
+            )
 
     h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
     for i, dim in enumerate(m["embed_dims"]):
         h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
-    if pairs is not None:
+    if mode.pair_bias:
         u = L.PairEmbed(
             m["pair_embed_dims"],
             m["num_heads"],
@@ -243,7 +239,7 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     for b in range(m["num_blocks"]):
         a = L.ParticleAttention(name=f"block{b}_attn", **attn)(
-            [h, mask] if pairs is None else [h, u, mask]
+            [h, u, mask] if mode.pair_bias else [h, mask]
         )
         h = L.FxAdd(result_t=act, name=f"block{b}_attn_add", **common)([h, a])
         h = ffn(h, f"block{b}_ffn")

@@ -23,6 +23,7 @@ import numpy as np
 from data import features as F
 from data import pipeline, reader
 from data.errors import QpartError, exit_code
+from data.pairmode import DEFAULT, pair_mode
 from model import builder, metrics, plots
 
 IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
@@ -93,12 +94,10 @@ def read_split(files, cfg, scheme, max_per_file):
         scheme,
         max_per_file=max_per_file,
     )
-    if builder.pair_mode(cfg) == "onchip":
-        arrays = pipeline.with_kinematics(arrays, cfg["data"]["features"])
-    return arrays
+    return pair_mode(cfg).prepare(arrays, cfg["data"]["features"])
 
 
-def predict(model, arrays, batch_size=1024, pairs="host"):
+def predict(model, arrays, batch_size=1024, pairs=DEFAULT):
     """Logits for arrays in memory (pair features computed per batch, or kinematics)."""
     out = []
     for inputs, _ in pipeline.batches(arrays, batch_size, shuffle=False, pairs=pairs):

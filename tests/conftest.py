@@ -21,17 +21,26 @@ def jet_sample(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="session")
-def trained_tiny(jet_sample, tmp_path_factory):
-    """part_tiny trained on the sample into <build>/models: (build root, metrics)."""
+def _train_tiny(name, jet_sample, tmp_path_factory):
     from model.train import train
 
     build = tmp_path_factory.mktemp("build")
     # 80 training jets per class: small batches give enough optimiser steps.
-    result = train(
-        "part_tiny", jet_sample, epochs=20, root=build / "models", verbose=0, batch_size=32
-    )
+    result = train(name, jet_sample, epochs=20, root=build / "models", verbose=0, batch_size=32)
     return build, result
+
+
+@pytest.fixture(scope="session")
+def trained_tiny(jet_sample, tmp_path_factory):
+    """part_tiny (pair features on chip) trained on the sample into <build>/models: (build
+    root, metrics)."""
+    return _train_tiny("part_tiny", jet_sample, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_host(jet_sample, tmp_path_factory):
+    """part_tiny_host (weaver-core's pair features from the host), trained the same way."""
+    return _train_tiny("part_tiny_host", jet_sample, tmp_path_factory)
 
 
 # Opt-in tests that need a vendor tool (QPART_RUN_SYNTH=1 with Vitis/Vivado HLS on PATH):

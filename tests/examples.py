@@ -124,7 +124,7 @@ def example_search(points_: list[dict], target=None) -> dict:
         "space_path": "firmware_configs/search/example.yml",
         "description": "an example search",
         "data_dir": "build/data",
-        "model": "part_tiny_onchip",
+        "model": "part_tiny",
         "firmware": "vu13p_trigger",
         "target": target,
         "modes": summarise(points_, target),

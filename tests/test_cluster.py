@@ -28,7 +28,7 @@ def test_two_worker_search(jet_sample, tmp_path, capsys):
     path.write_text(
         yaml.safe_dump(
             {
-                "model": "part_tiny_onchip",
+                "model": "part_tiny",
                 "firmware": "vu13p_trigger",
                 "n_jets": 50,
                 "float_reference": False,

@@ -167,7 +167,7 @@ def test_generated_code_folds_as_estimated(model, tmp_path, parallel, reuse):
 def test_dataflow_arrays_have_one_reader_and_the_clones_are_estimated(tmp_path):
     """Every array of the DATAFLOW region is written once and read once (clones copy the
     residual branches and the mask), and the estimate counts the same clones."""
-    cfg = builder.load_config("part_tiny")
+    cfg = builder.load_config("part_tiny_host")
     model = builder.build_model(cfg)
     fw = firmware.load_firmware("vu13p")
     hls_model = convert(model, tmp_path / "prj", **firmware.convert_kwargs(fw))
@@ -225,7 +225,7 @@ def test_shipped_configs_fit():
         for k, v in est["resources"].items():
             assert v["used"] <= 0.8 * v["available"] or v["available"] == 0, (model_name, k)
         assert est["largest_region"]["unrolled_mults"] <= estimate.UNROLL_LIMIT
-    cfg = builder.load_config("part_l1")
+    cfg = builder.load_config("part_l1_host")  # the N x N input port
     est = estimate.estimate(
         builder.build_model(cfg), firmware.load_firmware("vu13p_parallel"), False
     )

@@ -42,7 +42,7 @@ def test_builder_drops_the_pair_branch(tmp_path):
     assert builder.build_model(builder.load_config("part_tiny")).get_layer("block0_attn").pair_bias
     hashes = {
         builder.architecture_hash(c, True)
-        for c in (cfg, builder.load_config("part_tiny"), builder.load_config("part_tiny_onchip"))
+        for c in (cfg, builder.load_config("part_tiny_host"), builder.load_config("part_tiny"))
     }
     assert len(hashes) == 3
     with pytest.raises(ConfigError, match=r"pair_features must be one of host, onchip, none"):
@@ -54,7 +54,7 @@ def test_estimate_has_no_pair_layers(tmp_path):
     model = builder.build_model(cfg)
     est = estimate(model, firmware.load_firmware("vu13p"), trained=False)
     host = estimate(
-        builder.build_model(builder.load_config("part_tiny")),
+        builder.build_model(builder.load_config("part_tiny_host")),
         firmware.load_firmware("vu13p"),
         trained=False,
     )

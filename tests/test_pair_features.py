@@ -220,15 +220,16 @@ def test_firmware_bit_exact_in_every_folding(case, tmp_path, backend, fold):
 
 
 def test_whole_onchip_model_takes_the_particle_list(tmp_path):
-    """part_tiny_onchip (random weights) through hls4ml with the shipped vu13p folding: the top
-    function reads particles, kinematics and the mask, no N x N array, and is bit-exact."""
+    """part_tiny (random weights; its pair features are on chip) through hls4ml with the shipped
+    vu13p folding: the top function reads particles, kinematics and the mask, no N x N array,
+    and is bit-exact."""
     from weights import randomise
 
     from hls import firmware
     from hls.convert import convert
     from model import builder
 
-    cfg = builder.load_config("part_tiny_onchip")
+    cfg = builder.load_config("part_tiny")
     model = builder.build_model(cfg)
     rng = np.random.default_rng(5)
     randomise(model, rng, spread=1.0)

@@ -18,7 +18,7 @@ from model import builder
 
 
 def space_file(tmp_path, axes, name="space", **extra):
-    body = {"model": "part_tiny_onchip", "firmware": "vu13p_trigger", "axes": axes, **extra}
+    body = {"model": "part_tiny", "firmware": "vu13p_trigger", "axes": axes, **extra}
     path = tmp_path / f"{name}.yml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
     return path

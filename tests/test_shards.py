@@ -98,12 +98,12 @@ def test_part_tiny_trains_from_shards(jet_sample, tmp_path, capsys):
     assert out.name == "kin-n16-host"
     assert (
         model_shards.main(
-            ["--model", "part_tiny", "--data-dir", str(jet_sample), "--out", str(out)]
+            ["--model", "part_tiny_host", "--data-dir", str(jet_sample), "--out", str(out)]
         )
         == 0
     )
     result = train(
-        "part_tiny", jet_sample, epochs=1, root=tmp_path / "models", verbose=0, shards=out
+        "part_tiny_host", jet_sample, epochs=1, root=tmp_path / "models", verbose=0, shards=out
     )
     assert result["train_input"] == f"shards {out}"
     assert result["n_train"] == len(split_files(jet_sample, "train")) * 80

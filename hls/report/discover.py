@@ -13,6 +13,7 @@ from pathlib import Path
 
 from data.checks import read_json
 from data.errors import QpartError
+from data.pairmode import MODES
 from hls.common import PROJECT_NAME, RESOURCES, TOOLS, fmt
 from hls.csim_report import check_csim_report
 from hls.estimate import check_estimate
@@ -22,11 +23,8 @@ from hls.synth_report import check_synth_report
 from model.metrics import check_metrics_json
 
 MODEL_PLOTS = ("history.png", "roc.png", "confusion.png")
-PAIR_MODES = {  # a search point's pair_features (model.builder.pair_mode)
-    "onchip": "ParT, pair bias on chip",
-    "host": "ParT, pair bias from the host",
-    "none": "plain transformer",
-}
+# a search point's pair_features (model.builder.pair_mode) -> its words
+PAIR_MODES = {name: mode.label for name, mode in MODES.items()}
 
 
 class DashboardError(QpartError, RuntimeError):
