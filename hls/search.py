@@ -135,8 +135,8 @@ def label(overrides: dict) -> str:
     """'n_particles=16 num_blocks=2 weight_bits=4 pair_features=none'."""
 
     def value(v):
-        if isinstance(v, str) and "<" in v:  # a type: its width and integer bits
-            return v.split(",")[0].replace("ap_", "") + "," + v.split(",")[1].rstrip(">") + ">"
+        if isinstance(v, str) and "<" in v:  # a type as written, without its modes
+            return v.split(",")[0] + "," + v.split(",")[1].rstrip(">") + ">"
         return json.dumps(v) if isinstance(v, (list, dict)) else str(v)
 
     return " ".join(f"{k.rsplit('.', 1)[-1]}={value(v)}" for k, v in overrides.items())
@@ -496,10 +496,9 @@ def table(result: dict) -> str:
         )
     others = [r for r in result["points"] if not figures(r)]
     for r in others:
-        why = r["error"].split("_fw.yml: ", 1)[-1]  # the point's own config file: known
+        why = r["error"].split("_fw.yml: ", 1)[-1].splitlines()[0]  # its config file: known
         rows.append(
-            f"| {r.get('pair_features', '?')} | {r['label']} | {r['status']}: {why[:160]} "
-            "|||||||||"
+            f"| {r.get('pair_features', '?')} | {r['label']} | {r['status']}: {why} |||||||||"
         )
     return "\n".join(rows)
 

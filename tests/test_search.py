@@ -190,3 +190,16 @@ def test_ctrl_c_in_a_search_is_one_line_and_says_how_to_resume(monkeypatch, caps
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith("interrupted: the points finished so far")
     assert "build/search/<space>/points/" in err[0] and "run the same command again" in err[0]
+
+
+def test_labels_and_the_table_keep_what_was_written():
+    """A type in a label keeps its ap_ prefix; a failed point's error is not cut mid-word in
+    the closing table (issue 21, item 3)."""
+    assert search.label({"quantization.act_t": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"}) == (
+        "act_t=ap_fixed<8,3>"
+    )
+    assert search.label({"quantization.attn_t": "ap_ufixed<8,0>"}) == "attn_t=ap_ufixed<8,0>"
+    error = "ConfigError: x.yml: act_t: " + "a long reason " * 20 + "(expected e.g. 'ap_fixed')"
+    failed = dict(search.new_record({"model.num_blocks": 1}, "config", error), pair_features="x")
+    row = search.table({"points": [failed]}).splitlines()[-1]
+    assert "(expected e.g. 'ap_fixed')" in row
