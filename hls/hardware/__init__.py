@@ -99,7 +99,7 @@ class Context:
             where = self.fw.get("path", "the firmware config")
             if "parallel" not in over and f"parallel={self.fw['parallel']!r}" in str(err):
                 raise ModelWideFoldingError(
-                    f"{where}: parallel: {self.fw['parallel']} (model-wide) does not divide the "
+                    f"{where}: model-wide parallel={self.fw['parallel']} does not divide the "
                     f"{rows} rows of {layer.name}"
                 ) from None
             raise folding.FoldingError(f"{where}: layers.{layer.name}: {err}") from None
