@@ -117,10 +117,9 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     axes = {
         "model.embed_dims": [[16], [32]],  # 32 cannot meet the interval: never trained
         "model.pair_features": ["none"],
-        "quantization.act_t": [
-            "ap_fixed<16,6,AP_RND_CONV,AP_SAT>",
-            "ap_fixed<16,6,AP_RND_CONVERGENT,AP_SAT>",  # not a rounding mode: a config error
-        ],
+        # 3 heads divide neither 16 nor 32: a config error of the point (a malformed type is
+        # refused when the space loads: test_space_errors_name_the_file_and_axis)
+        "model.num_heads": [2, 3],
         "firmware.parallel": ["auto", 3],  # 3 divides no layer's 16 rows: a folding error
     }
     path = space_file(tmp_path, axes, n_jets=100, training={"epochs": 2, "batch_size": 64})
@@ -144,7 +143,8 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     errors = [r for r in result["points"] if r["status"] == "error"]
     assert len(errors) == 6
     config_errors = [r for r in errors if r["stage"] == "config"]
-    assert len(config_errors) == 4 and all("AP_RND_CONVERGENT" in r["error"] for r in config_errors)
+    assert len(config_errors) == 4
+    assert all("not divisible by model.num_heads=3" in r["error"] for r in config_errors)
     folding = [r for r in errors if r["stage"] == "estimate"]
     assert len(folding) == 2 and all("parallel=3 does not divide" in r["error"] for r in folding)
     assert all(r["overrides"]["firmware.parallel"] == 3 for r in folding)
