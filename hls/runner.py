@@ -87,11 +87,11 @@ def hls_csim(
     """`make hls-csim`: claim the project directory, estimate (written beside the project),
     C-simulate. `overrides`: hls.design.design's precision / reuse_factor."""
     d = design(model, fw, "trained", models_root=models_root, hls_root=hls_root, **overrides)
-    return simulate(d, data_dir, n_jets, force, testbench)
+    return simulate(d, data_dir, n_jets, force, testbench)[1]
 
 
-def simulate(d: Design, data_dir, n_jets, force=False, testbench=True) -> dict:
-    """The estimate and C-simulation stages of an assembled design."""
+def simulate(d: Design, data_dir, n_jets, force=False, testbench=True) -> tuple[dict, dict]:
+    """The estimate and C-simulation stages of an assembled design: (estimate, report)."""
     csim.claim_output_dir(d.prj, d.identity, force)
     est = estimate_design(d)
     write_estimate(d, est)
@@ -102,7 +102,7 @@ def simulate(d: Design, data_dir, n_jets, force=False, testbench=True) -> dict:
             "the C simulation below checks the arithmetic only",
             flush=True,
         )
-    return csim.simulate(d, est, data_dir, n_jets, testbench)
+    return est, csim.simulate(d, est, data_dir, n_jets, testbench)
 
 
 def run_point(record: dict, steps) -> dict:

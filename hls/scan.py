@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import socket
 import time
 from pathlib import Path
 
@@ -125,14 +124,16 @@ def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root
         nonlocal d
         d = design(model_name, fw_path, "trained", precision, rf, models_root, prj=prj)
 
+    est = None
+
     def simulate(row):
-        report = runner.simulate(d, data_dir, n_jets, force=True, testbench=False)
+        nonlocal est
+        est, report = runner.simulate(d, data_dir, n_jets, force=True, testbench=False)
         row.update({k: report["predict"][k] for k in FIDELITY})
         point_cfg = dict(d.cfg, quantization={**d.cfg["quantization"], **d.fw["precision"]})
         row["bops"] = int(sum(r["bops"] for r in builder.cost_report(d.model, point_cfg)))
 
     def estimated(row):
-        est = json.loads((d.prj / runner.ESTIMATE_FILE).read_text())
         row["estimate"] = summary(est)
 
     def synthesize(row):
@@ -144,7 +145,6 @@ def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root
             row["synthesis"] = "run"
         row["stage"] = "done"
 
-    row["host"] = socket.gethostname()
     return runner.run_point(
         row,
         [("convert", assemble), ("csim", simulate), ("estimate", estimated), ("synth", synthesize)],

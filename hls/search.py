@@ -252,8 +252,9 @@ def run_point(space: dict, overrides: dict, files, out: Path, data_dir) -> dict:
 
     def simulated(record):
         d = design(cfg, fw, "trained", models_root=models, hls_root=out / "hls")
-        report = runner.simulate(d, data_dir, space["n_jets"], force=True, testbench=False)
-        trained_est = json.loads((d.prj / runner.ESTIMATE_FILE).read_text())
+        trained_est, report = runner.simulate(
+            d, data_dir, space["n_jets"], force=True, testbench=False
+        )
         record["estimate"] = summary(trained_est)
         record["parallel"] = {k: v["parallel"] for k, v in report["folding"].items()}
         record["csim"] = {

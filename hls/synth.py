@@ -49,8 +49,7 @@ def synthesize(d, vsynth=False, cosim=False) -> dict:
         flush=True,
     )
     hls_model.build(csim=False, synth=True, vsynth=vsynth, cosim=cosim)
-    report = dict(write_synth_report(prj, prj / "synth_report.json"), configs=d.configs)
-    (prj / "synth_report.json").write_text(json.dumps(report, indent=1))
+    report = write_synth_report(prj, prj / "synth_report.json", extra={"configs": d.configs})
     record_entries(prj)
     print(f"[synth] -> {prj}/synth_report.json", flush=True)
     return report

@@ -643,9 +643,10 @@ def check_synth_report(s, path) -> dict:
     return s
 
 
-def write_synth_report(prj_dir, out_json, project_name=PROJECT_NAME):
-    """Write :func:`read_project_reports` as JSON to ``out_json``; returns the dict."""
-    report = read_project_reports(prj_dir, project_name)
+def write_synth_report(prj_dir, out_json, project_name=PROJECT_NAME, extra=None):
+    """Write :func:`read_project_reports` (plus the keys of ``extra``, e.g. the design's
+    configs) as JSON to ``out_json``; returns the dict."""
+    report = {**read_project_reports(prj_dir, project_name), **(extra or {})}
     out = Path(out_json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
