@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from data.errors import QpartError
@@ -56,7 +57,7 @@ class Design:
         """What the model reads beside the particles (data.pipeline's `pairs`)."""
         return builder.pair_mode(self.cfg)
 
-    @property
+    @cached_property
     def configs(self) -> dict:
         """The two config files, by path and content hash: what every report of the design
         carries, so that a copy of a shipped config under its name is told apart."""

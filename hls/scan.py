@@ -82,15 +82,13 @@ def _label(precision: dict) -> str:
     return " ".join(short(k, v) for k, v in precision.items()) or "as trained"
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
 def inputs_digest(fw_path, cfg_path, trained_dir: Path, data_dir) -> str:
     """What every row depends on: the firmware and model configs, the trained weights and the
     data (read once per scan, not per row)."""
     files = (fw_path, cfg_path, trained_dir / "model.keras")
-    return json.dumps([*(_file_digest(f) for f in files), str(data_dir)])
+    from hls.design import file_sha256
+
+    return json.dumps([*(file_sha256(f) for f in files), str(data_dir)])
 
 
 def point_spec(inputs: str, precision, rf, n_jets) -> str:
