@@ -93,8 +93,8 @@ test: setup browser
 
 # Python: ruff (E, F, I, W) and ruff format; the HLS headers: clang-format (.clang-format).
 lint: setup
-	$(VENV)/bin/ruff check data model hls bench tests
-	$(VENV)/bin/ruff format --check data model hls bench tests
+	$(VENV)/bin/ruff check infra data model hls bench tests
+	$(VENV)/bin/ruff format --check infra data model hls bench tests
 	$(VENV)/bin/clang-format --dry-run --Werror --style=file hls/nnet_utils/*.h
 
 bench: setup

@@ -10,16 +10,17 @@ import argparse
 
 from bench.common import write_json
 from hls import runner
+from infra.paths import BUILD
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument("--models", default="part_tiny,part_l1")
     p.add_argument("--fw", default="vu13p")
     p.add_argument("--n-jets", type=int, default=1000)
-    p.add_argument("--models-root", default="build/models")
-    p.add_argument("--out", default="build/bench/csim.json")
+    p.add_argument("--models-root", default=str(BUILD.models))
+    p.add_argument("--out", default=str(BUILD.bench / "csim.json"))
     args = p.parse_args(argv)
     rows = []
     for name in args.models.split(","):
@@ -30,7 +31,7 @@ def main(argv=None):
             args.n_jets,
             force=True,
             models_root=args.models_root,
-            hls_root="build/bench/hls",
+            hls_root=str(BUILD.bench / "hls"),
         )
         rows.append(
             {

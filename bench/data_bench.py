@@ -12,6 +12,7 @@ from data import features as F
 from data import reader
 from data.generate import generate
 from data.schema import CLASS_NAMES
+from infra.paths import BUILD
 
 
 def generator_rates(jets_per_class: int, seed: int) -> dict:
@@ -46,8 +47,8 @@ def reader_rates(data_dir: str, n_particles: int) -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", default="build/bench/data.json")
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--out", default=str(BUILD.bench / "data.json"))
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument("--jets-per-class", type=int, default=100)
     p.add_argument("--n-particles", type=int, default=32)
     p.add_argument("--seed", type=int, default=1)

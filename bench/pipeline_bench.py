@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bench.common import write_json
+from infra.paths import BUILD
 
 # (particles, pair mode, shard compressions measured)
 CASES = ((32, "onchip", ("none",)), (32, "host", ("none",)), (128, "onchip", ("none", "gzip")))
@@ -107,9 +108,9 @@ def main(argv=None):
     from model.train import split_files
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default="build/data")
-    p.add_argument("--out", default="build/bench/pipeline.json")
-    p.add_argument("--shards-dir", default="build/bench/shards")
+    p.add_argument("--data-dir", default=str(BUILD.data))
+    p.add_argument("--out", default=str(BUILD.bench / "pipeline.json"))
+    p.add_argument("--shards-dir", default=str(BUILD.bench / "shards"))
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--readers", default="1,4", help="parallel file readers to measure")
     p.add_argument("--passes", type=int, default=2, help="passes per row; the last is timed")

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from bench.common import write_json
+from infra.paths import BUILD
 from model.train import train
 
 FIELDS = (
@@ -69,9 +70,9 @@ def pipeline_rate(name, data_dir, batch_size=256) -> dict:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default="build/data")
-    p.add_argument("--out", default="build/bench/train.json")
-    p.add_argument("--models-root", default="build/bench/models")
+    p.add_argument("--data-dir", default=str(BUILD.data))
+    p.add_argument("--out", default=str(BUILD.bench / "train.json"))
+    p.add_argument("--models-root", default=str(BUILD.bench / "models"))
     p.add_argument("--epochs", type=int, default=None, help="for part_l1 (default: config)")
     p.add_argument("--full-epochs", type=int, default=2)
     p.add_argument("--full-max-jets-per-file", type=int, default=None)

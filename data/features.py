@@ -17,7 +17,7 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
-from data.errors import QpartError
+from infra.errors import QpartError
 
 CLIP = 5.0
 

@@ -34,9 +34,9 @@ from tqdm import tqdm
 
 from data import jets as J
 from data import truth
-from data.errors import QpartError
 from data.processes import COMMON, PROCESSES
 from data.schema import CLASS_NAMES, FILE_STEMS, LABEL_BRANCHES, TREE
+from infra.errors import QpartError
 
 JETS_PER_CHUNK = 1000
 SPLITS = ("train", "val", "test")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from data import features as F
-from data.yamlconfig import ConfigError
+from infra.yamlconfig import ConfigError
 
 
 class PairModeError(ConfigError):

@@ -16,9 +16,9 @@ import numpy as np
 import uproot
 
 from data import features as F
-from data.errors import QpartError
 from data.schema import TREE
-from data.yamlconfig import REQUIRED, ConfigError, load
+from infra.errors import QpartError
+from infra.yamlconfig import REQUIRED, ConfigError, load
 
 LABEL_SCHEME_DIR = Path(__file__).parent / "label_schemes"
 

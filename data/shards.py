@@ -29,8 +29,8 @@ import numpy as np
 
 from data import features as F
 from data import reader
-from data.errors import QpartError
 from data.pairmode import MODES, pair_mode
+from infra.errors import QpartError
 
 FORMAT = "qpart-tfrecord-1"
 MANIFEST = "manifest.json"

@@ -1,5 +1,5 @@
 """The firmware commands of the Makefile, thin: parse, call the stage, map the outcome to an
-exit code (data.errors.exit_code turns a bad input into one line and exit 2).
+exit code (infra.errors.exit_code turns a bad input into one line and exit 2).
 
     python -m hls.cli estimate --model M --fw F [--untrained]   exit 1: does not fit the part
     python -m hls.cli hls-csim --model M --fw F ...             exit 1: not bit-exact
@@ -14,8 +14,8 @@ import json
 import os
 import sys
 
-from data.errors import exit_code
-from hls.design import HLS_ROOT, MODELS_ROOT
+from infra.errors import exit_code
+from infra.paths import BUILD
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command ended by SIGINT
 SCHEDULER_HELP = (
@@ -27,7 +27,7 @@ SCHEDULER_HELP = (
 def _design_args(p, model="part_tiny", fw="vu13p"):
     p.add_argument("--model", default=model)
     p.add_argument("--fw", default=fw)
-    p.add_argument("--models-root", default=MODELS_ROOT)
+    p.add_argument("--models-root", default=str(BUILD.models))
 
 
 def _names(text: str) -> list[str]:
@@ -148,7 +148,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("estimate", help="resources, II and latency before synthesis")
     _design_args(p)
-    p.add_argument("--out-root", default=HLS_ROOT)
+    p.add_argument("--out-root", default=str(BUILD.hls))
     p.add_argument(
         "--untrained",
         action="store_true",
@@ -159,15 +159,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("hls-csim", help="convert, compile, C-simulate against Keras")
     _design_args(p)
-    p.add_argument("--hls-root", default=HLS_ROOT)
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--hls-root", default=str(BUILD.hls))
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument("--n-jets", type=int, default=1000)
     p.add_argument("--force", type=int, choices=(0, 1), default=int(os.environ.get("FORCE", 0)))
     p.set_defaults(run=hls_csim)
 
     p = sub.add_parser("synth", help="HLS synthesis where the tool is on PATH")
     _design_args(p)
-    p.add_argument("--hls-root", default=HLS_ROOT)
+    p.add_argument("--hls-root", default=str(BUILD.hls))
     p.add_argument("--vsynth", type=int, choices=(0, 1), default=0)
     p.add_argument("--cosim", type=int, choices=(0, 1), default=0)
     p.add_argument("--force", type=int, choices=(0, 1), default=0)
@@ -177,7 +177,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help="a precision/reuse grid, or a design-space search")
     _design_args(p)
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument(
         "--space",
         default=None,

@@ -21,8 +21,8 @@ import os
 import time
 from pathlib import Path
 
-from data.errors import QpartError, exit_code
-from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
+from infra.errors import QpartError, exit_code
+from infra.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 
 JOBQUEUE_KINDS = {
     "slurm": "SLURMCluster",

@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from data import pipeline, reader
-from data.errors import QpartError
 from hls.common import PROJECT_NAME
 from hls.csim_report import write_csim_report
+from infra.errors import QpartError
 from model.fixed import as_fx
 from model.train import read_split
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from data.checks import SchemaError, need, numbers
+from infra.checks import SchemaError, need, numbers
 
 ROUTE_NUMBERS = (
     "n_jets",
@@ -30,7 +30,7 @@ ROUTE_NUMBERS = (
 
 
 def check_csim_report(c, path) -> dict:
-    """Raises data.checks.SchemaError naming the file and the key."""
+    """Raises infra.checks.SchemaError naming the file and the key."""
     for key in ("model", "firmware", "part"):
         need(c, key, path, kind=str)
     numbers(c, ("clock_period_ns", "output_lsb"), path)

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from data.errors import QpartError
 from hls import autofold
 from hls.firmware import convert_kwargs, firmware_model, load_firmware
+from infra.errors import QpartError
+from infra.paths import BUILD
 from model import builder
 from model.train import load_trained, model_dir
 
-MODELS_ROOT = "build/models"
-HLS_ROOT = "build/hls"
 WEIGHTS = ("trained", "untrained", "if-trained")
 
 
@@ -33,7 +32,7 @@ def file_sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def project_dir(model_name: str, fw_name: str, root=HLS_ROOT) -> Path:
+def project_dir(model_name: str, fw_name: str, root=str(BUILD.hls)) -> Path:
     """build/hls/<model>-<fw>: where a design's project, estimate and reports live."""
     return Path(root) / f"{model_name}-{fw_name}"
 
@@ -90,8 +89,8 @@ def design(
     weights: str = "trained",
     precision: dict | None = None,
     reuse_factor: int | None = None,
-    models_root=MODELS_ROOT,
-    hls_root=HLS_ROOT,
+    models_root=str(BUILD.models),
+    hls_root=str(BUILD.hls),
     prj=None,
 ) -> Design:
     """Assemble a design from a model config and a firmware config (names, paths or loaded

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 
-from data.checks import SchemaError, need
 from hls import cost, folding, graph, hardware
 from hls.cost import RESOURCES
 from hls.hardware import clone as clone_hw
+from infra.checks import SchemaError, need
 
 UNROLL_LIMIT = 4096  # hls4ml's guidance: unrolled multiplications per region an HLS tool compiles
 DEFAULT_BUDGET = 0.8

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from data import yamlconfig
-from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from hls.common import RESOURCES
+from infra import yamlconfig
+from infra.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model import builder
 from model.fixed import Fx, FxError
 

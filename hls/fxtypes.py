@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from data.errors import QpartError
+from infra.errors import QpartError
 from model.fixed import Fx
 
 FLOAT64_BITS = 53

@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 
 from hls import autofold, csim
-from hls.design import HLS_ROOT, MODELS_ROOT, Design, design
+from hls.design import Design, design
 from hls.estimate import estimate, verdict_line
 from hls.firmware import load_firmware
+from infra.paths import BUILD
 
 ESTIMATE_FILE = csim.ESTIMATE_FILE
 
@@ -42,7 +43,7 @@ def write_estimate(d: Design, est: dict) -> Path:
 
 
 def make_estimate(
-    model, fw, untrained=False, models_root=MODELS_ROOT, hls_root=HLS_ROOT, force=False
+    model, fw, untrained=False, models_root=str(BUILD.models), hls_root=str(BUILD.hls), force=False
 ):
     """`make estimate`: (design, estimate, estimate.json) from the trained weights where they
     exist (checked to be this config's architecture), else from the config. The project
@@ -76,11 +77,11 @@ def make_estimate(
 def hls_csim(
     model,
     fw,
-    data_dir="build/data",
+    data_dir=str(BUILD.data),
     n_jets=1000,
     force=False,
-    models_root=MODELS_ROOT,
-    hls_root=HLS_ROOT,
+    models_root=str(BUILD.models),
+    hls_root=str(BUILD.hls),
     testbench=True,
     **overrides,
 ) -> dict:

@@ -29,9 +29,10 @@ import json
 import time
 from pathlib import Path
 
-from data.checks import SchemaError, need, numbers
-from data.yamlconfig import REQUIRED, ConfigError, validate
 from hls.common import TOOLS
+from infra.checks import SchemaError, need, numbers
+from infra.paths import BUILD
+from infra.yamlconfig import REQUIRED, ConfigError, validate
 
 SCAN_SCHEMA = {
     "precision": (dict, REQUIRED),
@@ -152,9 +153,9 @@ def scan_point(model_name, fw_path, precision, rf, n_jets, data_dir, models_root
 def run(
     model_name: str,
     fw_name: str,
-    data_dir="build/data",
-    models_root="build/models",
-    scan_root="build/scan",
+    data_dir=str(BUILD.data),
+    models_root=str(BUILD.models),
+    scan_root=str(BUILD.scan),
     scheduler="serial",
     workers=None,
 ) -> dict:

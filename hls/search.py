@@ -49,9 +49,10 @@ from pathlib import Path
 
 import yaml
 
-from data.checks import SchemaError, need
-from data.errors import QpartError
-from data.yamlconfig import REQUIRED, ConfigError, find_config, read_yaml, validate
+from infra.checks import SchemaError, need
+from infra.errors import QpartError
+from infra.paths import BUILD
+from infra.yamlconfig import REQUIRED, ConfigError, find_config, read_yaml, validate
 
 SPACE_DIR = Path(__file__).resolve().parent.parent / "firmware_configs" / "search"
 SECTIONS = ("data", "model", "quantization", "training", "firmware")
@@ -389,9 +390,9 @@ def _float_reference(record: dict, out: Path, data_dir) -> dict:
 
 def run(
     space_name,
-    data_dir="build/data",
-    search_root="build/search",
-    models_root="build/models",
+    data_dir=str(BUILD.data),
+    search_root=str(BUILD.search),
+    models_root=str(BUILD.models),
     scheduler="serial",
     workers=None,
 ):

@@ -20,11 +20,12 @@ import socket
 import time
 from pathlib import Path
 
-from data.errors import QpartError
 from hls.common import TOOLS
 from hls.csim import MARKER, record_entries
-from hls.design import HLS_ROOT, MODELS_ROOT, design, project_dir
+from hls.design import design, project_dir
 from hls.firmware import load_firmware
+from infra.errors import QpartError
+from infra.paths import BUILD
 
 EXIT_NO_TOOL = 3
 
@@ -55,7 +56,9 @@ def synthesize(d, vsynth=False, cosim=False) -> dict:
     return report
 
 
-def run(model, fw, vsynth=False, cosim=False, hls_root=HLS_ROOT, models_root=MODELS_ROOT):
+def run(
+    model, fw, vsynth=False, cosim=False, hls_root=str(BUILD.hls), models_root=str(BUILD.models)
+):
     """`make synth` of one design: the project `make hls-csim` wrote, synthesized."""
     d = design(model, fw, "trained", models_root=models_root, hls_root=hls_root)
     if not (d.prj / MARKER).exists():
@@ -110,8 +113,8 @@ def run_many(
     fws,
     vsynth=False,
     cosim=False,
-    hls_root="build/hls",
-    models_root="build/models",
+    hls_root=str(BUILD.hls),
+    models_root=str(BUILD.models),
     scheduler="serial",
     workers=None,
     force=False,

@@ -66,9 +66,9 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from data.checks import SchemaError, need, numbers
-from data.errors import QpartError
 from hls.common import PROJECT_NAME, RESOURCES
+from infra.checks import SchemaError, need, numbers
+from infra.errors import QpartError
 
 SCHEMA_VERSION = 1
 _ALIASES = {"DSP48E": "DSP", "DSP48": "DSP", "BRAM": "BRAM_18K"}

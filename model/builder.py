@@ -18,9 +18,10 @@ import json
 from pathlib import Path
 
 from data import features as F
-from data import pairmode, yamlconfig
+from data import pairmode
 from data.reader import load_label_scheme
-from data.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
+from infra import yamlconfig
+from infra.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model.fixed import Fx, FxError, as_fx
 
 CONFIG_DIR = Path(__file__).parent / "configs"

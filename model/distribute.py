@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 
-from data.errors import QpartError
+from infra.errors import QpartError
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 

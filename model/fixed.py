@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data.errors import QpartError
+from infra.errors import QpartError
 
 _ROUNDING = ("AP_RND_CONV", "AP_RND", "AP_TRN")
 _OVERFLOW = ("AP_SAT", "AP_WRAP")

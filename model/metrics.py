@@ -122,8 +122,8 @@ METRICS_NUMBERS = (
 
 
 def check_metrics_json(m, path) -> dict:
-    """metrics.json as make train writes it; raises data.checks.SchemaError naming the key."""
-    from data.checks import need, numbers
+    """metrics.json as make train writes it; raises infra.checks.SchemaError naming the key."""
+    from infra.checks import need, numbers
 
     need(m, "accuracy", path)
     numbers(m, METRICS_NUMBERS, path)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from data import reader
 from data import shards as S
-from data.errors import exit_code
+from infra.errors import exit_code
+from infra.paths import BUILD
 from model import builder
 from model.train import split_files
 
 
-def default_dir(cfg: dict, root="build/shards") -> Path:
+def default_dir(cfg: dict, root=str(BUILD.shards)) -> Path:
     d = cfg["data"]
     return Path(root) / f"{d['features']}-n{d['n_particles']}-{builder.pair_mode(cfg)}"
 
@@ -27,7 +28,7 @@ def default_dir(cfg: dict, root="build/shards") -> Path:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument("--out", default=None, help="default: build/shards/<features>-n<N>-<pairs>")
     p.add_argument("--jets-per-shard", type=int, default=100_000)
     p.add_argument("--mix", type=int, default=10, help="files read in turn into each shard group")

@@ -22,8 +22,9 @@ import numpy as np
 
 from data import features as F
 from data import pipeline, reader
-from data.errors import QpartError, exit_code
 from data.pairmode import DEFAULT, pair_mode
+from infra.errors import QpartError, exit_code
+from infra.paths import BUILD
 from model import builder, metrics, plots
 
 IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
@@ -33,7 +34,7 @@ class TrainError(QpartError, RuntimeError):
     """A training run that cannot start: names the file or key at fault."""
 
 
-def model_dir(name: str, quantized: bool, root="build/models") -> Path:
+def model_dir(name: str, quantized: bool, root=str(BUILD.models)) -> Path:
     return Path(root) / (name if quantized else f"{name}-float")
 
 
@@ -107,11 +108,11 @@ def predict(model, arrays, batch_size=1024, pairs=DEFAULT):
 
 def train(
     name: str,
-    data_dir="build/data",
+    data_dir=str(BUILD.data),
     quantized: bool | None = None,
     epochs=None,
     max_jets_per_file=None,
-    root="build/models",
+    root=str(BUILD.models),
     seed=None,
     verbose=2,
     batch_size=None,
@@ -308,7 +309,7 @@ def _history(out: Path, fit_history: dict) -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="part_tiny", help="model config name or YAML path")
-    p.add_argument("--data-dir", default="build/data")
+    p.add_argument("--data-dir", default=str(BUILD.data))
     p.add_argument(
         "--quant",
         type=int,
@@ -318,7 +319,7 @@ def main(argv=None):
     )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--max-jets-per-file", type=int, default=None)
-    p.add_argument("--out", default="build/models")
+    p.add_argument("--out", default=str(BUILD.models))
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument(

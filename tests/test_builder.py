@@ -109,7 +109,7 @@ def test_fingerprint_is_unchanged_by_the_onchip_keys():
 def test_a_type_without_fractional_bits_is_refused(tmp_path):
     """ap_fixed<4,9> (a step of 32) once trained to chance and C-simulated "bit-exact"; the
     config is refused naming the file, the key and why (issue 21, item 4)."""
-    from data.yamlconfig import ConfigError
+    from infra.yamlconfig import ConfigError
 
     text = builder.config_path("part_tiny").read_text()
     assert "act_t:" in text

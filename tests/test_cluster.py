@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from data.yamlconfig import ConfigError
 from hls import cluster, search
+from infra.yamlconfig import ConfigError
 
 
 def test_two_worker_search(jet_sample, tmp_path, capsys):

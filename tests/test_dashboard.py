@@ -29,7 +29,6 @@ from examples import (  # noqa: E402
 )
 from examples import example_route as route  # noqa: E402
 
-from data.checks import SchemaError  # noqa: E402
 from hls.common import TOOLS  # noqa: E402
 from hls.report import browser, discover  # noqa: E402
 from hls.report.build import build_dashboard, main  # noqa: E402
@@ -37,6 +36,7 @@ from hls.report.discover import DashboardError  # noqa: E402
 from hls.report.points import pareto_front  # noqa: E402
 from hls.search import summarise  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
+from infra.checks import SchemaError  # noqa: E402
 
 FIX = Path(__file__).parent / "fixtures" / "hls_reports"
 CLASSES = ["QCD", "Hbb", "Hcc", "Hgg", "H4q", "Hqql", "Zqq", "Wqq", "Tbqq", "Tbl"]

@@ -11,10 +11,10 @@ import pytest
 import tensorflow as tf
 from weights import randomise
 
-from data.errors import QpartError
 from hls import autofold, calibration, cli, cost, estimate, firmware, folding
 from hls.convert import convert
 from hls.synth_report import parse_csynth_xml
+from infra.errors import QpartError
 from model import builder
 from model import layers as L
 from model.fixed import Fx, quantize_np

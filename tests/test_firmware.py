@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from data.yamlconfig import ConfigError
 from hls import csim, firmware
+from infra.yamlconfig import ConfigError
 from model import builder
 from model.train import TrainError, load_trained
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from weights import randomise
 
-from data.yamlconfig import ConfigError
 from hls import autofold, firmware
 from hls.convert import convert
 from hls.estimate import estimate
+from infra.yamlconfig import ConfigError
 from model import builder
 
 

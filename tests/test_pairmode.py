@@ -8,7 +8,7 @@ import yaml
 from jetfiles import class_files
 
 from data import pairmode, pipeline, reader
-from data.yamlconfig import ConfigError
+from infra.yamlconfig import ConfigError
 from model import builder
 
 

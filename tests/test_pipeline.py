@@ -101,8 +101,8 @@ def test_scan_on_two_dask_workers(trained_tiny, jet_sample, tmp_path, capsys):
 
 def test_scan_grid_errors(tmp_path):
     text = (Path(scan.__file__).parent.parent / "firmware_configs" / "vu13p.yml").read_text()
-    from data.yamlconfig import ConfigError
     from hls.firmware import load_firmware
+    from infra.yamlconfig import ConfigError
 
     bad = tmp_path / "badscan.yml"
     bad.write_text(text.replace("- ap_fixed<12,5,AP_RND_CONV,AP_SAT>", "- ap_fixd<12,5>"))

@@ -8,7 +8,7 @@ from jetfiles import random_jets, write_file
 
 from data import reader
 from data.schema import LABEL_BRANCHES
-from data.yamlconfig import ConfigError
+from infra.yamlconfig import ConfigError
 
 
 @pytest.fixture(scope="module")

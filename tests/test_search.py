@@ -10,10 +10,10 @@ import examples
 import pytest
 import yaml
 
-from data.checks import SchemaError
-from data.yamlconfig import ConfigError
 from hls import search
 from hls.firmware import load_firmware
+from infra.checks import SchemaError
+from infra.yamlconfig import ConfigError
 from model import builder
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from data import reader
 from data.pairmode import pair_mode
-from data.yamlconfig import ConfigError
+from infra.yamlconfig import ConfigError
 from model import builder, train
 
 EPOCHS = 20  # as the trained_tiny fixture (conftest)

@@ -33,11 +33,12 @@ import sys
 import time
 from pathlib import Path
 
-from data.errors import exit_code
 from hls.report.browser import screenshot
 from hls.report.discover import collect
 from hls.report.points import accuracy_points
 from hls.report.render import render_html
+from infra.errors import exit_code
+from infra.paths import BUILD
 
 SCHEMA_VERSION = 1
 
@@ -147,7 +148,7 @@ def _clean_previous(out: Path):
             p.unlink()
 
 
-def build_dashboard(build="build", out="build/reports") -> dict:
+def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
     """Collect, plot, write index.html and dashboard.json; returns the summary dict."""
     build, out = Path(build), Path(out)
     data = collect(build)
@@ -188,8 +189,8 @@ def build_dashboard(build="build", out="build/reports") -> dict:
 @exit_code
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--build", default="build", help="the build directory to read")
-    p.add_argument("--out", default="build/reports", help="where the dashboard goes")
+    p.add_argument("--build", default=str(BUILD.root), help="the build directory to read")
+    p.add_argument("--out", default=str(BUILD.reports), help="where the dashboard goes")
     p.add_argument(
         "--screenshot",
         default=None,

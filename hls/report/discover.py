@@ -11,8 +11,6 @@ import re
 import shutil
 from pathlib import Path
 
-from data.checks import read_json
-from data.errors import QpartError
 from data.pairmode import MODES
 from hls.common import PROJECT_NAME, RESOURCES, TOOLS, fmt
 from hls.csim_report import check_csim_report
@@ -20,6 +18,8 @@ from hls.estimate import check_estimate
 from hls.scan import check_scan
 from hls.search import check_search
 from hls.synth_report import check_synth_report
+from infra.checks import read_json
+from infra.errors import QpartError
 from model.metrics import check_metrics_json
 
 MODEL_PLOTS = ("history.png", "roc.png", "confusion.png")
@@ -34,8 +34,8 @@ class DashboardError(QpartError, RuntimeError):
 def _firmware(name):
     """The firmware config `name` (hls/firmware.py), or None when it does not load."""
     try:
-        from data.yamlconfig import ConfigError
         from hls.firmware import load_firmware
+        from infra.yamlconfig import ConfigError
     except Exception:  # noqa: BLE001  (the dashboard still works from the JSON alone)
         return None
     try:

@@ -9,10 +9,10 @@ import html
 import string
 from pathlib import Path
 
-from data.checks import is_number
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
 from hls.report.discover import PAIR_MODES, utilization
 from hls.search import figures
+from infra.checks import is_number
 
 TEMPLATES = Path(__file__).with_name("templates")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from data.errors import QpartError
+from infra.errors import QpartError
 
 REQUIRED = object()
 

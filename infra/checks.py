@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from data.errors import QpartError
+from infra.errors import QpartError
 
 
 class SchemaError(QpartError, ValueError):
