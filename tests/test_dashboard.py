@@ -2,7 +2,7 @@
 
 The tree holds metrics.json, csim_report.json, scan.json and search.json files made by the
 example builders of tests/examples.py (valid by the checks of the modules that own those
-schemas: model.metrics, hls.csim_report, hls.scan, hls.search),
+schemas: model.metrics, hls.csim_report, hls.points),
 synth_report.json files made by hls.synth_report from the real Vivado HLS reports in
 tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves them),
 estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
@@ -24,17 +24,18 @@ from examples import example_csim_report as csim_report  # noqa: E402
 from examples import (  # noqa: E402
     example_metrics_json,
     example_point,
+    example_scan,
     example_scan_point,
     example_search,  # noqa: E402
 )
 from examples import example_route as route  # noqa: E402
 
 from hls.common import TOOLS  # noqa: E402
+from hls.points import summarise  # noqa: E402
 from hls.report import browser, discover  # noqa: E402
 from hls.report.build import build_dashboard, main  # noqa: E402
 from hls.report.discover import DashboardError  # noqa: E402
 from hls.report.points import pareto_front  # noqa: E402
-from hls.search import summarise  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
 from infra.checks import SchemaError  # noqa: E402
 
@@ -52,6 +53,7 @@ EXPECTED_PLOTS = {
     "bops_part_tiny.png",
     "bops_part_l1.png",
     "search_example.png",
+    "scan_part_tiny-vu13p.png",
 }  # BOPs per layer of the quantized models only
 SEARCH = "search/example/search.json"
 
@@ -225,7 +227,11 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
             example_scan_point("w4a8", {"weight_bits": 4, "act_t": "fixed<8,3>"}, 1, 0.601),
             example_scan_point("w8a6-rf4", {"weight_bits": 8, "act_t": "fixed<6,2>"}, 4, 0.633),
         ]
-        write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
+        path = build / "scan" / "part_tiny-vu13p" / "scan.json"
+        write_json(path, example_scan(pts))
+        for p in pts:
+            (path.parent / p["firmware_config"]).parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / p["firmware_config"]).write_text(f"# {p['id']}\n")
     if search:
         write_search(build)
     if bench:
@@ -433,7 +439,7 @@ def test_without_synthesis_uses_bops_and_says_so(tmp_path, no_hls_tools):
     check_png(out / "pareto.png")
     page = (out / "index.html").read_text()
     assert "resources.png: not written (no synth_report.json in any design (make synth))" in page
-    assert "Design-space scan: not run" in page
+    assert "Scan: not run (no build/scan/*/scan.json; make scan)" in page
     assert "Design-space search: not run" in page
     assert "Benchmarks: not run" in page
     assert all(d["synthesis"].startswith("not run") for d in summary["found"]["designs"])
@@ -553,8 +559,9 @@ def test_search_section(report):
     page = (out / "index.html").read_text()
     search = json.loads((build / SEARCH).read_text())
     check_png(out / "search_example.png")
-    assert '<section id="search"><h2>Design-space search</h2>' in page
-    rows = [r for r in table_rows(page, "search") if "<td" in r]
+    assert '<section id="search"><h2>Scans and design-space searches</h2>' in page
+    body = page.split("<h3>Search example")[1].split("</section>")[0]  # after the scan: one section
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", body, re.S) if "<td" in r]
     assert len(rows) == len(search["points"])
     for p in search["points"]:  # one row each, linked to the copies of its two configs
         row = next(r for r in rows if f"configs/{p['id']}.yml" in r)
@@ -563,16 +570,16 @@ def test_search_section(report):
             assert f'href="{rel}"' in row and rel in summary["copied"]
             assert (out / rel).read_text() == (build / SEARCH).parent.joinpath(p[key]).read_text()
     row = next(r for r in rows if "p_on_slow.yml" in r)  # on the front, over the target
-    assert "<td class='ok'>yes</td><td></td><td class='ok'>done" in row  # Pareto, not target
-    row = next(r for r in rows if "p_on_big.yml" in r)
-    assert "over_budget (estimate)" in row and "estimate: LUT over budget" in row and "…" in row
+    assert "<td class='ok'>yes</td><td></td><td class='ok wrap'>done" in row  # Pareto, not target
+    row = next(r for r in rows if "p_on_big.yml" in r)  # its whole error, wrapped in its cell
+    assert "over_budget (estimate)" in row and "estimate: LUT over budget " * 12 in row
     assert "ConfigError: num_heads must divide" in next(r for r in rows if "p_bad.yml" in r)
     # the best point of each mode is the one hls.search.summarise picks
     modes = summarise(search["points"], search["target"])
     assert summary["found"]["searches"][0]["best"] == {m: v["best"] for m, v in modes.items()}
     labels = {p["id"]: p["label"] for p in search["points"]}
     for mode, m in modes.items():
-        line = re.search(rf"<li><b>{mode}</b>(.*?)</li>", page)[1]
+        line = re.search(rf"<li><b>{mode}</b>(.*?)</li>", body)[1]
         if m["best"] is None:
             assert "no point meets the target" in line
         else:

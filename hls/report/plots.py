@@ -509,15 +509,17 @@ MODE_STYLE = {"onchip": ("#4c72b0", "o"), "host": ("#55a868", "s"), "none": ("#d
 def search_plot(search: dict, path: Path):
     """Accuracy against the estimated latency, LUT and DSP of a search's done points, one style
     per pair-feature mode. The front of each mode is over all three objectives at once
-    (hls.search.pareto), so in one panel its step line need not only rise."""
-    from hls.search import figures
+    (hls.points.pareto), so in one panel its step line need not only rise."""
+    from hls.points import figures
 
     done = [(r, f) for r in search["points"] if (f := figures(r))]
-    target = search["target"]
+    target = search["target"] or {}  # an interrupted run's: unknown
     budget = {  # the target's share of each part the points were estimated for
         k: sorted(
             {target["resources"] * r["estimate"]["resources"][k]["available"] for r, _ in done}
         )
+        if target
+        else []
         for k in ("LUT", "DSP")
     }
     refs = [
@@ -583,10 +585,15 @@ def search_plot(search: dict, path: Path):
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3, which="both")
         ax.margins(x=0.1, y=0.15)
-    axes[0].set_ylabel("test accuracy (quantized model; C simulation bit-exact)")
+    axes[0].set_ylabel(
+        "test accuracy (quantized model; C simulation bit-exact)"
+        if search["kind"] == "search"
+        else "Keras accuracy on the C-simulated jets (bit-exact)"
+    )
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(
-        f"Design-space search {search['name']}: {len(done)} of {len(search['points'])} points "
+        f"{search['kind'].capitalize()} {search['name']}: {len(done)} of "
+        f"{len(search['points'])} points "
         "done, all figures ESTIMATED (filled: Pareto front per mode; dashed: target)",
         fontsize=11,
     )
@@ -741,18 +748,19 @@ def make_plots(data: dict, points: list[dict], out: Path):
     else:
         skipped.append({"plot": "pareto.png", "reason": "no design or scan point with an accuracy"})
     for s in data.get("searches", []):
-        file = f"search_{safe_name(s['name'])}.png"
+        file = f"{s['kind']}_{safe_name(s['name'])}.png"
+        sec = f"{s['kind']}:{s['name']}"
         if any(p["status"] == "done" for p in s["points"]):
             run(
                 search_plot,
                 (s,),
                 file,
-                f"Design-space search {s['name']}: accuracy vs estimated latency, LUT, DSP",
-                f"search:{s['name']}",
+                f"{s['kind'].capitalize()} {s['name']}: accuracy vs estimated latency, LUT, DSP",
+                sec,
             )
         else:
             reason = f"{s['path']}: no point done"
-            skipped.append({"plot": file, "reason": reason, "section": f"search:{s['name']}"})
+            skipped.append({"plot": file, "reason": reason, "section": sec})
     for d in designs:
         if d["synth"] and d["synth"].get("modules"):
             run(

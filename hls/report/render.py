@@ -10,8 +10,8 @@ import string
 from pathlib import Path
 
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
+from hls.points import figures
 from hls.report.discover import PAIR_MODES, utilization
-from hls.search import figures
 from infra.checks import is_number
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -442,13 +442,6 @@ def _estimate_section(data) -> str:
     )
 
 
-def _precision(p) -> str:
-    prec = p.get("precision")
-    if not prec:
-        return "—"
-    return ", ".join(f"{k}={v}" for k, v in prec.items())
-
-
 def _pareto_section(data, points, written, skipped) -> str:
     parts = [_figures(written, "pareto"), _skipped(skipped, ["pareto.png"])]
     if points:
@@ -492,65 +485,6 @@ def _pareto_section(data, points, written, skipped) -> str:
                 rows,
             )
         )
-    for s in data["scans"]:
-        rows = []
-        for p in s["points"]:
-            syn = p.get("synth")
-            lat = (syn or {}).get("latency") or {}
-            util = p["utilization"]
-            rows.append(
-                [
-                    f"<td>{_e(p['label'])}"
-                    + (
-                        f"<br><span class='missing'>failed at {_e(p.get('stage'))}: "
-                        f"{_e(p['error'])}</span>"
-                        if p.get("status") == "error"
-                        else ""
-                    )
-                    + "</td>",
-                    f"<td>{_e(_precision(p))}</td>",
-                    _td(p.get("reuse_factor")),
-                    _td(p.get("keras_accuracy")),
-                    _td(p.get("csim_accuracy")),
-                    _td(p.get("bit_exact_fraction")),
-                    *(
-                        [_notrun("synthesis not run")] + ["<td class='missing'>—</td>"] * 3
-                        if syn is None
-                        else [
-                            _td(lat.get("worst_cycles")),
-                            _td(lat.get("worst_ns")),
-                            _td(util["LUT"]["pct"], 3),
-                            _td(util["DSP"]["pct"], 3),
-                        ]
-                    ),
-                ]
-            )
-        parts.append(
-            f"<h3>Scan {_e(s['name'])} <span class='sub'>({_e(s['path'])}, part "
-            f"{_e(s['part'])})</span></h3>"
-        )
-        parts.append(
-            _table(
-                [
-                    "point",
-                    "precision",
-                    "reuse",
-                    "Keras accuracy",
-                    "C-sim accuracy",
-                    "bit-exact",
-                    "latency cycles (worst) / synthesis",
-                    "latency ns (worst)",
-                    "LUT %",
-                    "DSP %",
-                ],
-                rows,
-            )
-        )
-    if not data["scans"]:
-        parts.append(
-            "<p class='notrun-p'>Design-space scan: not run (no build/scan/*/scan.json; "
-            "make scan).</p>"
-        )
     return "\n".join(x for x in parts if x)
 
 
@@ -565,12 +499,13 @@ def _config_links(p) -> str:
             return f'<a href="{html.escape(href)}">{_e(text)}</a>'
         return f"{_e(text)} <span class='bad'>({_e(p[key])} missing)</span>"
 
-    return (
-        f"{link('config', p['label'])} <span class='sub'>· {link('firmware_config', 'fw')}</span>"
-    )
+    model = link("config", p["label"]) if p.get("config") else _e(p["label"])
+    return f"{model} <span class='sub'>· {link('firmware_config', 'fw')}</span>"
 
 
 def _search_target(t) -> str:
+    if not t:
+        return "unknown (the run stopped before writing it)"
     parts = [f"every resource ≤ {t['resources']:.0%} of the part"]
     for key, what in (("latency_ns", "latency"), ("ii_ns", "II")):
         if t.get(key) is not None:
@@ -613,44 +548,69 @@ def _search_rows(s) -> list:
     )
     rows = []
     for p in done + [p for p in s["points"] if not figures(p)]:
-        est = p.get("estimate")
+        est, syn = p.get("estimate"), p.get("synth")
         lat, res = (est or {}).get("latency", {}), (est or {}).get("resources", {})
         err = p.get("error") or ""
         status = {"done": "ok", "error": "bad"}.get(p["status"], "notrun")
+        csim = p.get("csim") or {}
+        if syn is None:
+            synth = _notrun(p.get("synthesis") or "not run")
+        else:
+            u = p["utilization"]
+            synth = (
+                f"<td class='num'>{fmt((syn.get('latency') or {}).get('worst_cycles'))} cycles"
+                f"<br><span class='sub'>LUT {fmt(u['LUT']['pct'], 3)}%, DSP "
+                f"{fmt(u['DSP']['pct'], 3)}%</span></td>"
+            )
         rows.append(
             [
                 f"<td>{_e(p.get('pair_features') or '—')}</td>",
-                f"<td>{_config_links(p)}</td>",
+                f"<td class='wrap'>{_config_links(p)}</td>",
                 _td(p.get("accuracy")),
-                _td(p.get("macro_auc")),
+                _td(csim.get("bit_exact_fraction")),
                 _td(lat.get("worst_ns")),
                 _td(lat.get("interval_ns")),
                 *(_td((res.get(k) or {}).get("used")) for k in ("LUT", "DSP", "BRAM_18K")),
+                synth,
                 "<td class='ok'>yes</td>" if p.get("pareto") else "<td></td>",
                 "<td class='ok'>yes</td>" if p.get("meets_target") else "<td></td>",
-                f"<td class='{status}'>{_e(p['status'])} ({_e(p.get('stage'))})</td>",
-                f"<td class='sub' title='{html.escape(err)}'>"
-                f"{_e(err[:120] + ('…' if len(err) > 120 else ''))}</td>",
+                f"<td class='{status} wrap'>{_e(p['status'])} ({_e(p.get('stage'))})"
+                + (f"<br><span class='sub'>{_e(err)}</span>" if err else "")
+                + "</td>",
             ]
         )
     return rows
 
 
 def _search_section(data, written, skipped) -> str:
+    """Scans and searches: one schema (hls/points.py), one section; an interrupted run (its
+    points only) and one whose every point failed are flagged."""
     if not data["searches"]:
         return (
-            "<p class='notrun-p'>Design-space search: not run (no build/search/*/search.json; "
+            "<p class='notrun-p'>Scan: not run (no build/scan/*/scan.json; make scan). "
+            "Design-space search: not run (no build/search/*/search.json; "
             "make scan SPACE=&lt;space&gt;).</p>"
         )
     out = []
     for s in data["searches"]:
-        sec = f"search:{s['name']}"
+        sec = f"{s['kind']}:{s['name']}"
         full = s.get("part_full_reference") or {}
+        flags = []
+        if s.get("interrupted"):
+            flags.append(
+                f"interrupted: {len(s['points'])} point(s) kept, no {Path(s['path']).name} "
+                "(rerun the same command to finish it)"
+            )
+        if s["all_failed"]:
+            flags.append(f"all {len(s['points'])} points failed: no result")
+        what = f"{_e(s.get('model'))} on {_e(s.get('firmware'))}" if s.get("model") else ""
         out += [
-            f"<h3>Search {_e(s['name'])} <span class='sub'>({_e(s['path'])}: "
-            f"{_e(s.get('model'))} on {_e(s.get('firmware'))}"
+            f"<h3>{'Scan' if s['kind'] == 'scan' else 'Search'} {_e(s['name'])} "
+            f"<span class='sub'>({_e(s['path'])}"
+            + (f": {what}" if what else "")
             + (f", data {_e(s['data_dir'])}" if s.get("data_dir") else "")
-            + ")</span></h3>",
+            + f"; {s['done']} of {len(s['points'])} points done)</span></h3>",
+            "".join(f"<p class='bad'>{_e(f)}</p>" for f in flags),
             f"<p>{_e(s['description'])}</p>" if s.get("description") else "",
             f"<p><b>Target</b>: {_e(_search_target(s['target']))}. Latency, II and resources "
             "are pre-synthesis estimates (hls/estimate.py, make estimate), not synthesis "
@@ -664,18 +624,18 @@ def _search_section(data, written, skipped) -> str:
             _table(
                 [
                     "pair features",
-                    "point (model config · firmware config)",
+                    "point (model · firmware config)",
                     "accuracy",
-                    "macro AUC",
+                    "bit-exact",
                     "est. latency ns",
                     "est. II ns",
                     "est. LUT",
                     "est. DSP",
                     "est. BRAM_18K",
+                    "synthesis",
                     "Pareto",
                     "meets target",
-                    "status (stage)",
-                    "error",
+                    "status (stage), error",
                 ],
                 _search_rows(s),
             ),
@@ -719,8 +679,9 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
         f"<span>{len(data['models'])} trained model(s)</span>"
         f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
         f"C-simulated, {n_synth} synthesised</span>"
-        f"<span>{len(data['scans'])} scan(s)</span>"
-        f"<span>{len(data['searches'])} design-space search(es)</span>"
+        f"<span>{sum(s['kind'] == 'scan' for s in data['searches'])} scan(s)</span>"
+        f"<span>{sum(s['kind'] == 'search' for s in data['searches'])} design-space "
+        "search(es)</span>"
         f"<span>{len(data['bench'])} benchmark file(s)</span>"
         f"<span>{len(written)} plot(s)</span>"
     )
@@ -745,7 +706,7 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
             _synthesis_section(data, written, skipped),
         ),
         ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
-        ("search", "Design-space search", _search_section(data, written, skipped)),
+        ("search", "Scans and design-space searches", _search_section(data, written, skipped)),
         ("layers", "Per layer", _layers_section(data, written, skipped)),
         ("bench", "Benchmarks (build/bench)", _bench_section(data)),
     ]
