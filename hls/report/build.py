@@ -36,6 +36,7 @@ from pathlib import Path
 
 from hls.report.browser import screenshot
 from hls.report.discover import collect
+from hls.report.overview import overview
 from hls.report.points import accuracy_points
 from hls.report.render import render_html
 from infra.errors import exit_code
@@ -163,7 +164,8 @@ def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
     from hls.report.plots import make_plots, safe_name  # matplotlib: only when plotting
 
     points = accuracy_points(data)
-    written, skipped = make_plots(data, points, out)
+    ov = overview(data["designs"])
+    written, skipped = make_plots(data, points, out, ov)
     copied = []
 
     def copy(src, rel):
@@ -184,8 +186,11 @@ def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
                 if src is not None
             }
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
-    (out / "index.html").write_text(render_html(data, points, written, skipped, copied, generated))
+    (out / "index.html").write_text(
+        render_html(data, points, written, skipped, copied, generated, ov)
+    )
     summary = _summary_json(data, points, written, skipped, copied, generated, out)
+    summary["overview"] = ov
     (out / "dashboard.json").write_text(
         json.dumps(summary, indent=1, allow_nan=False, default=str) + "\n"
     )

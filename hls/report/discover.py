@@ -78,6 +78,32 @@ def utilization(resources: dict, capacity: dict | None) -> dict:
     return out
 
 
+def background_jets(metrics: dict, background="QCD") -> int | None:
+    """The number of background test jets: the largest finite rejection 1/eps_B a model can
+    show (one jet passing), and the lower bound where none passed."""
+    names, conf = metrics.get("class_names") or [], metrics.get("confusion")
+    if background in names and conf:  # rows: the true class
+        return int(sum(conf[names.index(background)]))
+    bound = metrics.get("rejection_at_50pct_lower_bound") or {}
+    return max(bound.values()) if bound else None
+
+
+FIDELITY_KEYS = ("bit_exact_fraction", "argmax_agreement", "max_abs_diff_lsb")
+
+
+def constant_fidelity(designs: list[dict]) -> dict:
+    """{figure: value} for each C-simulation figure that has one value on every route of
+    every design that ran (bit-exact fraction 1, max difference 0): a sentence, not a chart."""
+    values = {k: set() for k in FIDELITY_KEYS}
+    for d in designs:
+        for route in ("predict", "testbench"):
+            r = (d.get("csim") or {}).get(route)
+            if r is not None:
+                for k in FIDELITY_KEYS:
+                    values[k].add(r.get(k))
+    return {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and None not in v}
+
+
 def binding(util: dict | None):
     """(resource, pct) of the most used resource, or (None, None)."""
     if not util:
@@ -198,6 +224,41 @@ def _check_synth(s, path, d: Path, csim, csim_path, fw):
         )
 
 
+def _budget(fw, est) -> dict | None:
+    """The budget a design is checked against: its firmware config's (resource share of the
+    part, latency and II in ns), else the share its estimate.json was checked against."""
+    if fw is not None:
+        b, clock = fw["budget"], fw["clock_period"]
+        return {
+            "resources": b["resources"],
+            "latency_ns": None if b["latency_cycles"] is None else b["latency_cycles"] * clock,
+            "ii_ns": None if b["ii_cycles"] is None else b["ii_cycles"] * clock,
+            "from": fw["path"],
+        }
+    frac = ((est or {}).get("fit") or {}).get("budget_fraction")
+    if frac is None:
+        return None
+    return {"resources": frac, "latency_ns": None, "ii_ns": None, "from": "estimate.json"}
+
+
+def _check_rtl(r, path) -> dict:
+    """rtl_report.json (the RTL route's report, beside the design): a `source` (what measured
+    it, e.g. a da4ml cost or yosys) and resources as synth_report.json has them; a latency
+    where the route gives one."""
+    from infra.checks import SchemaError, need, numbers
+
+    need(r, "source", path, kind=str)
+    res = need(r, "resources", path, kind=dict)
+    for k, v in res.items():
+        if not isinstance(v, dict):
+            raise SchemaError(f"{path}: resources.{k} must be an object with 'used'")
+        numbers(v, ("used", "available", "utilization_pct"), path, f"resources.{k}.")
+    lat = r.get("latency")
+    if lat is not None:
+        numbers(need(r, "latency", path, kind=dict), tuple(lat), path, "latency.")
+    return r
+
+
 def _synth_missing_reason(backend, model, firmware):
     tool = TOOLS.get(backend)
     if tool is None:
@@ -230,6 +291,10 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
         part = (csim or {}).get("part") or (fw or {}).get("part") or (synth or {}).get("part")
         capacity = _part_capacity(part, fw)
         est = check_estimate(read_json(est_path), est_path) if est_path.is_file() else None
+        if fw is None and est and (est.get("configs") or {}).get("firmware"):
+            fw = _firmware(est["configs"]["firmware"].get("path"))  # a config given by path
+        rtl_path = d / "rtl_report.json"
+        rtl = _check_rtl(read_json(rtl_path), rtl_path) if rtl_path.is_file() else None
         metrics = by_key.get((model, True))
         bops = None
         if metrics and fw is not None and not _changes_arithmetic(fw):  # else BOPs do not hold
@@ -253,6 +318,9 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
             "estimate_path": str(est_path) if est else None,
             "estimate": est,
             "estimate_util": utilization(est["resources"], capacity) if est else None,
+            "budget": _budget(fw, est),
+            "rtl": rtl,
+            "rtl_path": str(rtl_path) if rtl else None,
         }
         if csim is None:
             design["csim_status"] = "not run (no csim_report.json; make hls-csim)"

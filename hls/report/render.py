@@ -11,7 +11,8 @@ from pathlib import Path
 
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
 from hls.points import figures
-from hls.report.discover import PAIR_MODES, utilization
+from hls.report.discover import PAIR_MODES, background_jets, constant_fidelity, utilization
+from hls.report.overview import KIND_WORDS, estimate_verdict
 from infra.checks import is_number
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -143,7 +144,57 @@ def _models_section(data, written, skipped, copied) -> str:
             f"<details><summary>Training plots of each model ({len(copied)}, copied from "
             f"build/models)</summary><div class='grid'>{items}</div></details>"
         )
+    caps = [
+        f"{m['label']} {cap:,}"
+        for m in models
+        if (cap := background_jets(m["metrics"])) is not None
+        and m["metrics"].get("rejection_at_50pct")
+    ]
+    if caps:
+        note += (
+            "<p>QCD rejection at 50% signal efficiency is at most the number of QCD test jets "
+            f"(one jet passing): {_e(', '.join(caps))}. A bar at that cap marked ≥ means no "
+            "QCD jet passed (a lower bound).</p>"
+        )
     return table + note + _figures(written, "models") + _skipped(skipped, ["training.png"]) + extra
+
+
+def _overview_section(ov, written, skipped) -> str:
+    """The designs first: the overview plot and, beside it, each design's sources with the
+    verdict against its budget."""
+    if not ov["rows"]:
+        return (
+            "<p class='notrun-p'>No design with an estimate or a report: not run (make "
+            "estimate, make hls-csim).</p>"
+        )
+    rows = []
+    for r in ov["rows"]:
+
+        def pct(key, res, r=r):
+            v, band = r[key], (r.get("band") or {}).get(res)
+            if v is None:
+                return "<td class='missing'>—</td>"
+            extra = (
+                f"<br><span class='sub'>band {band[0]:.1f}–{band[1]:.1f}%</span>" if band else ""
+            )
+            return f"<td class='num'>{v:.1f}%{extra}</td>"
+
+        rows.append(
+            [
+                f"<td>{_e(r['design'])}</td>",
+                f"<td class='wrap'>{_e(r['source'])}<br><span class='sub'>"
+                f"{_e(KIND_WORDS[r['kind']])}</span></td>",
+                "<td class='missing'>—</td>"
+                if r["latency_ns"] is None
+                else f"<td class='num'>{fmt(r['latency_ns'])} ns<br><span class='sub'>"
+                f"{fmt(r['latency_cycles'])} cycles, II {fmt(r['ii_cycles'])}</span></td>",
+                pct("lut_pct", "LUT"),
+                pct("dsp_pct", "DSP"),
+                _verdict(r["verdict"]),
+            ]
+        )
+    table = _table(["design", "source", "latency", "LUT", "DSP", "verdict"], rows)
+    return _figures(written, "overview") + _skipped(skipped, ["overview.png"]) + table
 
 
 def _designs_section(data) -> str:
@@ -217,6 +268,24 @@ def _designs_section(data) -> str:
     )
 
 
+FIDELITY_WORDS = {
+    "bit_exact_fraction": "bit-exact fraction",
+    "argmax_agreement": "argmax agreement",
+    "max_abs_diff_lsb": "max |C-sim − Keras| (LSB)",
+}
+
+
+def _fidelity_sentence(data) -> str:
+    """One value on every route of every design (bit-exact fraction 1, max difference 0):
+    said here, not drawn as a bar chart of equal bars."""
+    ran = [d for d in data["designs"] if d["csim"] is not None]
+    same = constant_fidelity(ran)
+    if not same:
+        return ""
+    words = ", ".join(f"{FIDELITY_WORDS[k]} {fmt(v)}" for k, v in same.items())
+    return f"<p>On every route that ran, in all {len(ran)} C-simulated design(s): {words}.</p>"
+
+
 def _fidelity_section(data, written, skipped) -> str:
     rows = []
     for d in data["designs"]:
@@ -277,6 +346,7 @@ def _fidelity_section(data, written, skipped) -> str:
             ],
             rows,
         )
+        + _fidelity_sentence(data)
         + _figures(written, "fidelity")
         + _skipped(skipped, ["fidelity.png"])
     )
@@ -367,6 +437,33 @@ def _synthesis_section(data, written, skipped) -> str:
     )
 
 
+def _verdict(v) -> str:
+    """A verdict cell: fits or not, the budget it was checked against, each reason labelled."""
+    cls = {True: "ok", False: "bad", None: "notrun"}[v["ok"]]
+    reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(t)}</li>" for k, t in v["reasons"])
+    return (
+        f"<td class='{cls} wrap verdict'>{_e(v['head'])}<br><span class='sub'>budget: "
+        f"{_e(v['budget'])}</span>"
+        + (f"<ul class='reasons'>{reasons}</ul>" if reasons else "")
+        + "</td>"
+    )
+
+
+def _band_words(est) -> str:
+    """The estimate's error band where estimate.json has one (issue 18), else say it has none."""
+    band = est.get("band")
+    if not isinstance(band, dict):
+        return "no error band in this estimate.json"
+    parts = []
+    for r in RESOURCES:
+        b = band.get(r)
+        lo, hi = (b.get("low"), b.get("high")) if isinstance(b, dict) else (b or (None, None))
+        if is_number(lo) and is_number(hi):
+            parts.append(f"{RESOURCE_LABELS[r]} {fmt(lo)}–{fmt(hi)}")
+    src = f" ({band['source']})" if band.get("source") else ""
+    return f"error band{src}: " + (", ".join(parts) or "no resource in it")
+
+
 def _estimate_section(data) -> str:
     """Every design's pre-synthesis estimate; beside a synthesis report, the report / estimate
     ratio of each figure. Estimated and synthesised rows are labelled and never merged."""
@@ -380,15 +477,9 @@ def _estimate_section(data) -> str:
                 + ["<td class='missing'>—</td>"] * (len(RESOURCES) + 4)
             )
             continue
-        lat, fit, util = est["latency"], est["fit"], d["estimate_util"]
+        lat, util = est["latency"], d["estimate_util"]
         region = est.get("largest_region") or {}
-        verdict = (
-            "<td class='ok'>fits</td>"
-            if fit["fits"]
-            else f"<td class='bad'>does not fit: "
-            f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
-            "</td>"
-        )
+        verdict = _verdict(estimate_verdict(est, d.get("budget")))
         rows.append(
             [name, "<td>estimate (pre-synthesis)</td>"]
             + [_pct(util, r) for r in RESOURCES]
@@ -429,10 +520,16 @@ def _estimate_section(data) -> str:
             )
     if not rows:
         return "<p class='notrun-p'>No design found.</p>"
+    bands = "".join(
+        f"<li>{_e(d['name'])}: {_e(_band_words(d['estimate']))}</li>"
+        for d in data["designs"]
+        if d["estimate"]
+    )
     return (
         "<p>From hls/estimate.py: counted from the model and the firmware config's folding, "
-        "mapped to resources by rules fitted on public HLS reports (docs/hls.md states "
-        "their error). An estimate, not a synthesis result.</p>"
+        "mapped to resources by rules fitted on public HLS reports (docs/hls.md, Calibration, "
+        "gives their error on held-out designs per tool). An estimate, not a synthesis "
+        f"result. Its error per design:</p><ul>{bands}</ul>"
         + _table(
             ["design", "source"]
             + [RESOURCE_LABELS[r] for r in RESOURCES]
@@ -447,23 +544,37 @@ def _pareto_section(data, points, written, skipped) -> str:
     if points:
         rows = []
         for p in points:
-            util = p["ref"].get("utilization") if isinstance(p["ref"], dict) else None
-            synth = "yes" if p["util_max"] is not None else None
+            ref = p["ref"] if isinstance(p["ref"], dict) else {}
+            if p["util_max"] is not None:  # synthesised: the plot's x, and these columns
+                util, what, tag = ref.get("utilization"), "synthesis", ""
+                binding = f"{p['util_max']:.2f}% ({RESOURCE_LABELS[p['binding']]})"
+            elif p["est_util"] is not None:  # the plot places it on the estimate
+                util, what, tag = ref.get("estimate_util"), "estimate", " est."
+                binding = f"{p['est_util']:.2f}% ({RESOURCE_LABELS[p['est_binding']]}, est.)"
+            else:
+                util, what, binding, tag = (
+                    None,
+                    "BOPs (no resources)" if p["bops"] else "none",
+                    None,
+                    "",
+                )
+
+            def pct(r, util=util, tag=tag):
+                v = ((util or {}).get(r) or {}).get("pct")
+                if v is None:
+                    return "<td class='missing'>—</td>"
+                return f"<td class='num'>{fmt(v, 3)}%{tag}</td>"
+
             rows.append(
                 [
                     f"<td>{_e(p['source'])}</td>",
                     f"<td>{_e(p['label'])}</td>",
-                    _td(p["accuracy"]),
-                    f"<td>{_e(p['accuracy_kind'])}</td>",
-                    f"<td>{synth}</td>" if synth else _notrun("synthesis not run"),
-                    (
-                        f"<td class='num'>{p['util_max']:.2f}% "
-                        f"({RESOURCE_LABELS[p['binding']]})</td>"
-                        if p["util_max"] is not None
-                        else "<td class='missing'>—</td>"
-                    ),
-                    _td(util["DSP"]["pct"], 3) if util else "<td class='missing'>—</td>",
-                    _td(util["LUT"]["pct"], 3) if util else "<td class='missing'>—</td>",
+                    f"<td class='num'>{fmt(p['accuracy'])}<br><span class='sub'>"
+                    f"{_e(p['accuracy_kind'])}</span></td>",
+                    f"<td>{what}</td>" if what != "none" else _notrun("synthesis not run"),
+                    f"<td class='num'>{binding}</td>" if binding else "<td class='missing'>—</td>",
+                    pct("LUT"),
+                    pct("DSP"),
                     _td(p["bops"]),
                     f"<td class='ok'>✓ ({p['pareto']})</td>" if p.get("pareto") else "<td></td>",
                 ]
@@ -474,11 +585,10 @@ def _pareto_section(data, points, written, skipped) -> str:
                     "source",
                     "design / point",
                     "accuracy",
-                    "from",
-                    "synthesised",
+                    "resources from",
                     "binding resource",
-                    "DSP %",
                     "LUT %",
+                    "DSP %",
                     "BOPs",
                     "Pareto front",
                 ],
@@ -571,7 +681,7 @@ def _search_rows(s) -> list:
                 _td(lat.get("worst_ns")),
                 _td(lat.get("interval_ns")),
                 *(_td((res.get(k) or {}).get("used")) for k in ("LUT", "DSP", "BRAM_18K")),
-                synth,
+                *([synth] if s["kind"] == "scan" else []),  # a search synthesises nothing
                 "<td class='ok'>yes</td>" if p.get("pareto") else "<td></td>",
                 "<td class='ok'>yes</td>" if p.get("meets_target") else "<td></td>",
                 f"<td class='{status} wrap'>{_e(p['status'])} ({_e(p.get('stage'))})"
@@ -632,7 +742,7 @@ def _search_section(data, written, skipped) -> str:
                     "est. LUT",
                     "est. DSP",
                     "est. BRAM_18K",
-                    "synthesis",
+                    *(["synthesis"] if s["kind"] == "scan" else []),
                     "Pareto",
                     "meets target",
                     "status (stage), error",
@@ -643,13 +753,53 @@ def _search_section(data, written, skipped) -> str:
     return "\n".join(x for x in out if x)
 
 
+def _layer_estimates(d) -> str:
+    """A design's estimate per layer: folding, latency, resources and the largest region."""
+    est = d["estimate"]
+    region = (est.get("largest_region") or {}).get("layer")
+    rows = []
+    for layer in est["layers"]:
+        res = layer.get("resources") or {}
+        mark = " <span class='bad'>(largest region)</span>" if layer["name"] == region else ""
+        rows.append(
+            [
+                f"<td>{_e(layer['name'])}{mark}</td>",
+                f"<td>{_e(layer.get('class'))}</td>",
+                _td(layer.get("parallel")),
+                _td(layer.get("reuse_factor")),
+                _td(layer.get("latency_cycles")),
+                _td(layer.get("interval_cycles")),
+                *(_td(res.get(r)) for r in RESOURCES),
+                _td(layer.get("largest_region_mults")),
+            ]
+        )
+    return (
+        f"<details><summary>{_e(d['name'])}: estimate per layer ({len(rows)} layers; "
+        f"{_e(_band_words(est))})</summary>"
+        + _table(
+            ["layer", "class", "parallel", "reuse", "latency cycles", "II cycles"]
+            + [f"est. {RESOURCE_LABELS[r]}" for r in RESOURCES]
+            + ["largest region (mults)"],
+            rows,
+        )
+        + "</details>"
+    )
+
+
 def _layers_section(data, written, skipped) -> str:
-    body = _figures(written, "layers") + _skipped(
-        skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")]
+    estimates = "".join(_layer_estimates(d) for d in data["designs"] if d["estimate"])
+    body = (
+        (
+            "<h3>Estimate per layer (estimate.json: before synthesis)</h3>" + estimates
+            if estimates
+            else ""
+        )
+        + _figures(written, "layers")
+        + _skipped(skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")])
     )
     return (
         body
-        or "<p class='notrun-p'>No module rows (synthesis not run) and no "
+        or "<p class='notrun-p'>No estimate.json, no module rows (synthesis not run) and no "
         "cost_per_layer in metrics.json.</p>"
     )
 
@@ -672,29 +822,50 @@ def _bench_section(data) -> str:
     return "\n".join(out)
 
 
-def render_html(data, points, written, skipped, copied, generated) -> str:
+def _counts_of_points(data) -> str:
+    """Scans and searches in the summary: how many points each finished, and which were
+    interrupted or failed in every point (flagged, not counted as results)."""
+    out = []
+    for kind, word in (("scan", "scan(s)"), ("search", "design-space search(es)")):
+        runs = [s for s in data["searches"] if s["kind"] == kind]
+        flags = [
+            f"{s['name']}: "
+            + ("interrupted, " if s.get("interrupted") else "")
+            + (
+                f"all {len(s['points'])} points failed"
+                if s["all_failed"]
+                else f"{s['done']} of {len(s['points'])} points done"
+            )
+            for s in runs
+        ]
+        bad = any(s["all_failed"] or s.get("interrupted") for s in runs)
+        detail = f" ({'; '.join(flags)})" if flags else ""
+        cls = ' class="bad"' if bad else ""
+        out.append(f"<span{cls}>{len(runs)} {word}{_e(detail)}</span>")
+    return "".join(out)
+
+
+def render_html(data, points, written, skipped, copied, generated, ov) -> str:
     designs = data["designs"]
     n_synth = sum(d["synth"] is not None for d in designs)
     counts = (
-        f"<span>{len(data['models'])} trained model(s)</span>"
-        f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
-        f"C-simulated, {n_synth} synthesised</span>"
-        f"<span>{sum(s['kind'] == 'scan' for s in data['searches'])} scan(s)</span>"
-        f"<span>{sum(s['kind'] == 'search' for s in data['searches'])} design-space "
-        "search(es)</span>"
+        f"<span>{len(designs)} design(s), {sum(d['estimate'] is not None for d in designs)} "
+        f"estimated, {sum(d['csim'] is not None for d in designs)} C-simulated, {n_synth} "
+        "synthesised</span>"
+        + _counts_of_points(data)
+        + f"<span>{len(data['models'])} trained model(s)</span>"
         f"<span>{len(data['bench'])} benchmark file(s)</span>"
         f"<span>{len(written)} plot(s)</span>"
     )
     notrun = "".join(f"<li>{html.escape(x)}</li>" for x in data["not_run"])
     warn = "".join(f"<li>{html.escape(x)}</li>" for x in data["warnings"])
     sections = [
-        ("models", "Trained models", _models_section(data, written, skipped, copied)),
-        ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
         (
-            "fidelity",
-            "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
-            _fidelity_section(data, written, skipped),
+            "overview",
+            "The designs: latency, LUT and DSP against the budget",
+            _overview_section(ov, written, skipped),
         ),
+        ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
         (
             "estimate",
             "Estimate: resources, II and latency before synthesis",
@@ -705,9 +876,15 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
             "Synthesis: latency and resources",
             _synthesis_section(data, written, skipped),
         ),
-        ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
-        ("search", "Scans and design-space searches", _search_section(data, written, skipped)),
         ("layers", "Per layer", _layers_section(data, written, skipped)),
+        (
+            "fidelity",
+            "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
+            _fidelity_section(data, written, skipped),
+        ),
+        ("search", "Scans and design-space searches", _search_section(data, written, skipped)),
+        ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
+        ("models", "Trained models", _models_section(data, written, skipped, copied)),
         ("bench", "Benchmarks (build/bench)", _bench_section(data)),
     ]
     nav = "".join(
