@@ -482,6 +482,11 @@ def check_point(p, path, where) -> dict:
 def check_result(data, path) -> dict:
     """scan.json / search.json: the kind, the target (or null), per-mode fronts and every point
     (check_point)."""
+    if isinstance(data, list) or (isinstance(data, dict) and "kind" not in data):
+        raise SchemaError(
+            f"{path}: written by an older qpart (no 'kind': before scans and searches shared "
+            "one schema); rerun the make scan that wrote it"
+        )
     if need(data, "kind", path) not in KINDS:
         raise SchemaError(f"{path}: kind must be one of {KINDS}, got {data['kind']!r}")
     target = need(data, "target", path)

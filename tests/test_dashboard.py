@@ -622,6 +622,14 @@ def test_broken_search_json_names_the_file(tmp_path):
         build_dashboard(build, tmp_path / "reports")
 
 
+def test_a_scan_json_of_the_old_schema_says_to_rerun(tmp_path):
+    build = make_build(tmp_path, synth=False, search=False, bench=False)
+    path = build / "scan" / "part_tiny-vu13p" / "scan.json"
+    path.write_text(json.dumps(json.loads(path.read_text())["points"]))  # a bare list, as before
+    with pytest.raises(SchemaError, match=re.escape(f"{path}: written by an older qpart")):
+        build_dashboard(build, tmp_path / "reports")
+
+
 def test_pareto_front():
     pts = [
         {"x": 1, "accuracy": 0.5},

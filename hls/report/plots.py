@@ -273,7 +273,7 @@ def overview_plot(ov: dict, path: Path):
                     va="bottom",
                 )
         ax.set_xlabel(f"{res} (% of the part)")
-        ax.set_xlim(left=0)
+        ax.set_xlim(left=-0.03 * ax.get_xlim()[1])  # a marker at 0% stays whole
         ax.grid(alpha=0.3, which="both")
     if lats and min(lats) > 0 and max(lats) / min(lats) > 20:
         axes[0].set_yscale("log")
