@@ -724,7 +724,12 @@ def _search_section(data, written, skipped) -> str:
             f"<p>{_e(s['description'])}</p>" if s.get("description") else "",
             f"<p><b>Target</b>: {_e(_search_target(s['target']))}. Latency, II and resources "
             "are pre-synthesis estimates (hls/estimate.py, make estimate), not synthesis "
-            "results.</p>",
+            "results."
+            + "".join(
+                f" Accuracy: {_e(a)}."
+                for a in sorted({p["accuracy_from"] for p in s["points"] if p.get("accuracy_from")})
+            )
+            + "</p>",
             _search_best(s),
             f"<p>part_full float reference (build/models): accuracy {full['accuracy']:.4f}.</p>"
             if is_number(full.get("accuracy"))
