@@ -9,6 +9,7 @@ JETS_PER_CLASS ?= 1000
 CLASSES ?= all
 SEED ?= 42
 SPLIT ?= 0.8,0.1,0.1
+DETECTOR ?= cms
 WORKERS ?= 2
 MODEL ?= part_tiny
 QUANT ?=
@@ -55,7 +56,8 @@ browser:
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
-		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS)
+		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS) \
+		--detector $(DETECTOR)
 
 # The training split as TFRecord shards for MODEL's inputs (build/shards/<features>-n<N>-<pairs>);
 # make train SHARDS=<that dir> streams them.

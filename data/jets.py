@@ -155,7 +155,8 @@ def jet_features(parts, counts):
     """JetClass features for jets given their constituents.
 
     parts: dict of flat numpy arrays over all constituents, jet after jet: px, py, pz, e (GeV),
-        pid, charge, x, y, z (production vertex, mm).
+        pid, charge, and either x, y, z (production vertex, mm: generator-level impact
+        parameters) or d0, dz, d0err, dzerr (mm, as a detector measured them).
     counts: number of constituents of each jet.
     Returns {"part": jagged record array (fields = PARTICLE_BRANCHES without "part_", float32,
     sorted by pT descending), "jet_...": float32 arrays}.
@@ -176,8 +177,11 @@ def jet_features(parts, counts):
     charged = charge != 0
     apid = np.abs(p["pid"])
     is_e, is_mu, is_photon = apid == 11, apid == 13, p["pid"] == 22
-    d0, dz = impact_parameters(p["px"], p["py"], p["pz"], p["x"], p["y"], p["z"])
-    d0err, dzerr = ip_errors(pt)
+    if "d0" in p:  # measured by a detector (data/detector.py)
+        d0, dz, d0err, dzerr = p["d0"], p["dz"], p["d0err"], p["dzerr"]
+    else:
+        d0, dz = impact_parameters(p["px"], p["py"], p["pz"], p["x"], p["y"], p["z"])
+        d0err, dzerr = ip_errors(pt)
     zero = np.zeros_like(pt)
 
     part = {
