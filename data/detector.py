@@ -507,7 +507,13 @@ def respond(card, rng, parts, counts):
         sel = kind == k
         eff[sel] = card.efficiency[name](np.abs(eta[sel]), pt[sel])
         res[sel] = card.momentum_resolution[name](np.abs(eta[sel]), pt[sel])
-    tracked = keep & (charge != 0) & (rng.random(len(pt)) < eff)
+    # where each particle meets the calorimeters; as in Delphes, a track enters the particle
+    # flow only through a calorimeter tower (its own), so a track whose helix ends outside the
+    # towers (a looper reaching the endcap near the beam) is lost
+    c_eta, c_phi, reached = _calo_direction(card, pt, eta, phi, pz, charge)
+    towers = [cal.tower(c_eta, c_phi) for cal in (card.ecal, card.hcal)]
+    in_towers = reached & (towers[0] >= 0) & (towers[1] >= 0)
+    tracked = keep & (charge != 0) & (rng.random(len(pt)) < eff) & in_towers
     t = np.flatnonzero(tracked)
     t_pt = _lognormal(rng, pt[t], res[t] * pt[t])
     # Delphes keeps a track's mass (real JetClass tracks carry the pion, kaon, proton mass)
@@ -521,13 +527,12 @@ def respond(card, rng, parts, counts):
     dz = dz + dzerr * rng.standard_normal(len(t))
 
     # calorimeters: every particle deposits where it meets them; tracks point at the same tower
-    c_eta, c_phi, reached = _calo_direction(card, pt, eta, phi, pz, charge)
     frac = _fractions(card, pid)
     t_frac = frac[t]
     scale = np.ones(len(t))
     neutrals = []
     for ci, (cal, nid) in enumerate(((card.ecal, PHOTON_PID), (card.hcal, NEUTRAL_HADRON_PID))):
-        tower = cal.tower(c_eta, c_phi)
+        tower = towers[ci]
         dep = keep & reached & (tower >= 0) & (frac[:, ci] > 0)
         key = ev * cal.n_towers + tower
         with_frac = t_frac[:, ci] > 0

@@ -92,8 +92,9 @@ def test_card_loads_and_its_record_follows_its_bytes(tmp_path):
     card = D.load_card("cms")
     assert card.name == "cms" and re.fullmatch(r"cms sha256:[0-9a-f]{16}", card.record)
     assert D.load_card("none") is None and D.record_of(None) == "none"
-    # the ECAL tiles |eta| < 2.958 in 170 steps of 0.0174 and 360 phi bins, both signs
-    assert card.ecal.n_towers == 2 * 170 * 360
+    # the ECAL tiles |eta| < 2.958 in 170 steps of 0.0174 x 360 phi bins, then 11 forward
+    # rings of 36 up to |eta| = 5, both signs
+    assert card.ecal.n_towers == 2 * (170 * 360 + 11 * 36)
     copy = tmp_path / "cms.yml"
     copy.write_text(CARD.read_text() + "\n# edited\n")
     assert D.load_card(str(copy)).record != card.record
@@ -211,7 +212,9 @@ def test_candidates_look_like_detector_objects(samples):
         # neutral candidates pass the towers' energy thresholds (ECAL 0.5, HCAL 1.0 GeV)
         photon, nh = _flat(a, "part_isPhoton") > 0, _flat(a, "part_isNeutralHadron") > 0
         assert e[photon].min() > 0.5 and e[nh].min() > 1.0, cls
-        assert np.hypot(px, py)[~neutral].min() > 0.1, cls  # no track below 0.1 GeV
+        # tracking starts at 0.1 GeV; only the pT smearing and the calorimeter's rescaling
+        # move a few tracks below
+        assert np.mean(np.hypot(px, py)[~neutral] < 0.1) < 0.01, cls
         # every track has a measured (non-zero) d0 and dz, and the quoted errors describe the
         # smearing: the robust width of the pulls (prompt tracks dominate) is about 1
         for v, err in (("part_d0val", "part_d0err"), ("part_dzval", "part_dzerr")):
