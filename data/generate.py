@@ -3,17 +3,19 @@
 Why: the real JetClass release is large and not reachable from every machine; this writes files
 with the same tree, branches and file names (data/schema.py) so the rest of the project reads
 either without change.  Physics choices are in data/processes.py (processes, forced decays),
-data/jets.py (jet definition, substructure, impact-parameter model) and data/truth.py (the
-"resonance and all visible decay products within Delta R < 0.8 of the jet axis" rule).
+data/detector.py (the detector between the particles and the jets, its card named by
+--detector; "none" clusters the particles themselves), data/jets.py (jet definition,
+substructure, generator-level impact parameters) and data/truth.py (the "resonance and all
+visible decay products within Delta R < 0.8 of the jet axis" rule, on the true particles).
 
 Layout: <out>/{train,val,test}/<Stem>_<k:03d>.root, Stem from schema.FILE_STEMS.  Work is cut
 into (class, chunk) tasks of at most JETS_PER_CHUNK jets; chunk k becomes file k of each split,
 its jets divided in consecutive blocks (80/10/10 by default), so jets of one event stay together.
-Each task seeds Pythia from (seed, class index, chunk index) only, so the files do not depend on
-the number of workers.  Workers are spawned processes: a script that calls generate() with
-workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one TTree "tree":
-part_* jagged float32 (plus the counter branch "npart" that uproot writes for jagged data),
-jet_* float32, label_* one-hot bool.
+Each task seeds Pythia and the detector from (seed, class index, chunk index) only, so the files
+do not depend on the number of workers.  Workers are spawned processes: a script that calls
+generate() with workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one
+TTree "tree": part_* jagged float32 (plus the counter branch "npart" that uproot writes for
+jagged data), jet_* float32, label_* one-hot bool, and the string "detector" (data/schema.py).
 """
 
 import argparse

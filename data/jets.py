@@ -1,11 +1,14 @@
-"""Jet clustering and the JetClass per-particle / per-jet features, at generator level.
+"""Jet clustering and the JetClass per-particle / per-jet features, of generator-level particles
+or of a detector's particle-flow candidates (data/detector.py, which then supplies d0/dz).
 
-Jets: anti-kt R = 0.8 (FastJet, E-scheme) on visible final-state particles (neutrinos dropped),
+Jets: anti-kt R = 0.8 (FastJet, E-scheme) on visible final-state particles (neutrinos dropped) or
+their detector candidates,
 pT > 500 GeV, |eta| < 2.  Soft-drop mass: constituents reclustered with C/A into one jet, then
 soft drop beta = 0, z_cut = 0.1 (mMDT).  N-subjettiness tau_1..tau_4: normalized measure,
 beta = 1, R0 = 0.8, exclusive-kt axes (fastjet-contrib Nsubjettiness, ``KT_Axes``).
 
-Impact parameters: there is no detector, so d0/dz come from the true production vertex (Pythia
+Impact parameters at generator level (make data DETECTOR=none; the detector smears these same
+values): d0/dz come from the true production vertex (Pythia
 xProd, yProd, zProd in mm) and the momentum, extrapolated along a straight line (no magnetic
 field) to the point of closest approach to the beam line (x = y = 0):
 
