@@ -258,3 +258,15 @@ def test_training_refuses_files_of_two_detectors_and_reads_files_without_a_recor
     with uproot.open(plain) as f:
         assert DETECTOR_KEY not in f
     assert reader.check_files([a, plain], ["part_px"]) == 10 + uproot.open(a)[TREE].num_entries
+
+
+def test_train_refuses_a_data_directory_of_two_detectors(samples, tmp_path):
+    from model.train import train
+
+    data = tmp_path / "data"
+    for split, det in (("train", "cms"), ("val", "none"), ("test", "cms")):
+        (data / split).mkdir(parents=True)
+        shutil.copy(samples / det / split / "TTBar_000.root", data / split / "TTBar_000.root")
+    with pytest.raises(reader.DataError, match="made with detector 'cms sha256:.*' but .* 'none'"):
+        train("part_tiny", data, epochs=1, root=tmp_path / "models", verbose=0)
+    assert not (tmp_path / "models").exists() or not list((tmp_path / "models").rglob("*.keras"))
