@@ -258,6 +258,7 @@ class Calorimeter:
     def tower(self, eta, phi):
         """Tower id (-1 outside the calorimeter) and the tower's centre and edges."""
         a = np.abs(eta)
+        phi = np.where(np.isfinite(phi), phi, 0.0)  # a particle that never arrives: a = nan
         nb = len(self.nphi)
         b = np.searchsorted(self.edges, a, side="right") - 1
         inside = np.isfinite(a) & (b >= 0) & (b < nb)
