@@ -17,7 +17,9 @@ with smeared impact parameters when it is scored on real files. The card
    energy and significance thresholds. Particle flow (Delphes' SimpleCalorimeter): the tracks
    pointing at a tower are subtracted; a significant excess becomes one neutral candidate (a
    photon from the ECAL, a neutral hadron from the HCAL) at the tower's centre; otherwise the
-   tracks are rescaled to the combined track and tower estimate.
+   tracks are rescaled to the combined track and tower estimate (with JetClass's card, where
+   the tracks' resolution is reset to 0 and so weighs nothing, to the tower's energy: a soft
+   hadron whose tower falls below threshold loses its track).
 4. Candidates: tracks (keeping their particle's id, charged hadron, electron or muon, and, as
    in Delphes and the real JetClass files, its mass unless the card says massless_tracks) and
    the neutral towers (massless). Jets are clustered on them (data/generate.py).
@@ -67,6 +69,7 @@ _SCHEMA = {
     "calorimeters": (
         {
             "smear_tower_center": (bool, False),
+            "tracks_weigh_in_merge": (bool, True),
             "energy_fractions": (dict, REQUIRED),
             **{
                 c: (
@@ -310,6 +313,7 @@ class Card:
     dz: Table
     fractions: dict  # |pid| -> (ecal, hcal); key None = default
     smear_tower_center: bool
+    tracks_weigh_in_merge: bool
     ecal: Calorimeter
     hcal: Calorimeter
 
@@ -366,6 +370,7 @@ def load_card(name_or_path=DEFAULT):
         ip["dz"],
         fractions,
         c["smear_tower_center"],
+        c["tracks_weigh_in_merge"],
         cal["ecal"],
         cal["hcal"],
     )
@@ -424,12 +429,14 @@ def _fractions(card, pid):
     return out
 
 
-def _calorimeter(cal, rng, smear_center, ev_tower, dep, trk_tower, trk):
+def _calorimeter(cal, rng, smear_center, weigh_tracks, ev_tower, dep, trk_tower, trk):
     """One calorimeter's towers and particle flow.
 
     ev_tower/dep: (event * n_towers + tower) and energy of each particle deposit; trk_tower and
     trk = (full energy, deposited energy, relative resolution): the same for the tracks that
-    deposit here. Returns the neutral candidates (key, energy, eta, phi) and the
+    deposit here. weigh_tracks False: the tracks' resolution counts as 0, which Delphes' merge
+    reads as no weight (as with JetClass's card, data/detector_cards/cms.yml). Returns the
+    neutral candidates (key, energy, eta, phi) and the
     rescale factor of each track.
     """
     keys, inv = np.unique(ev_tower, return_inverse=True)
@@ -453,7 +460,7 @@ def _calorimeter(cal, rng, smear_center, ev_tower, dep, trk_tower, trk):
     guess = np.where(calo_rel < res, frac_e, full_e)
     t_energy = np.bincount(tpos[has], weights=frac_e[has], minlength=len(keys)).astype(float)
     t_var = np.bincount(tpos[has], weights=(res * guess)[has] ** 2, minlength=len(keys))
-    t_sigma = np.sqrt(t_var.astype(float))
+    t_sigma = np.sqrt(t_var.astype(float)) if weigh_tracks else np.zeros(len(keys))
     neutral = np.maximum(energy - t_energy, 0.0)
     total = np.hypot(t_sigma, sigma)
     significance = np.divide(neutral, total, out=np.full_like(neutral, np.inf), where=total > 0)
@@ -542,6 +549,7 @@ def respond(card, rng, parts, counts):
             cal,
             rng,
             card.smear_tower_center,
+            card.tracks_weigh_in_merge,
             key[dep],
             (e * frac[:, ci])[dep],
             key[t][tsel],
@@ -550,6 +558,10 @@ def respond(card, rng, parts, counts):
         scale[tsel] *= s
         neutrals.append((nkey // cal.n_towers, ne, neta, nphi, nid))
     t_pt = t_pt * scale
+    # a track rescaled to nothing (its tower's energy fell below threshold) is no candidate
+    alive = t_pt > 0
+    t, t_pt, t_mass = t[alive], t_pt[alive], t_mass[alive]
+    d0, dz, d0err, dzerr = d0[alive], dz[alive], d0err[alive], dzerr[alive]
     t_e = np.hypot(t_pt * np.cosh(eta[t]), t_mass)
 
     # candidates, event after event
