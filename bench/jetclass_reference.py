@@ -3,8 +3,9 @@ all ten classes) for the detector bench's side-by-side plots.
 
 Source: github.com/tim-legge/ParT_Interpretability at commit
 81a563c6ed668e8c7dec1b54b2fd94e60e48b934, jc_full_data/SMALLpfVectors.npy (px, py, pz, E; 500 x 4
-x 128, zero padded), SMALLpfMask.npy and SMALLlabels.npy (one-hot, JetClass label order), made
-from the JetClass example file. Its per-particle feature file (d0, dz) is not in the public
+x 128, zero padded), SMALLpfMask.npy and SMALLlabels.npy (one-hot, JetClass label order): that
+repository's sample of real JetClass jets, about 50 per class, read through ParT's JetClass
+data config (no selection). Its per-particle feature file (d0, dz) is not in the public
 snapshot, so the reference has no impact parameters.
 
     python -m bench.jetclass_reference <folder holding the three .npy files>
