@@ -9,6 +9,7 @@ JETS_PER_CLASS ?= 1000
 CLASSES ?= all
 SEED ?= 42
 SPLIT ?= 0.8,0.1,0.1
+DETECTOR ?= cms
 WORKERS ?= 2
 MODEL ?= part_tiny
 QUANT ?=
@@ -55,7 +56,8 @@ browser:
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
-		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS)
+		--classes $(CLASSES) --seed $(SEED) --split $(SPLIT) --workers $(WORKERS) \
+		--detector $(DETECTOR)
 
 # The training split as TFRecord shards for MODEL's inputs (build/shards/<features>-n<N>-<pairs>);
 # make train SHARDS=<that dir> streams them.
@@ -99,6 +101,7 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench.data_bench --data-dir $(DATA_DIR) --out build/bench/data.json
+	$(PY) -m bench.detector_bench --out build/bench/detector.json --plots build/bench/detector
 	$(PY) -m bench.pipeline_bench --data-dir $(DATA_DIR) --out build/bench/pipeline.json
 	$(PY) -m bench.train_bench --data-dir $(DATA_DIR) --out build/bench/train.json
 	$(PY) -m bench.csim_bench --data-dir $(DATA_DIR) --models-root build/bench/models \

@@ -3,17 +3,19 @@
 Why: the real JetClass release is large and not reachable from every machine; this writes files
 with the same tree, branches and file names (data/schema.py) so the rest of the project reads
 either without change.  Physics choices are in data/processes.py (processes, forced decays),
-data/jets.py (jet definition, substructure, impact-parameter model) and data/truth.py (the
-"resonance and all visible decay products within Delta R < 0.8 of the jet axis" rule).
+data/detector.py (the detector between the particles and the jets, its card named by
+--detector; "none" clusters the particles themselves), data/jets.py (jet definition,
+substructure, generator-level impact parameters) and data/truth.py (the "resonance and all
+visible decay products within Delta R < 0.8 of the jet axis" rule, on the true particles).
 
 Layout: <out>/{train,val,test}/<Stem>_<k:03d>.root, Stem from schema.FILE_STEMS.  Work is cut
 into (class, chunk) tasks of at most JETS_PER_CHUNK jets; chunk k becomes file k of each split,
 its jets divided in consecutive blocks (80/10/10 by default), so jets of one event stay together.
-Each task seeds Pythia from (seed, class index, chunk index) only, so the files do not depend on
-the number of workers.  Workers are spawned processes: a script that calls generate() with
-workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one TTree "tree":
-part_* jagged float32 (plus the counter branch "npart" that uproot writes for jagged data),
-jet_* float32, label_* one-hot bool.
+Each task seeds Pythia and the detector from (seed, class index, chunk index) only, so the files
+do not depend on the number of workers.  Workers are spawned processes: a script that calls
+generate() with workers > 1 needs the usual ``if __name__ == "__main__":`` guard.  Files hold one
+TTree "tree": part_* jagged float32 (plus the counter branch "npart" that uproot writes for
+jagged data), jet_* float32, label_* one-hot bool, and the string "detector" (data/schema.py).
 """
 
 import argparse
@@ -32,10 +34,11 @@ import numpy as np
 import uproot
 from tqdm import tqdm
 
+from data import detector as D
 from data import jets as J
 from data import truth
 from data.processes import COMMON, PROCESSES
-from data.schema import CLASS_NAMES, FILE_STEMS, LABEL_BRANCHES, TREE
+from data.schema import CLASS_NAMES, DETECTOR_KEY, FILE_STEMS, LABEL_BRANCHES, TREE
 from infra.errors import QpartError
 
 JETS_PER_CHUNK = 1000
@@ -45,6 +48,7 @@ MIN_BATCH, MAX_BATCH = 10, 100
 MAX_EVENTS_PER_JET = 100  # give up below 1% jets per event...
 MIN_EVENTS_BEFORE_GIVING_UP = 2000  # ...but only after this many events
 PYTHIA_SEED_MAX = 900_000_000  # Pythia accepts seeds 1..900000000
+DETECTOR_STREAM = 0xDE7  # the detector's seed-sequence entry, apart from Pythia's
 
 _PART = "part"
 
@@ -61,6 +65,7 @@ class Task:
     seed: int
     out_dir: str
     split: tuple
+    detector: str = D.DEFAULT  # card name or path, or "none"
 
 
 # ----------------------------------------------------------------------------- Pythia
@@ -127,15 +132,23 @@ def flatten_events(events):
     return rec, ak.to_numpy(ak.num(prt))
 
 
-def select_jets(events, cls, charge_of):
-    """JetClass features of the jets of class cls in a batch of Pythia events (None if none)."""
+def select_jets(events, cls, charge_of, detector=None):
+    """JetClass features of the jets of class cls in a batch of Pythia events (None if none).
+
+    detector: None (jets of generator-level particles) or (card, numpy Generator): jets of the
+    particle-flow candidates data.detector.respond makes of the particles.
+    """
     proc = PROCESSES[cls]
     rec, n_prt = flatten_events(events)
     visible = (rec["status"] > 0) & ~np.isin(np.abs(rec["pid"]), truth.NEUTRINOS)
     vis_idx = np.nonzero(visible)[0]
     n_vis = np.bincount(np.repeat(np.arange(len(n_prt)), n_prt)[visible], minlength=len(n_prt))
+    objs = {k: rec[k][vis_idx] for k in ("px", "py", "pz", "e", "pid", "x", "y", "z")}
+    objs["charge"] = charge_of(objs["pid"])
+    if detector is not None:
+        objs, n_vis = D.respond(*detector, objs, n_vis)
     (jpx, jpy, jpz, _), n_jets, n_const, const_idx = J.cluster(
-        rec["px"][vis_idx], rec["py"][vis_idx], rec["pz"][vis_idx], rec["e"][vis_idx], n_vis
+        objs["px"], objs["py"], objs["pz"], objs["e"], n_vis
     )
 
     jpt, jeta, jphi = J.pt_eta_phi(jpx, jpy, jpz)
@@ -170,13 +183,11 @@ def select_jets(events, cls, charge_of):
             ]
         for j in keep:
             local = const_idx[const_start[j] : const_start[j] + n_const[j]]
-            chosen.append(vis_idx[vis_start[ev] + local])
+            chosen.append(vis_start[ev] + local)
     if not chosen:
         return None
     idx = np.concatenate(chosen)
-    parts = {k: rec[k][idx] for k in ("px", "py", "pz", "e", "pid", "x", "y", "z")}
-    parts["charge"] = charge_of(parts["pid"])
-    return J.jet_features(parts, [len(c) for c in chosen])
+    return J.jet_features({k: v[idx] for k, v in objs.items()}, [len(c) for c in chosen])
 
 
 # ----------------------------------------------------------------------------- one task
@@ -189,8 +200,10 @@ def _next_batch_size(remaining, jets, events):
     return int(min(MAX_BATCH, max(MIN_BATCH, math.ceil(1.2 * remaining / max(eff, 0.01)))))
 
 
-def generate_jets(cls, n_jets, seeds, report=None):
-    """Exactly n_jets jets of class cls (concatenated feature dict) and the events used."""
+def generate_jets(cls, n_jets, seeds, report=None, detector=None):
+    """Exactly n_jets jets of class cls (concatenated feature dict) and the events used.
+
+    detector: None or (card, numpy Generator), as in select_jets."""
     proc = PROCESSES[cls]
     pythias = [
         make_pythia(COMMON + proc.settings + tuple(v), s) for v, s in zip(proc.variants, seeds)
@@ -207,7 +220,7 @@ def generate_jets(cls, n_jets, seeds, report=None):
         size = _next_batch_size(n_jets - have, have, events)
         batch = pythias[turn % len(pythias)].nextBatch(size)
         events, turn = events + size, turn + 1
-        got = select_jets(batch, cls, charge_of) if len(batch) else None
+        got = select_jets(batch, cls, charge_of, detector) if len(batch) else None
         if got is None:
             continue
         take = min(len(got["part"]), n_jets - have)
@@ -232,8 +245,11 @@ def split_sizes(n, split):
     return np.diff(edges)
 
 
-def write_tree(path, data, cls):
-    """Write one JetClass tree atomically: a hidden temp file renamed when complete."""
+def write_tree(path, data, cls, detector=None):
+    """Write one JetClass tree atomically: a hidden temp file renamed when complete.
+
+    detector: the record of the detector that made the jets (data.detector.record_of), written
+    beside the tree as the string DETECTOR_KEY; real JetClass files have none."""
     n = len(data["jet_pt"])
     branches = dict(data)
     for label in LABEL_BRANCHES:
@@ -242,6 +258,8 @@ def write_tree(path, data, cls):
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with uproot.recreate(tmp) as f:
+            if detector is not None:
+                f[DETECTOR_KEY] = detector
             tree = f.mktree(
                 TREE, {k: (v.type.content if k == _PART else v.dtype) for k, v in branches.items()}
             )
@@ -253,17 +271,24 @@ def write_tree(path, data, cls):
     return str(path)
 
 
+def detector_rng(seed, cls, chunk):
+    """The detector's random numbers for a (class, chunk): a function of those only."""
+    return np.random.default_rng([seed, CLASS_NAMES.index(cls), chunk, DETECTOR_STREAM])
+
+
 def run_task(task):
     """Generate one (class, chunk) and write its train/val/test files."""
     seeds = task_seeds(task.seed, task.cls, task.chunk, len(PROCESSES[task.cls].variants))
+    card = D.load_card(task.detector)
+    det = None if card is None else (card, detector_rng(task.seed, task.cls, task.chunk))
     t0 = time.perf_counter()
-    data, events = generate_jets(task.cls, task.n_jets, seeds, _report)
+    data, events = generate_jets(task.cls, task.n_jets, seeds, _report, det)
     files, start = [], 0
     for name, size in zip(SPLITS, split_sizes(task.n_jets, task.split)):
         if size:
             part = {k: v[start : start + size] for k, v in data.items()}
             path = Path(task.out_dir) / name / f"{FILE_STEMS[task.cls]}_{task.chunk:03d}.root"
-            files.append(write_tree(path, part, task.cls))
+            files.append(write_tree(path, part, task.cls, D.record_of(card)))
         start += size
     return {
         "cls": task.cls,
@@ -295,12 +320,12 @@ def _check_classes(classes):
     return list(dict.fromkeys(classes))
 
 
-def make_tasks(out_dir, jets_per_class, classes, seed, split):
+def make_tasks(out_dir, jets_per_class, classes, seed, split, detector=D.DEFAULT):
     tasks = []
     for cls in classes:
         for chunk in range(math.ceil(jets_per_class / JETS_PER_CHUNK)):
             n = min(JETS_PER_CHUNK, jets_per_class - chunk * JETS_PER_CHUNK)
-            tasks.append(Task(cls, chunk, n, seed, str(out_dir), tuple(split)))
+            tasks.append(Task(cls, chunk, n, seed, str(out_dir), tuple(split), str(detector)))
     # Lepton classes have the lowest yields: start them first so the pool's tail is short.
     slow = {"Tbl": 0, "Hqql": 1}
     return sorted(tasks, key=lambda t: (slow.get(t.cls, 2), t.chunk))
@@ -355,12 +380,22 @@ def _describe(files):
     )
 
 
-def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split=(0.8, 0.1, 0.1)):
+def generate(
+    out_dir,
+    jets_per_class,
+    classes=None,
+    seed=42,
+    workers=None,
+    split=(0.8, 0.1, 0.1),
+    detector=D.DEFAULT,
+):
     """Generate jets_per_class jets of each class into out_dir; returns a summary dict.
 
+    detector: a card name or path (data/detector_cards), or "none" for generator-level jets.
     Files of the same name in out_dir are overwritten; other files are left alone.
     """
     classes = _check_classes(classes)
+    card = D.load_card(detector)  # a bad card fails here, before any worker starts
     if int(jets_per_class) < 1:
         raise GenerateError("jets_per_class must be >= 1")
     if len(split) != 3 or min(split) < 0 or sum(split) <= 0:
@@ -369,7 +404,9 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
     for name in SPLITS:
         (out_dir / name).mkdir(parents=True, exist_ok=True)
     before = {p for p in out_dir.glob("*/*.root")}
-    tasks = make_tasks(out_dir, int(jets_per_class), classes, int(seed), split)
+    tasks = make_tasks(
+        out_dir, int(jets_per_class), classes, int(seed), split, card.path if card else D.NONE
+    )
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
 
     t0 = time.perf_counter()
@@ -409,12 +446,13 @@ def generate(out_dir, jets_per_class, classes=None, seed=42, workers=None, split
         "jets_per_second": total / seconds,
         "workers": workers,
         "seed": int(seed),
+        "detector": D.record_of(card),
         "tasks": results,
     }
     _manifest(out_dir).write_text(
         json.dumps(
             {
-                "request": _request(jets_per_class, classes, seed, split),
+                "request": _request(jets_per_class, classes, seed, split, card),
                 "files": [str(Path(f).relative_to(out_dir)) for f in files],
                 "jets": jets,
             },
@@ -431,24 +469,28 @@ def _manifest(out_dir) -> Path:
     return Path(out_dir) / MANIFEST
 
 
-def _request(jets_per_class, classes, seed, split):
+def _request(jets_per_class, classes, seed, split, card):
     return {
         "jets_per_class": int(jets_per_class),
         "classes": list(classes),
         "seed": int(seed),
         "split": [float(x) for x in split],
+        "detector": D.record_of(card),
     }
 
 
-def already_generated(out_dir, jets_per_class, classes=None, seed=42, split=(0.8, 0.1, 0.1)):
+def already_generated(
+    out_dir, jets_per_class, classes=None, seed=42, split=(0.8, 0.1, 0.1), detector=D.DEFAULT
+):
     """True when out_dir holds exactly this request's files (its manifest says so and every
-    file is there): `make data` then has nothing to do."""
+    file is there): `make data` then has nothing to do. The detector counts: another card, or
+    the same card edited, regenerates."""
     path = _manifest(out_dir)
     try:
         manifest = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return False
-    want = _request(jets_per_class, _check_classes(classes), seed, split)
+    want = _request(jets_per_class, _check_classes(classes), seed, split, D.load_card(detector))
     return manifest.get("request") == want and all(
         (Path(out_dir) / f).is_file() for f in manifest.get("files", [])
     )
@@ -471,6 +513,12 @@ def main(argv=None):
     )
     ap.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     ap.add_argument(
+        "--detector",
+        default=D.DEFAULT,
+        help=f"detector card: a name in data/detector_cards or a YAML path, or {D.NONE!r} for "
+        f"generator-level particles (default {D.DEFAULT})",
+    )
+    ap.add_argument(
         "--force",
         action="store_true",
         help="regenerate even if the directory already holds this sample",
@@ -482,7 +530,7 @@ def main(argv=None):
         ap.error(f"--split must be three comma-separated fractions, got {args.split!r}")
     try:
         if not args.force and already_generated(
-            args.out, args.jets_per_class, args.classes, args.seed, split
+            args.out, args.jets_per_class, args.classes, args.seed, split, args.detector
         ):
             print(
                 f"{args.out} already holds this sample ({MANIFEST} matches: "
@@ -491,7 +539,15 @@ def main(argv=None):
                 file=sys.stderr,
             )
             return
-        generate(args.out, args.jets_per_class, args.classes, args.seed, args.workers, split)
+        generate(
+            args.out,
+            args.jets_per_class,
+            args.classes,
+            args.seed,
+            args.workers,
+            split,
+            args.detector,
+        )
     except QpartError as e:
         ap.error(str(e))
 

@@ -1,11 +1,14 @@
-"""Jet clustering and the JetClass per-particle / per-jet features, at generator level.
+"""Jet clustering and the JetClass per-particle / per-jet features, of generator-level particles
+or of a detector's particle-flow candidates (data/detector.py, which then supplies d0/dz).
 
-Jets: anti-kt R = 0.8 (FastJet, E-scheme) on visible final-state particles (neutrinos dropped),
+Jets: anti-kt R = 0.8 (FastJet, E-scheme) on visible final-state particles (neutrinos dropped) or
+their detector candidates,
 pT > 500 GeV, |eta| < 2.  Soft-drop mass: constituents reclustered with C/A into one jet, then
 soft drop beta = 0, z_cut = 0.1 (mMDT).  N-subjettiness tau_1..tau_4: normalized measure,
 beta = 1, R0 = 0.8, exclusive-kt axes (fastjet-contrib Nsubjettiness, ``KT_Axes``).
 
-Impact parameters: there is no detector, so d0/dz come from the true production vertex (Pythia
+Impact parameters at generator level (make data DETECTOR=none; the detector smears these same
+values): d0/dz come from the true production vertex (Pythia
 xProd, yProd, zProd in mm) and the momentum, extrapolated along a straight line (no magnetic
 field) to the point of closest approach to the beam line (x = y = 0):
 
@@ -155,7 +158,8 @@ def jet_features(parts, counts):
     """JetClass features for jets given their constituents.
 
     parts: dict of flat numpy arrays over all constituents, jet after jet: px, py, pz, e (GeV),
-        pid, charge, x, y, z (production vertex, mm).
+        pid, charge, and either x, y, z (production vertex, mm: generator-level impact
+        parameters) or d0, dz, d0err, dzerr (mm, as a detector measured them).
     counts: number of constituents of each jet.
     Returns {"part": jagged record array (fields = PARTICLE_BRANCHES without "part_", float32,
     sorted by pT descending), "jet_...": float32 arrays}.
@@ -176,8 +180,11 @@ def jet_features(parts, counts):
     charged = charge != 0
     apid = np.abs(p["pid"])
     is_e, is_mu, is_photon = apid == 11, apid == 13, p["pid"] == 22
-    d0, dz = impact_parameters(p["px"], p["py"], p["pz"], p["x"], p["y"], p["z"])
-    d0err, dzerr = ip_errors(pt)
+    if "d0" in p:  # measured by a detector (data/detector.py)
+        d0, dz, d0err, dzerr = p["d0"], p["dz"], p["d0err"], p["dzerr"]
+    else:
+        d0, dz = impact_parameters(p["px"], p["py"], p["pz"], p["x"], p["y"], p["z"])
+        d0err, dzerr = ip_errors(pt)
     zero = np.zeros_like(pt)
 
     part = {

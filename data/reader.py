@@ -16,7 +16,7 @@ import numpy as np
 import uproot
 
 from data import features as F
-from data.schema import TREE
+from data.schema import DETECTOR_KEY, TREE
 from infra.errors import QpartError
 from infra.yamlconfig import REQUIRED, ConfigError, load
 
@@ -106,9 +106,38 @@ def _checked_tree(path, branches):
     return tree
 
 
+def detector_of(path: str) -> str | None:
+    """The detector record a generated file carries (data/schema.DETECTOR_KEY), None if it has
+    none (the real release, older samples)."""
+    try:
+        with uproot.open(path) as f:
+            return str(f[DETECTOR_KEY]) if DETECTOR_KEY in f else None
+    except Exception:
+        return None  # an unreadable file is reported by _open_tree
+
+
+def check_same_detector(files) -> None:
+    """Files made with different detector settings must not be mixed: one line names two of
+    them. Files without a record are not compared."""
+    seen = {}
+    for path in files:
+        record = detector_of(path)
+        if record is not None:
+            seen.setdefault(record, path)
+            if len(seen) > 1:
+                (ra, fa), (rb, fb) = list(seen.items())[:2]
+                raise DataError(
+                    f"{fa} was made with detector {ra!r} but {fb} with {rb!r}: one sample must "
+                    "come from one detector setting (make data DETECTOR=... into its own DATA_DIR)"
+                )
+
+
 def check_files(files, branches) -> int:
-    """Open every file and check its tree and branches; returns the total number of jets."""
-    return sum(_open_tree(path, branches).num_entries for path in files)
+    """Open every file and check its tree and branches, and that they come from one detector
+    setting; returns the total number of jets."""
+    n = sum(_open_tree(path, branches).num_entries for path in files)
+    check_same_detector(files)
+    return n
 
 
 def labels_from(arrays, scheme: LabelScheme, path: str) -> np.ndarray:

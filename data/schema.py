@@ -6,6 +6,10 @@ real JetClass release unchanged) take the format from.
 
 TREE = "tree"
 
+# A string beside the tree naming the detector that made the jets ("none" or
+# "<card> sha256:<16 hex>", data/detector.py); the real JetClass release has none.
+DETECTOR_KEY = "detector"
+
 # Per-particle branches (jagged: one entry per constituent, vector<float> in the real release).
 PARTICLE_BRANCHES = (
     "part_px",

@@ -141,6 +141,7 @@ def train(
 
     scheme = reader.load_label_scheme(cfg["data"]["label_scheme"])
     files = {s: split_files(data_dir, s) for s in ("train", "val", "test")}
+    reader.check_same_detector([f for s in files.values() for f in s])
     n_train = reader.check_files(
         files["train"], F.required_branches(cfg["data"]["features"]) + scheme.label_branches
     )
