@@ -156,16 +156,20 @@ class _FxLayer(tf.keras.layers.Layer):
     @property
     def product_bits(self) -> float:
         """The width the estimate prices a constant product at: the weight width, or with
-        learned widths the mean learned width of the kept (non-zero) weights."""
+        learned widths the mean over the kept (non-zero) weights of each weight's width within
+        the firmware type ap_fixed<W, I>: I + its fractional bits, at most W."""
         if self.learned is None or not self._fbits:
             return self.weight_bits
-        widths = np.concatenate(
-            [
-                learned.widths_np(q, f, self.weight_integer, self.learned).ravel()
-                for (_, q), (_, _, f) in zip(self.quantized_kernels(), self.learned_kernels())
-            ]
-        )
-        kept = widths[widths > 0]
+        t = self.weight_t
+        widths = [
+            np.minimum(
+                t.integer
+                + np.broadcast_to(learned.frac_np(f, self.weight_integer, self.learned), q.shape),
+                t.width,
+            )[q != 0]
+            for (_, q), (_, _, f) in zip(self.quantized_kernels(), self.learned_kernels())
+        ]
+        kept = np.concatenate(widths)
         return float(kept.mean()) if kept.size else 0.0
 
     def ebops(self, input_bits=None):

@@ -174,3 +174,54 @@ def test_bad_config_names_file_and_key(tmp_path, keys, match):
     path = _config(tmp_path, **keys)
     with pytest.raises(ConfigError, match=rf"{path}: .*{match}"):
         builder.load_config(path)
+
+
+def test_training_writes_the_width_summary(jet_sample, tmp_path):
+    """A few epochs with learned widths: metrics.json says where the bits went, per layer."""
+    import json
+
+    from model import train
+
+    path = _config(tmp_path, beta="1.0e-7", warmup_epochs=1, lr_scale=30.0)
+    result = train.train(
+        str(path),
+        jet_sample,
+        epochs=3,
+        max_jets_per_file=8,
+        root=tmp_path,
+        verbose=0,
+        batch_size=16,
+    )
+    saved = json.loads((tmp_path / "lw" / "metrics.json").read_text())
+    s = saved["learned_widths"]
+    assert s == result["learned_widths"] and s["granularity"] == "weight"
+    names = [r["layer"] for r in s["layers"]]
+    assert names[:2] == ["embed_0", "pair_embed"] and "head" in names and len(names) == 9
+    for r in s["layers"]:
+        assert sum(r["histogram"].values()) == r["weights"]
+        assert all(0 <= int(b) <= 8 for b in r["histogram"])
+        assert 0 <= r["pruned_fraction"] < 1 and r["histogram"].get("0", 0) == round(
+            r["pruned_fraction"] * r["weights"]
+        )
+        assert 0 < r["mean_bits"] <= 8
+    assert s["weights"] == sum(r["weights"] for r in s["layers"])
+    assert 0 < saved["ebops"] < saved["bops"]
+    assert len({b for r in s["layers"] for b in r["histogram"] if b != "0"}) > 1  # widths moved
+
+
+def test_a_beta_that_prunes_everything_stops_training(jet_sample, tmp_path):
+    from model import train
+
+    path = _config(
+        tmp_path, beta="10.0", warmup_epochs=0, init_fractional_bits="0.0", lr_scale=100.0
+    )
+    with pytest.raises(train.TrainError, match=r"learned_widths.beta=10.0 pruned every weight"):
+        train.train(
+            str(path),
+            jet_sample,
+            epochs=6,
+            max_jets_per_file=8,
+            root=tmp_path,
+            verbose=0,
+            batch_size=16,
+        )
