@@ -238,7 +238,10 @@ def train(
     checkpoint = tf.keras.callbacks.ModelCheckpoint(
         str(out / "model.keras"), monitor="val_loss", save_best_only=True
     )
-    schedule = widths.attach(model, cfg, checkpoint) if lw else None
+    schedule = None
+    if lw:
+        with dist.scope():  # beta, a variable the loss reads on every replica
+            schedule = widths.attach(model, cfg, checkpoint)
     callbacks = [schedule] if schedule else []
     callbacks += [
         tf.keras.callbacks.BackupAndRestore(str(out / "backup")),

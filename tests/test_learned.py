@@ -225,3 +225,33 @@ def test_a_beta_that_prunes_everything_stops_training(jet_sample, tmp_path):
             verbose=0,
             batch_size=16,
         )
+
+
+def test_the_estimate_sees_the_learned_widths(tmp_path):
+    """Narrower learned widths and pruned weights cost fewer LUTs in hls.estimate; at one
+    width everywhere the constant products are priced at that width."""
+    from hls import estimate, firmware
+
+    cfg = builder.load_config(_config(tmp_path, max_bits=8))
+    model = builder.build_model(cfg)
+    layers = [layer for layer in model.layers if getattr(layer, "_fbits", None)]
+    rng = np.random.default_rng(2)
+    for layer in layers:
+        for k, _, _ in layer._fbits:
+            k.assign(rng.uniform(-0.99, 0.99, k.shape))
+
+    def lut(frac, prune=0.0):
+        for layer in layers:
+            for _, f, _ in layer._fbits:
+                v = np.full(f.shape, float(frac))
+                v[rng.random(f.shape) < prune] = -1.0  # width 0
+                f.assign(v)
+        fw = firmware.load_firmware("vu13p")
+        return estimate.estimate(model, fw, trained=True)["resources"]["LUT"]["used"]
+
+    wide = lut(7)
+    assert {layer.product_bits for layer in layers} == {8.0}
+    narrow = lut(2)
+    assert {layer.product_bits for layer in layers} == {3.0}
+    pruned = lut(2, prune=0.5)
+    assert pruned < narrow < wide
