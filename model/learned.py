@@ -2,10 +2,11 @@
 
 HGQ (C. Sun et al., "Gradient-based automatic mixed precision quantization for neural networks
 on-chip", arXiv 2405.00645; reference code github.com/calad0i/HGQ, the Keras-2 release `hgq`
-0.2.6) gives every weight (or every output channel) its own number of fractional bits f, a
-trainable float. HGQ's quantizer is float32 and rounds half up; qpart's layers are float64 and
-their weights must be exactly the firmware's ap_fixed values, so the method is implemented here
-rather than imported:
+0.2.6: src/HGQ/quantizer/quantizer.py at 00043f2, src/HGQ/layers/base.py at 100e35a) gives
+every weight (or every output channel) its own number of fractional bits f, a trainable float.
+HGQ's quantizer is float32 and rounds half up; qpart's layers are float64 and their weights
+must be exactly the firmware's ap_fixed values, so the method is implemented here rather than
+imported:
 
 - forward: weight i is cast to ap_fixed<b_i, I+1, AP_RND_CONV, AP_SAT>, b_i = I + 1 + round(f_i),
   I the config's `weight_integer`: round half to even and saturate, exactly what QKeras'
