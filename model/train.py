@@ -263,10 +263,11 @@ def train(
     train_seconds = time.time() - t1
     shutil.rmtree(out / "backup", ignore_errors=True)
     if schedule is not None and schedule.collapsed_epoch is not None:
+        (out / "model.keras").unlink(missing_ok=True)  # no all-zero model left to convert
         raise TrainError(
             f"{cfg['path']}: quantization.learned_widths.beta={lw['beta']} pruned every weight "
             f"(all learned widths reached 0 bits) at epoch {schedule.collapsed_epoch}; training "
-            f"stopped: lower beta or raise warmup_epochs (remove {out} before retraining)"
+            f"stopped and its checkpoint removed: lower beta or raise warmup_epochs"
         )
     history = _history(out, hist.history)
     if not np.all(np.isfinite(history["loss"])):

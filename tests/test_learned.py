@@ -230,6 +230,7 @@ def test_a_beta_that_prunes_everything_stops_training(jet_sample, tmp_path):
             verbose=0,
             batch_size=16,
         )
+    assert not (tmp_path / "lw" / "model.keras").exists()
 
 
 def test_the_estimate_sees_the_learned_widths(tmp_path):
