@@ -22,6 +22,7 @@ from data import pairmode
 from data.reader import load_label_scheme
 from infra import yamlconfig
 from infra.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
+from model import learned
 from model.fixed import Fx, FxError, as_fx
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -71,6 +72,8 @@ SCHEMA = {
             "norm_table_size": (int, 1024),
             "norm_var_range": (int, 4),
             "rsqrt_t": (str, "ap_ufixed<18,6,AP_RND_CONV,AP_SAT>"),
+            # learned per-weight widths (model.learned, HGQ); absent: uniform weight_bits
+            "learned_widths": ((dict, type(None)), None),
         },
         {},
     ),
@@ -89,6 +92,73 @@ SCHEMA = {
 }
 
 _TYPE_KEYS = [k for k in SCHEMA["quantization"][0] if k.endswith("_t")]
+
+LEARNED_SCHEMA = {
+    "granularity": (str, "weight"),  # weight | channel (one width per output channel)
+    "beta": (float, 1e-6),  # weight of the EBOPs term in the loss
+    "warmup_epochs": (int, 1),  # epochs trained before beta applies
+    "init_fractional_bits": (float, 6.0),
+    "max_bits": (int, 8),  # widest weight (sign and integer bits included)
+    "lr_scale": (float, 1.0),  # the fractional bits learn this many times faster than weights
+}
+
+
+def _check_learned(cfg: dict, where: str):
+    """Validate quantization.learned_widths in place (defaults filled); None stays None."""
+    q = cfg["quantization"]
+    if q["learned_widths"] is None:
+        return
+    key = "quantization.learned_widths"
+    lw = validate(q["learned_widths"], LEARNED_SCHEMA, f"{where}: {key}")
+    if lw["granularity"] not in learned.GRANULARITIES:
+        raise ConfigError(
+            f"{where}: {key}.granularity must be one of {learned.GRANULARITIES}, "
+            f"got {lw['granularity']!r}"
+        )
+    if not lw["beta"] >= 0:
+        raise ConfigError(f"{where}: {key}.beta must be >= 0, got {lw['beta']}")
+    if not lw["lr_scale"] > 0:
+        raise ConfigError(f"{where}: {key}.lr_scale must be > 0, got {lw['lr_scale']}")
+    if lw["warmup_epochs"] < 0:
+        raise ConfigError(f"{where}: {key}.warmup_epochs must be >= 0, got {lw['warmup_epochs']}")
+    integer = q["weight_integer"]
+    if not integer + 2 <= lw["max_bits"] <= 32:
+        raise ConfigError(
+            f"{where}: {key}.max_bits must be {integer + 2}..32 (sign, "
+            f"quantization.weight_integer={integer} integer bits and at least one fractional "
+            f"bit), got {lw['max_bits']}"
+        )
+    lo, hi = -(integer + 1), lw["max_bits"] - integer - 1
+    if not lo <= lw["init_fractional_bits"] <= hi:
+        raise ConfigError(
+            f"{where}: {key}.init_fractional_bits must be in [{lo}, {hi}] (width 0 .. max_bits), "
+            f"got {lw['init_fractional_bits']}"
+        )
+    q["learned_widths"] = lw
+
+
+def layer_learned_widths(cfg: dict, input_key: str = "act_t") -> dict | None:
+    """The `learned_widths` argument of a layer whose input has type quantization.<input_key>
+    (model.learned.LearnedWidths' fields); None when the config has none."""
+    lw = cfg["quantization"]["learned_widths"]
+    if lw is None:
+        return None
+    return {
+        "granularity": lw["granularity"],
+        "init_fractional_bits": lw["init_fractional_bits"],
+        "max_bits": lw["max_bits"],
+        "lr_scale": lw["lr_scale"],
+        "input_bits": Fx.parse(cfg["quantization"][input_key]).width,
+    }
+
+
+def input_type_key(layer_name: str) -> str:
+    """The quantization key of the type a weight layer of build_model reads."""
+    if layer_name == "embed_0":
+        return "input_t"
+    if layer_name == "pair_embed":
+        return "pair_input_t"
+    return "act_t"
 
 
 def config_path(name_or_path) -> Path:
@@ -125,6 +195,7 @@ def load_config(name_or_path) -> dict:
             Fx.parse(cfg["quantization"][key]).check_useful()
         except FxError as err:
             raise ConfigError(f"{where}: quantization.{key}: {err}") from None
+    _check_learned(cfg, where)
     cfg["name"] = path.stem
     cfg["path"] = str(path)
     return cfg
@@ -141,6 +212,8 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     key["quantized"] = bool(quantized)
     if quantized:
         key["quantization"] = dict(cfg["quantization"])
+        if key["quantization"].get("learned_widths") is None:  # off: the hash of before
+            key["quantization"].pop("learned_widths", None)
         for k in mode.hash_drops:
             key["quantization"].pop(k, None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -172,6 +245,11 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     def t(key):
         return q[key] if quantized else None
+
+    def lw(name):  # learned widths of the weight layer `name` (quantized models only)
+        if not quantized:
+            return {}
+        return {"learned_widths": layer_learned_widths(cfg, input_type_key(name))}
 
     common = dict(
         quantized=quantized,
@@ -221,7 +299,7 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
     for i, dim in enumerate(m["embed_dims"]):
-        h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common)(h)
+        h = L.FxDense(dim, "relu", result_t=act, name=f"embed_{i}", **common, **lw(f"embed_{i}"))(h)
     if mode.pair_bias:
         u = L.PairEmbed(
             m["pair_embed_dims"],
@@ -230,16 +308,19 @@ def build_model(cfg: dict, quantized: bool | None = None):
             result_t=t("pair_t"),
             name="pair_embed",
             **common,
+            **lw("pair_embed"),
         )(u)
 
     def ffn(x, prefix):
         y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x)
-        y = L.FxDense(m["ffn_dim"], "relu", result_t=act, name=f"{prefix}_fc1", **common)(y)
-        y = L.FxDense(x.shape[-1], result_t=act, name=f"{prefix}_fc2", **common)(y)
+        y = L.FxDense(
+            m["ffn_dim"], "relu", result_t=act, name=f"{prefix}_fc1", **common, **lw("fc")
+        )(y)
+        y = L.FxDense(x.shape[-1], result_t=act, name=f"{prefix}_fc2", **common, **lw("fc"))(y)
         return L.FxAdd(result_t=act, name=f"{prefix}_add", **common)([x, y])
 
     for b in range(m["num_blocks"]):
-        a = L.ParticleAttention(name=f"block{b}_attn", **attn)(
+        a = L.ParticleAttention(name=f"block{b}_attn", **attn, **lw("attn"))(
             [h, u, mask] if mode.pair_bias else [h, mask]
         )
         h = L.FxAdd(result_t=act, name=f"block{b}_attn_add", **common)([h, a])
@@ -247,12 +328,12 @@ def build_model(cfg: dict, quantized: bool | None = None):
 
     cls = L.ClassToken(result_t=act, name="cls_token", **common)(h)
     for b in range(m["num_cls_blocks"]):
-        a = L.ClassAttention(name=f"cls{b}_attn", **attn)([cls, h, mask])
+        a = L.ClassAttention(name=f"cls{b}_attn", **attn, **lw("attn"))([cls, h, mask])
         cls = L.FxAdd(result_t=act, name=f"cls{b}_attn_add", **common)([cls, a])
         cls = ffn(cls, f"cls{b}_ffn")
 
     cls = L.FxLayerNorm(name="head_norm", **norm)(cls)
-    logits = L.FxDense(num_classes(cfg), result_t=act, name="head", **common)(cls)
+    logits = L.FxDense(num_classes(cfg), result_t=act, name="head", **common, **lw("head"))(cls)
     logits = tf.keras.layers.Flatten(name="logits", dtype=L.DTYPE if quantized else L.FLOAT_DTYPE)(
         logits
     )
@@ -268,6 +349,9 @@ def cost_report(model, cfg: dict) -> list[dict]:
     (activation bits)^2 for activation x activation products (q.k and a.v), as in the QKeras
     / HGQ literature. Float layers count 32 bits. Each layer counts its own MACs
     (model.layers: `macs()`); a layer with weights and no count is an error, never 0.
+    EBOPs (quantized layers, HGQ's effective BOPs): each weight product counts the bits of that
+    weight's value (0 when it is zero) times the width of the type it multiplies, and the
+    activation x activation products as in BOPs; with uniform widths too, for comparison.
     """
     from model import layers as L
 
@@ -286,13 +370,15 @@ def cost_report(model, cfg: dict) -> list[dict]:
             )
         else:  # InputLayer, Flatten, Reshape
             macs_w = macs_a = 0
-        rows.append(
-            {
-                "layer": layer.name,
-                "type": type(layer).__name__,
-                "params": int(layer.count_params()),
-                "macs": int(macs_w + macs_a),
-                "bops": int(macs_w * bw * ba + macs_a * ba * ba),
-            }
-        )
+        row = {
+            "layer": layer.name,
+            "type": type(layer).__name__,
+            "params": int(layer.count_params()),
+            "macs": int(macs_w + macs_a),
+            "bops": int(macs_w * bw * ba + macs_a * ba * ba),
+        }
+        if quant and isinstance(layer, L._FxLayer):
+            in_bits = Fx.parse(q[input_type_key(layer.name)]).width
+            row["ebops"] = int(round(layer.ebops_value(in_bits) + macs_a * ba * ba))
+        rows.append(row)
     return rows

@@ -165,3 +165,23 @@ def accum_type(a: Fx, b: Fx, n_terms: int, bias: Fx | None = None) -> Fx:
         integer = max(integer, bias.integer + 1)
     integer += 0 if p.signed else 1
     return Fx(integer + frac, integer, True, "AP_TRN", "AP_WRAP")
+
+
+def narrowest_fx(values, rounding="AP_RND_CONV", overflow="AP_SAT") -> Fx:
+    """The narrowest signed ap_fixed that holds every value exactly (values are dyadic, e.g.
+    learned-width weights): its LSB is the finest step among them, its integer bits the fewest
+    that hold the extremes (possibly negative: ap_fixed<3,-1> holds 0.125 = 2**-3). Only zeros:
+    ap_fixed<1,1>."""
+    v = np.asarray(values, np.float64).ravel()
+    nz = v[v != 0]
+    if nz.size == 0:
+        return Fx(1, 1, True, rounding, overflow)
+    m, e = np.frexp(np.abs(nz))  # |v| = m 2**e, m in [0.5, 1): 53-bit integer mantissa
+    mi = (m * 2.0**53).astype(np.int64)
+    _, low = np.frexp((mi & -mi).astype(np.float64))  # lowest set bit of the mantissa, + 1
+    frac = int(np.max(53 - e - (low - 1)))
+    lo, hi = float(v.min()), float(v.max())
+    integer = 1 - frac  # width >= 1
+    while not (lo >= -(2.0 ** (integer - 1)) and hi <= 2.0 ** (integer - 1) - 2.0**-frac):
+        integer += 1
+    return Fx(integer + frac, integer, True, rounding, overflow)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 from qkeras import quantized_bits
 
-from model import tables
-from model.fixed import Fx, as_fx, quantize
+from model import learned, tables
+from model.fixed import Fx, as_fx, narrowest_fx, quantize
 
 DTYPE = "float64"  # fixed-point values held exactly
 FLOAT_DTYPE = "float32"  # the float twin and the full-size reference: speed over exactness
@@ -60,6 +61,7 @@ class _FxLayer(tf.keras.layers.Layer):
         weight_integer=0,
         bias_bits=12,
         bias_integer=3,
+        learned_widths=None,
         **kwargs,
     ):
         kwargs.setdefault("dtype", DTYPE if quantized else FLOAT_DTYPE)
@@ -69,10 +71,138 @@ class _FxLayer(tf.keras.layers.Layer):
         self.bias_bits, self.bias_integer = int(bias_bits), int(bias_integer)
         self._wq = _qbits(self.weight_bits, self.weight_integer)
         self._bq = _qbits(self.bias_bits, self.bias_integer)
+        # learned per-weight widths (model.learned; quantized layers only): kernel -> its
+        # trainable fractional bits, in creation order
+        try:
+            self.learned = learned.LearnedWidths.of(learned_widths) if quantized else None
+        except (TypeError, learned.LearnedWidthError) as err:
+            raise learned.LearnedWidthError(f"{self.name}: learned_widths: {err}") from None
+        self._fbits = []  # [(kernel variable, fbits variable, name)]
+
+    def add_kernel(self, name, shape, n_in=None, input_bits=None):
+        """A kernel (n_in, n_out); with learned widths also its fractional bits `<name>_fbits`,
+        one per weight or per output channel. `input_bits`: width of what it multiplies."""
+        w = self.add_weight(name, shape, initializer="glorot_uniform")
+        lw = self.learned
+        if lw is not None:
+            learned.check_float64(
+                self.name, lw.max_bits, input_bits or lw.input_bits, n_in or int(shape[0])
+            )
+            lo, hi = lw.frac_range(self.weight_integer)
+            fshape = shape if lw.granularity == "weight" else (1,) * (len(shape) - 1) + shape[-1:]
+            f = self.add_weight(
+                f"{name}_fbits",
+                fshape,
+                initializer=tf.keras.initializers.Constant(lw.init_fractional_bits / lw.lr_scale),
+                constraint=lambda v: tf.clip_by_value(v, lo / lw.lr_scale, hi / lw.lr_scale),
+            )
+            self._fbits.append((w, f, name))
+        return w
+
+    def _fbits_of(self, w):
+        for k, f, _ in self._fbits:
+            if k is w:
+                return f
+        raise learned.LearnedWidthError(
+            f"{self.name}: learned widths quantize the layer's own kernels only "
+            "(model.learned.quantize_np with their _fbits for a copy)"
+        )
+
+    def learned_kernels(self) -> list:
+        """[(name, float kernel, stored fractional bits)] as numpy arrays (learned widths only;
+        model.learned's functions take the stored value)."""
+        return [(n, k.numpy(), f.numpy()) for k, f, n in self._fbits]
+
+    def quantized_kernels(self) -> list:
+        """[(name, quantized kernel)] as the forward pass uses them (numpy)."""
+        if self.learned is not None:
+            return [
+                (n, learned.quantize_np(k, f, self.weight_integer, self.learned))
+                for n, k, f in self.learned_kernels()
+            ]
+        return [(n, np.asarray(self.qw(k).numpy())) for n, k in self.kernels()]
+
+    def kernels(self) -> list:
+        """[(name, kernel variable)] of the weights that go through the weight quantizer."""
+        return [(n, getattr(self, n)) for n in self._kernel_names()]
+
+    def _kernel_names(self) -> list:
+        return []
+
+    def kernel_uses(self, input_bits: int) -> dict:
+        """{kernel name: (products per weight and jet, width of the activation it multiplies)}
+        with `input_bits` the width of the layer's input: the EBOPs' weights."""
+        return {}
+
+    def _input_bits(self, input_bits):
+        if input_bits is None:
+            if self.learned is None:
+                raise ValueError(f"{self.name}: EBOPs need the width of the layer's input")
+            return self.learned.input_bits
+        return int(input_bits)
 
     @property
     def weight_t(self) -> Fx:
+        """The firmware's weight type. Learned widths: the narrowest type holding every learned
+        value of the built layer (before it is built: the widest possible, max_bits)."""
+        if self.learned is not None:
+            if self._fbits and self.built:
+                return narrowest_fx(
+                    np.concatenate([q.ravel() for _, q in self.quantized_kernels()])
+                )
+            return weight_fx(self.learned.max_bits, self.weight_integer)
         return weight_fx(self.weight_bits, self.weight_integer)
+
+    @property
+    def product_bits(self) -> float:
+        """The width the estimate prices a constant product at: the weight width, or with
+        learned widths the mean over the kept (non-zero) weights of each weight's width within
+        the firmware type ap_fixed<W, I>: I + its fractional bits, at most W."""
+        if self.learned is None or not self._fbits:
+            return self.weight_bits
+        t = self.weight_t
+        widths = [
+            np.minimum(
+                t.integer
+                + np.broadcast_to(learned.frac_np(f, self.weight_integer, self.learned), q.shape),
+                t.width,
+            )[q != 0]
+            for (_, q), (_, _, f) in zip(self.quantized_kernels(), self.learned_kernels())
+        ]
+        kept = np.concatenate(widths)
+        return float(kept.mean()) if kept.size else 0.0
+
+    def ebops(self, input_bits=None):
+        """Differentiable EBOPs of the learned kernels (HGQ): sum over weights of bits x the
+        width of the activation multiplied x uses per jet. 0.0 without learned widths."""
+        if self.learned is None or not self._fbits:
+            return tf.constant(0.0, tf.float64)
+        uses = self.kernel_uses(self._input_bits(input_bits))
+        total = []
+        for k, f, name in self._fbits:
+            n, bits_in = uses[name]
+            q = learned.quantize(k, f, self.weight_integer, self.learned)
+            deg = 1 if self.learned.granularity == "weight" else int(k.shape[0])
+            b = learned.ebops_bits(q, f, self.weight_integer, self.learned, deg)
+            total.append(float(n * bits_in) * tf.reduce_sum(b))
+        return tf.add_n(total)
+
+    def ebops_value(self, input_bits=None) -> float:
+        """EBOPs of the weight products as they are (numpy): learned or uniform widths alike
+        (uniform: every weight's fractional bits are weight_bits - weight_integer - 1)."""
+        if not self._kernel_names():
+            return 0.0
+        uses = self.kernel_uses(self._input_bits(input_bits))
+        total = 0.0
+        if self.learned is not None:
+            for (n, k, f), (_, q) in zip(self.learned_kernels(), self.quantized_kernels()):
+                frac = learned.frac_np(f, self.weight_integer, self.learned)
+                total += uses[n][0] * uses[n][1] * float(learned.ebops_bits_np(q, frac).sum())
+            return total
+        frac = self.weight_bits - self.weight_integer - 1
+        for n, q in self.quantized_kernels():
+            total += uses[n][0] * uses[n][1] * float(learned.ebops_bits_np(q, frac).sum())
+        return total
 
     @property
     def bias_t(self) -> Fx:
@@ -85,8 +215,12 @@ class _FxLayer(tf.keras.layers.Layer):
         raise NotImplementedError(f"{type(self).__name__} ({self.name}) does not count its MACs")
 
     def qw(self, w):
-        """Quantized kernel (straight-through inside QKeras)."""
-        return tf.cast(self._wq(w), self.dtype) if self.quantized else w
+        """Quantized kernel (straight-through inside QKeras; learned widths: model.learned)."""
+        if not self.quantized:
+            return w
+        if self.learned is not None:
+            return learned.quantize(w, self._fbits_of(w), self.weight_integer, self.learned)
+        return tf.cast(self._wq(w), self.dtype)
 
     def qb(self, b):
         return tf.cast(self._bq(b), self.dtype) if self.quantized else b
@@ -103,6 +237,8 @@ class _FxLayer(tf.keras.layers.Layer):
             bias_bits=self.bias_bits,
             bias_integer=self.bias_integer,
         )
+        if self.learned is not None:
+            cfg["learned_widths"] = self.learned.as_dict()
         for name in self._TYPE_ARGS:
             cfg[name] = _fx_str(getattr(self, name))
         return cfg
@@ -141,11 +277,15 @@ class FxDense(_FxLayer):
         self.result_t = as_fx(result_t)
 
     def build(self, input_shape):
-        self.kernel = self.add_weight(
-            "kernel", (int(input_shape[-1]), self.units), initializer="glorot_uniform"
-        )
+        self.kernel = self.add_kernel("kernel", (int(input_shape[-1]), self.units))
         self.bias = self.add_weight("bias", (self.units,), initializer="zeros")
         super().build(input_shape)
+
+    def _kernel_names(self):
+        return ["kernel"]
+
+    def kernel_uses(self, input_bits):
+        return {"kernel": (math.prod(int(d) for d in self.input_shape[1:-1]), input_bits)}
 
     def macs(self) -> tuple[int, int]:
         """Every row (all axes but the last) times the kernel."""
@@ -286,11 +426,27 @@ class PairEmbed(_FxLayer):
             setattr(
                 self,
                 f"kernel_{i}",
-                self.add_weight(f"kernel_{i}", (n_in, n_out), initializer="glorot_uniform"),
+                self.add_kernel(
+                    f"kernel_{i}",
+                    (n_in, n_out),
+                    input_bits=None if i == 0 or self.hidden_t is None else self.hidden_t.width,
+                ),
             )
             setattr(self, f"bias_{i}", self.add_weight(f"bias_{i}", (n_out,), initializer="zeros"))
             n_in = n_out
         super().build(input_shape)
+
+    def _kernel_names(self):
+        return [f"kernel_{i}" for i in range(len(self.dims) + 1)]
+
+    def kernel_uses(self, input_bits):
+        """Per distinct pair (N(N+1)/2); the hidden layers multiply hidden_t."""
+        n = int(self.input_shape[1])
+        pairs = n * (n + 1) // 2
+        hidden = self.hidden_t.width if self.hidden_t is not None else input_bits
+        return {
+            k: (pairs, input_bits if i == 0 else hidden) for i, k in enumerate(self._kernel_names())
+        }
 
     @property
     def stack(self):
@@ -380,8 +536,13 @@ class _Attention(_FxLayer):
         self.norm = LayerNormFx(
             self, dim, self.norm_table_size, self.norm_var_range, self.norm_rsqrt_t, self.norm_t
         )
+        bits = {
+            c: (t.width if t is not None else None)
+            for c, t in (("n", self.norm_t), ("c", self.ctx_t))
+        }
         self.wq, self.wk, self.wv, self.wo = (
-            self.add_weight(f"w{c}", (dim, dim), initializer="glorot_uniform") for c in "qkvo"
+            self.add_kernel(f"w{c}", (dim, dim), input_bits=bits["c" if c == "o" else "n"])
+            for c in "qkvo"
         )
         self.bq, self.bk, self.bv, self.bo = (
             self.add_weight(f"b{c}", (dim,), initializer="zeros") for c in "qkvo"
@@ -389,6 +550,17 @@ class _Attention(_FxLayer):
         if self.quantized:
             self.exp_table = tables.ExpTable(self.exp_table_size, self.exp_range, self.exp_t)
             self.inv_table = tables.InvTable(self.inv_table_size, n_keys, self.inv_t)
+
+    def _kernel_names(self):
+        return ["wq", "wk", "wv", "wo"]
+
+    def kernel_uses(self, input_bits):
+        """q and o per query, k and v per key; they multiply norm_t and ctx_t."""
+        nk = self.n_keys
+        nq = nk if isinstance(self, ParticleAttention) else 1
+        bn = self.norm_t.width if self.norm_t is not None else input_bits
+        bc = self.ctx_t.width if self.ctx_t is not None else input_bits
+        return {"wq": (nq, bn), "wk": (nk, bn), "wv": (nk, bn), "wo": (nq, bc)}
 
     def macs(self) -> tuple[int, int]:
         """q and output projections per query, k and v per key; q.k and a.v over all heads."""

@@ -25,7 +25,7 @@ from data import pipeline, reader
 from data.pairmode import DEFAULT, pair_mode
 from infra.errors import QpartError, exit_code
 from infra.paths import BUILD
-from model import builder, metrics, plots
+from model import builder, metrics, plots, widths
 
 IN_MEMORY_LIMIT = 400_000  # jets; above this the training set is streamed from the files
 
@@ -207,8 +207,11 @@ def train(
         schedule = tf.keras.optimizers.schedules.CosineDecay(
             tcfg["learning_rate"], decay_steps, alpha=0.01
         )
+        optimizer = tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"])
+        # learned fractional bits (model.learned) are not decayed towards zero bits
+        optimizer.exclude_from_weight_decay(var_names=["_fbits"])
         model.compile(
-            optimizer=tf.keras.optimizers.AdamW(schedule, weight_decay=tcfg["weight_decay"]),
+            optimizer=optimizer,
             loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
         )
@@ -232,13 +235,23 @@ def train(
             indent=1,
         )
     )
-    callbacks = [
+    lw = cfg["quantization"]["learned_widths"] if quantized else None
+    checkpoint = tf.keras.callbacks.ModelCheckpoint(
+        str(out / "model.keras"), monitor="val_loss", save_best_only=True
+    )
+    schedule = None
+    if lw:
+        with dist.scope():  # beta, a variable the loss reads on every replica
+            schedule = widths.attach(model, cfg, checkpoint)
+    callbacks = [schedule] if schedule else []
+    callbacks += [
         tf.keras.callbacks.BackupAndRestore(str(out / "backup")),
-        tf.keras.callbacks.ModelCheckpoint(
-            str(out / "model.keras"), monitor="val_loss", save_best_only=True
-        ),
+        checkpoint,
         tf.keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=tcfg["patience"], restore_best_weights=True
+            monitor="val_loss",
+            patience=tcfg["patience"],
+            restore_best_weights=True,
+            start_from_epoch=lw["warmup_epochs"] if lw else 0,
         ),
         tf.keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         tf.keras.callbacks.TerminateOnNaN(),
@@ -250,6 +263,13 @@ def train(
     )
     train_seconds = time.time() - t1
     shutil.rmtree(out / "backup", ignore_errors=True)
+    if schedule is not None and schedule.collapsed_epoch is not None:
+        (out / "model.keras").unlink(missing_ok=True)  # no all-zero model left to convert
+        raise TrainError(
+            f"{cfg['path']}: quantization.learned_widths.beta={lw['beta']} pruned every weight "
+            f"(all learned widths reached 0 bits) at epoch {schedule.collapsed_epoch}; training "
+            f"stopped and its checkpoint removed: lower beta or raise warmup_epochs"
+        )
     history = _history(out, hist.history)
     if not np.all(np.isfinite(history["loss"])):
         raise TrainError(
@@ -268,7 +288,7 @@ def train(
             "quantized": quantized,
             "parameters": params,
             "bops": int(sum(r["bops"] for r in cost)),
-            "cost_per_layer": cost,
+            "cost_per_layer": builder.cost_report(best, cfg),
             "n_train": int(n_train),
             "n_val": int(len(val["labels"])),
             "epochs_run": epochs_run,
@@ -280,6 +300,10 @@ def train(
             "data_dir": str(data_dir),
         }
     )
+    if quantized:
+        result["ebops"] = int(sum(r.get("ebops", 0) for r in result["cost_per_layer"]))
+    if lw:
+        result["learned_widths"] = widths.summary(best, cfg)
     metrics.check_metrics_json(result, out / "metrics.json")
     (out / "metrics.json").write_text(json.dumps(result, indent=1))
     title = f"{cfg['name']} ({'quantized' if quantized else 'float'})"

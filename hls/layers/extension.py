@@ -22,7 +22,8 @@ from hls4ml.model.layers import Layer
 
 from hls import folding
 from hls.fxtypes import QpartHLSError, dot_accum, fx_of_precision, precision_of  # noqa: F401
-from model.fixed import Fx, quantize_np
+from model import learned
+from model.fixed import Fx, narrowest_fx, quantize_np
 
 # ---------------------------------------------------------------------------------------------
 # Keras side (parsers)
@@ -83,6 +84,26 @@ def quantized(twin, data, kind: str) -> np.ndarray:
     if not np.array_equal(quantize_np(q, t), q):
         raise QpartHLSError(f"{twin.name}: quantized {kind}s are not representable in {t}")
     return q
+
+
+def quantized_kernels(twin, reader, layer_name, names) -> tuple[list, Fx]:
+    """The kernels `names` as the layer's forward pass uses them, and the weight type that holds
+    them: the uniform weight type, or with learned widths (model.learned) the narrowest type
+    that holds every learned value of the layer (pruned weights are exact zeros)."""
+    raw = [read_weight(reader, layer_name, n) for n in names]
+    if twin.learned is None:
+        return [quantized(twin, w, "weight") for w in raw], twin.weight_t
+    qs = [
+        learned.quantize_np(
+            w, read_weight(reader, layer_name, f"{n}_fbits"), twin.weight_integer, twin.learned
+        )
+        for n, w in zip(names, raw)
+    ]
+    t = narrowest_fx(np.concatenate([q.ravel() for q in qs]))
+    for q in qs:
+        if not np.array_equal(quantize_np(q, t), q):
+            raise QpartHLSError(f"{twin.name}: learned weights are not representable in {t}")
+    return qs, t
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from hls.layers.extension import (
     keras_twin,
     parse_base,
     quantized,
+    quantized_kernels,
     read_weight,
     row_config,
     weight_type_name,
@@ -66,6 +67,8 @@ def _parse_attention(
     mask_shape = list(input_shapes[-1])
     if mask_shape[1:] != [n_tokens]:
         raise QpartHLSError(f"{name}: mask shape {mask_shape} does not match x {x_shape}")
+    kernel_names = [w for w in _WEIGHTS if w[0] == "w"]
+    kernels, weight_t = quantized_kernels(twin, data_reader, name, kernel_names)
     layer.update(
         n_tokens=n_tokens,
         dim=dim,
@@ -79,17 +82,17 @@ def _parse_attention(
         exp_table_size=int(cfg["exp_table_size"]),
         exp_range=int(cfg["exp_range"]),
         inv_table_size=int(cfg["inv_table_size"]),
-        weight_fx=str(twin.weight_t),
+        weight_fx=str(weight_t),
         bias_fx=str(twin.bias_t),
         **{k.replace("_t", "_fx"): cfg[k] for k in _TYPES},
     )
     # the pre-norm's gamma takes the bias quantizer (model.layers.LayerNormFx)
     layer["norm_gamma_data"] = quantized(twin, read_weight(data_reader, name, "norm_gamma"), "bias")
     layer["norm_beta_data"] = quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias")
+    layer.update({f"{w}_data": k for w, k in zip(kernel_names, kernels)})
     for w in _WEIGHTS:
-        layer[f"{w}_data"] = quantized(
-            twin, read_weight(data_reader, name, w), "weight" if w[0] == "w" else "bias"
-        )
+        if w[0] != "w":
+            layer[f"{w}_data"] = quantized(twin, read_weight(data_reader, name, w), "bias")
     return layer
 
 

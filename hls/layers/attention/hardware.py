@@ -138,7 +138,7 @@ def spec(layer, ctx) -> Spec:
             layer.norm_table_size, layer.norm_var_range, layer.norm_rsqrt_t
         ),
         bias_t=layer.bias_t,
-        weight_bits=layer.weight_bits,
+        weight_bits=layer.product_bits,
         norm_t=layer.norm_t,
         qkv_t=layer.qkv_t,
         logit_t=layer.logit_t,

@@ -21,6 +21,7 @@ from hls.layers.extension import (
     keras_twin,
     parse_base,
     quantized,
+    quantized_kernels,
     read_weight,
     row_config,
     weight_type_name,
@@ -31,15 +32,16 @@ def parse_fx_dense(keras_layer, input_names, input_shapes, data_reader):
     layer, cfg = parse_base(keras_layer, input_names, "QpartDense", 1)
     twin = keras_twin(keras_layer)
     shape = list(input_shapes[0])
+    (kernel,), weight_t = quantized_kernels(twin, data_reader, layer["name"], ["kernel"])
     layer.update(
         n_rows=int(np.prod(shape[1:-1], dtype=np.int64)),
         n_in=int(shape[-1]),
         n_out=int(cfg["units"]),
         relu=cfg["activation"] == "relu",
         result_fx=cfg["result_t"],
-        weight_fx=str(twin.weight_t),
+        weight_fx=str(weight_t),
         bias_fx=str(twin.bias_t),
-        weight_data=quantized(twin, read_weight(data_reader, layer["name"], "kernel"), "weight"),
+        weight_data=kernel,
         bias_data=quantized(twin, read_weight(data_reader, layer["name"], "bias"), "bias"),
     )
     return layer, shape[:-1] + [layer["n_out"]]

@@ -47,7 +47,7 @@ def estimate(layer, ctx):
         layer.units,
         in_t,
         res,
-        layer.weight_bits,
+        layer.product_bits,
         layer.activation == "relu",
         ctx.nonzero(layer, layer.kernel),
     )

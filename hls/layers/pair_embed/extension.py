@@ -25,6 +25,7 @@ from hls.layers.extension import (
     keras_twin,
     parse_base,
     quantized,
+    quantized_kernels,
     read_weight,
     row_config,
     weight_type_name,
@@ -43,13 +44,11 @@ def parse_pair_embed(keras_layer, input_names, input_shapes, data_reader):
         )
     n, n_feat, heads = int(shape[1]), int(shape[3]), int(cfg["num_heads"])
     dims = [n_feat] + [int(d) for d in cfg["dims"]] + [heads]
-    kernels, biases = [], []
+    kernels, weight_t = quantized_kernels(
+        twin, data_reader, layer["name"], [f"kernel_{i}" for i in range(len(dims) - 1)]
+    )
+    kernels, biases = [k.reshape(-1) for k in kernels], []
     for i in range(len(dims) - 1):
-        kernels.append(
-            quantized(
-                twin, read_weight(data_reader, layer["name"], f"kernel_{i}"), "weight"
-            ).reshape(-1)
-        )
         biases.append(
             quantized(twin, read_weight(data_reader, layer["name"], f"bias_{i}"), "bias").reshape(
                 -1
@@ -62,7 +61,7 @@ def parse_pair_embed(keras_layer, input_names, input_shapes, data_reader):
         dims=dims,
         result_fx=cfg["result_t"],
         hidden_fx=cfg["hidden_t"],
-        weight_fx=str(twin.weight_t),
+        weight_fx=str(weight_t),
         bias_fx=str(twin.bias_t),
         weight_data=np.concatenate(kernels),
         bias_data=np.concatenate(biases),

@@ -49,6 +49,6 @@ def estimate(layer, ctx):
     dims = [int(layer.stack[0][0].shape[0])] + [int(k.shape[1]) for k, _ in layer.stack]
     products = [ctx.nonzero(layer, k) for k, _ in layer.stack]
     regs = regions(
-        f, n_feat, in_t, dims, layer.hidden_t, layer.result_t, layer.weight_bits, products
+        f, n_feat, in_t, dims, layer.hidden_t, layer.result_t, layer.product_bits, products
     )
     return f, regs, layer.num_heads * n * n * layer.result_t.width
