@@ -382,10 +382,12 @@ def _estimate_section(data) -> str:
             continue
         lat, fit, util = est["latency"], est["fit"], d["estimate_util"]
         region = est.get("largest_region") or {}
+        band = est.get("band")  # the error band (hls/estimate.py): verdicts at its upper end
+        at = f" at the band's upper end ({_e(band['source'])})" if band else ""
         verdict = (
-            "<td class='ok'>fits</td>"
+            f"<td class='ok'>fits{at}</td>"
             if fit["fits"]
-            else f"<td class='bad'>does not fit: "
+            else f"<td class='bad'>does not fit{at}: "
             f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
             "</td>"
         )
