@@ -205,7 +205,6 @@ NEUTRAL = dict(
     lut_scale=1.0,
     dsp_scale=1.0,
     latency_scale=1.0,
-    latency_clock_exp=0.0,
     clock_ns=5.0,
     rf_cycles_per_log2=0.0,
 )
@@ -220,20 +219,17 @@ def _weights(designs):
 
 
 def _family_fit(rows, families):
-    """Weighted least squares in log space: y = a_family + b * log(5 ns / clock) + g * (7-series
-    part), rows (family, clock_ns, series7, y, weight); ({family: a}, b, g)."""
+    """Weighted least squares in log space: y = a_family + g * (7-series part), rows (family,
+    series7, y, weight); ({family: a}, g)."""
     import numpy as np
 
     x = np.array(
-        [
-            [1.0 if f == fam else 0.0 for fam in families] + [math.log(5.0 / c), float(s7)]
-            for f, c, s7, _, _ in rows
-        ]
+        [[1.0 if f == fam else 0.0 for fam in families] + [float(s7)] for f, s7, _, _ in rows]
     )
     y = np.array([v for *_, v, _ in rows])
     w = np.sqrt(np.array([w for *_, w in rows]))
     coef = np.linalg.lstsq(x * w[:, None], y * w, rcond=None)[0]
-    return {fam: float(coef[i]) for i, fam in enumerate(families)}, float(coef[-2]), float(coef[-1])
+    return {fam: float(coef[i]) for i, fam in enumerate(families)}, float(coef[-1])
 
 
 def series7(design: dict) -> bool:
@@ -258,6 +254,7 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> dict:
     neutral = replace(base, **NEUTRAL)
     fams = [f[0] for f in FAMILIES]
     w = dict(zip((d["name"] for d in fit_set), _weights(fit_set)))
+    # at neutral rules, each design at its clock (the depth's clock term is a stated rule)
     est = {d["name"]: design_estimate(d, replace(neutral, clock_ns=d["clock_ns"])) for d in fit_set}
     fam_of = {d["name"]: family(d["tool"])[0] for d in fit_set}
     rf1 = [d for d in fit_set if max(int(lay.get("reuse_factor") or 1) for lay in d["layers"]) == 1]
@@ -280,10 +277,10 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> dict:
 
     lut = per_family(lambda fam: ratio_rows("LUT", fit_set, fam))
     dsp = per_family(lambda fam: ratio_rows("DSP", rf1, fam, skip=mul_impl))
-    ff_rows = [  # no clock term: it did not lower the FF error on the holdout
+    # FF per LUT and the depth per family, a 7-series factor for each over all families
+    ff_rows = [
         (
             fam_of[d["name"]],
-            5.0,
             series7(d),
             math.log(d["totals"]["FF"] / est[d["name"]]["FF"]),
             w[d["name"]],
@@ -291,11 +288,10 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> dict:
         for d in fit_set
         if d["totals"]["FF"] and est[d["name"]]["FF"]
     ]
-    ff, _, ff_s7 = _family_fit(ff_rows, have)
+    ff, ff_s7 = _family_fit(ff_rows, have)
     lat_rows = [
         (
             fam_of[d["name"]],
-            d["clock_ns"],
             series7(d),
             math.log(d["totals"]["latency_max"] / est[d["name"]]["latency"]),
             w[d["name"]],
@@ -303,7 +299,7 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> dict:
         for d in rf1
         if d["totals"]["latency_max"] and est[d["name"]]["latency"]
     ]
-    lat, lat_exp, lat_s7 = _family_fit(lat_rows, have)
+    lat, lat_s7 = _family_fit(lat_rows, have)
 
     # softmax ROM ports per family: the integer that best matches its BRAM (median |log|)
     def bram_error(fam, ports):
@@ -340,13 +336,10 @@ def fit(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> dict:
             dsp_scale=round(dsp.get(src, 1.0), 4),
             ff_per_lut=round(math.exp(ff[src]), 4),
             latency_scale=round(math.exp(lat[src]), 4),
-            latency_clock_exp=round(lat_exp, 4),
             ff_series7=round(math.exp(ff_s7), 4),
             latency_series7=round(math.exp(lat_s7), 4),
             softmax_rom_ports=ports[src],
             dsp_impl_share=impl_share,
-            clock_min_ns=min(d["clock_ns"] for d in fit_set),
-            clock_max_ns=max(d["clock_ns"] for d in fit_set),
         )
     # reuse factor: the cycles per doubling that best match the designs with rf > 1
     rfx = [d for d in fit_set if d not in rf1]
