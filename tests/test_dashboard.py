@@ -348,6 +348,7 @@ def test_estimates_are_labelled_and_beside_synthesis(report):
     assert f"{lut['used']:,} / {lut['available']:,}" in row
     verdict = "fits" if est["fit"]["fits"] else "does not fit"  # at the band's upper end
     assert f"{verdict} at the band's upper end ({est['band']['source']})" in row
+    assert f"up to {lut['utilization_high_pct']:.2f}% (band)" in row
     row = next(r for r in rows if "part_tiny-zcu102" in r and "ratio synthesised / estimate" in r)
     ratio = synth["resources"]["LUT"]["used"] / lut["used"]
     assert f"{ratio:.3f}" in row
