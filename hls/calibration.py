@@ -159,6 +159,25 @@ def used(designs: list[dict]) -> list[dict]:
     return [d for d in designs if d["role"] == "used"]
 
 
+def _nonnegative_lstsq(a, y) -> tuple[float, float]:
+    """Least squares of y on the two columns of `a` with both coefficients >= 0 (a LUT count
+    neither starts below 0 nor falls with the operand widths): the unconstrained solution, or
+    the best with one coefficient at 0."""
+    import numpy as np
+
+    coef = np.linalg.lstsq(a, y, rcond=None)[0]
+    if (coef >= 0).all():
+        return float(coef[0]), float(coef[1])
+    best = None
+    for keep in (0, 1):
+        col = a[:, keep]
+        c = max(float(col @ y / (col @ col)), 0.0)
+        err = float(((y - c * col) ** 2).sum())
+        if best is None or err < best[0]:
+            best = (err, (c, 0.0) if keep == 0 else (0.0, c))
+    return best[1]
+
+
 def fit_structure(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> Rules:
     """The per-product constants of Rules, on the per-layer modules of `designs` (reuse factor
     1, default directives: closed-form least squares; deterministic)."""
@@ -184,7 +203,7 @@ def fit_structure(designs: list[dict], rules: Rules = cost.DEFAULT_RULES) -> Rul
     if narrow:
         a = np.array([[n, nwx] for n, nwx, *_ in narrow], float)
         y = np.array([lut for _, _, lut, *_ in narrow], float)
-        base, per_bit2 = np.linalg.lstsq(a, y, rcond=None)[0]
+        base, per_bit2 = _nonnegative_lstsq(a, y)
         new = replace(new, cmac_lut_base=round(float(base), 2))
         new = replace(new, cmac_lut_per_bit2=round(float(per_bit2), 4))
     if wide:
