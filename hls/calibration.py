@@ -476,6 +476,8 @@ def family_table(rows: list[dict]) -> dict:
 
 MIN_FAMILY_DESIGNS = 5  # below this many holdout designs a family's band is the pooled one
 BAND_COVERAGE = 0.9  # the band holds this share of the holdout designs' reports (central)
+BAND_FLOOR = 20  # DSP or BRAM under this (estimate or report): an offset for the band, not a scale
+COUNTS = ("DSP", "BRAM_18K")  # the figures whose designs count a few units
 
 
 @functools.lru_cache(maxsize=1)
@@ -485,32 +487,46 @@ def holdout() -> tuple:
 
 
 def band_stats(rows: list[dict]) -> dict:
-    """Per figure, over holdout `rows`: n (designs with a report and an estimate above 0),
-    median and worst relative error |estimate - report| / report, bias (median estimate /
-    report), and the band's factors: the BAND_COVERAGE central interval of report / estimate
-    (linear interpolation between designs), which turn an estimate into its band.
-    `zero_estimate` counts designs estimated 0 where the report is not (no ratio shows them),
-    `zero_report` those reported 0 where the estimate is not. Designs built with `config_op
-    mul -impl` are left out of LUT and DSP (the directive decides where products go; qpart's
-    designs use the default)."""
+    """Per figure, over holdout `rows`: n (designs), median and worst relative error |estimate -
+    report| / report and bias (median estimate / report) over those with both above 0, and the
+    band's terms, each the BAND_COVERAGE central interval (linear interpolation between
+    designs): `factor_low/high` of report / estimate over the designs whose estimate and report
+    are both at least BAND_FLOOR for DSP and BRAM (above 0 for the others: a scale),
+    `offset_low/high` of report - estimate over the others (a count of a few DSPs or BRAMs is an
+    offset, not a scale); None where no design gives one. `zero_estimate` counts designs
+    estimated 0 where the report is not, `zero_report` those reported 0 where the estimate is
+    not. Designs built with `config_op mul -impl` are
+    left out of LUT and DSP (the directive decides where products go; qpart's designs use the
+    default)."""
     import numpy as np
+
+    def interval(values):
+        if not values:
+            return None, None
+        return float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))
 
     out = {}
     tail = 100 * (1 - BAND_COVERAGE) / 2
     for k in COMPARED:
         keep = [r for r in rows if not (k in ("LUT", "DSP") and r.get("mul_impl"))]
         pairs = [row["pairs"][k] for row in keep]
-        factors = [r / e for e, r in pairs if e and r]
+        floor = BAND_FLOOR if k in COUNTS else 1
+        factors = [r / e for e, r in pairs if min(e, r) >= floor]
+        offsets = [r - e for e, r in pairs if min(e, r) < floor]
         errs = [abs(e - r) / r for e, r in pairs if e and r]
+        (f_low, f_high), (o_low, o_high) = interval(factors), interval(offsets)
         out[k] = {
-            "n": len(factors),
+            "n": len(pairs),
+            "n_scale": len(factors),
             "median_err": round(statistics.median(errs), 3) if errs else None,
             "worst_err": round(max(errs), 3) if errs else None,
             "bias": round(statistics.median(e / r for e, r in pairs if e and r), 3)
             if errs
             else None,
-            "factor_low": float(np.percentile(factors, tail)) if factors else None,
-            "factor_high": float(np.percentile(factors, 100 - tail)) if factors else None,
+            "factor_low": f_low,
+            "factor_high": f_high,
+            "offset_low": o_low,
+            "offset_high": o_high,
             "zero_estimate": sum(1 for e, r in pairs if not e and r),
             "zero_report": sum(1 for e, r in pairs if e and not r),
         }
@@ -582,13 +598,22 @@ def band_for(backend: str, version=None) -> dict:
 
 
 def span(value: int, stats: dict | None) -> dict:
-    """An estimated figure with its band: low and high = value x the holdout's central
-    BAND_COVERAGE interval of report / estimate; a figure without holdout data has no width."""
+    """An estimated figure with its band: the wider of value x factor_low..factor_high and value
+    + offset_low..offset_high (band_stats), and at least the value itself (a verdict at the
+    upper end is never below the point estimate), low at least 0; a figure without holdout data
+    has no width."""
     if not stats or not stats.get("n"):
         return {"low": value, "high": value, "median_err": None, "worst_err": None, "n": 0}
-    return {
-        "low": math.floor(value * stats["factor_low"]),
-        "high": math.ceil(value * stats["factor_high"]),
+    lows, highs = [], []
+    if stats["factor_high"] is not None:
+        lows.append(math.floor(value * stats["factor_low"]))
+        highs.append(math.ceil(value * stats["factor_high"]))
+    if stats["offset_high"] is not None:
+        lows.append(value + math.floor(stats["offset_low"]))
+        highs.append(value + math.ceil(stats["offset_high"]))
+    return {  # the band holds the estimate itself
+        "low": max(0, min(lows + [value])),
+        "high": max(highs + [value]),
         "median_err": stats["median_err"],
         "worst_err": stats["worst_err"],
         "bias": stats["bias"],

@@ -136,7 +136,7 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     assert done["status"] == "done" and done["csim"]["bit_exact_fraction"] == 1.0
     assert done["csim"]["n_jets"] == 100 and 0 <= done["accuracy"] <= 1
     assert done["estimate"]["weights"] == "trained"
-    assert done["estimate"]["latency"]["interval_ns"] <= 200
+    assert done["estimate"]["latency"]["interval_ns"] <= 150
     assert (out / done["config"]).is_file() and (out / done["model_dir"] / "model.keras").is_file()
     assert pruned["status"] == "over_budget"
     assert "even one row per iteration does not fit the budget" in pruned["error"]
