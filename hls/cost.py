@@ -29,8 +29,10 @@ LUTRAM_MAX_DEPTH = 64  # tables this small (or smaller) are LUT ROMs: one LUT6 p
 @dataclass(frozen=True)
 class Rules:
     """The constants of the mapping. Those marked 'fitted' come from hls/calibration.py's fit
-    on real Vivado/Vitis HLS reports (the test tests/test_estimate.py refits and compares);
-    the others are data-sheet facts or stated assumptions."""
+    on real Vivado/Vitis HLS reports (tests/test_estimate.py refits and compares); per tool
+    family they are FAMILY_RULES, whose defaults here are the fields common to all families
+    (ff_per_lut, the scales and softmax_rom_ports are a family's own); the others are
+    data-sheet facts or stated assumptions. clock_ns and series7 describe the design."""
 
     # constant x variable multiply-accumulate, weight of at most const_lut_max_bits bits: LUTs
     # (shift-add), LUT = base + per_bit2 * weight_bits * data_bits, adder included (fitted)
@@ -53,7 +55,8 @@ class Rules:
     mux_ways_per_lut: int = 4
     # pipeline registers: FF per LUT of logic in a pipelined region (fitted per tool family)
     ff_per_lut: float = 0.1628
-    # depth: cycles for a multiply stage, adder-tree levels per cycle (fitted), table reads
+    # depth: cycles for a multiply stage, adder-tree levels per cycle (fitted on the first
+    # calibration set, kept), table reads
     mac_cycles: int = 1
     adder_levels_per_cycle: int = 6
     table_cycles: int = 2
