@@ -3,8 +3,9 @@
 The rule: start with every layer at one row per iteration (the smallest design); then, while
 the design's interval is above the target (`budget.ii_cycles`, or as low as it gets) or its
 latency above `budget.latency_cycles`, give the slowest layer its next larger divisor of rows
-per iteration, provided the estimate still fits (every resource within `budget.resources` of
-the part, every layer within one SLR, no region over 4,096 unrolled multiplications). A layer's
+per iteration, provided the estimate still fits at the upper end of its error band (every
+resource within `budget.resources` of the part, every layer within one SLR, no region over 4,096
+unrolled multiplications: hls/estimate.py's verdict). A layer's
 interval is its latency (hls/estimate.py), so the slowest layer is the one that sets the
 interval and the largest term of the latency at once. Stop when the targets are met or no
 layer can grow. The result is an ordinary firmware config with explicit per-layer `parallel` values
@@ -25,6 +26,16 @@ class BudgetError(QpartHLSError):
     """No folding meets the budget; the message says which resource or term binds."""
 
 
+def _over(fit) -> str:
+    """What a verdict exceeds: the budget, one SLR, or the region limit."""
+    parts = []
+    if fit["over_budget"]:
+        parts.append(f"over {', '.join(fit['over_budget'])}")
+    if fit["over_slr"]:
+        parts.append(f"a layer over one SLR in {', '.join(fit['over_slr'])}")
+    return "; ".join(parts) or "over the region limit"
+
+
 def _with_parallel(fw, choice):
     out = copy.deepcopy(fw)
     out["parallel"] = 1
@@ -42,10 +53,10 @@ def auto_fold(model, fw: dict, trained: bool) -> dict:
     if not est["fit"]["fits"]:
         raise BudgetError(
             f"{fw['path']}: parallel: auto: even one row per iteration does not fit the budget "
-            f"({est['fit']['budget_fraction']:.0%} of {fw['part']}): over "
-            f"{', '.join(est['fit']['over_budget'] + est['fit']['over_slr']) or 'the region limit'}"
-            f"; binding: {est['fit']['binding']} at "
-            f"{est['resources'][est['fit']['binding']]['utilization_pct']}%"
+            f"({est['fit']['budget_fraction']:.0%} of {fw['part']}) at the upper end of the "
+            f"estimate's error band: {_over(est['fit'])}; binding: {est['fit']['binding']} at "
+            f"{est['resources'][est['fit']['binding']]['utilization_high_pct']}% "
+            f"(point estimate {est['resources'][est['fit']['binding']]['utilization_pct']}%)"
         )
 
     def slow_latency(e):

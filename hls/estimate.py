@@ -10,9 +10,11 @@ pipelined row loop) the constant x variable and variable x variable products wit
 widths, adders, table reads and ROM copies, row multiplexers; hls/cost.py maps them to LUT, FF,
 DSP, BRAM_18K, URAM and cycles. The top function is a DATAFLOW region of the layers: the
 model's interval is the slowest layer's latency, its latency their sum. The result has
-synth_report.json's resource and latency keys with "source": "estimate", a fit verdict per
-resource against the part (whole device and one SLR) and the largest region (the HLS
-compile-size risk).
+synth_report.json's resource and latency keys with "source": "estimate", the error band of
+its tool family (hls/calibration.py: what the reports of designs the rules never saw imply,
+per figure), a fit verdict per resource against the part (whole device and one SLR) taken at
+the band's upper end, and the largest region (the HLS compile-size risk). The rules are those
+of the config's tool family, clock and part (hls.cost.rules_for).
 
 Without a trained model (`--untrained`, or none in build/models/) the model is built from the
 config and every weight counts as non-zero.
@@ -22,15 +24,16 @@ from __future__ import annotations
 
 import math
 
-from hls import cost, folding, graph
+from hls import calibration, cost, folding, graph
 from hls import layers as hardware
 from hls.cost import RESOURCES
 from hls.layers.clone import hardware as clone_hw
 from infra.checks import SchemaError, need
+from infra.yamlconfig import ConfigError
 
 UNROLL_LIMIT = 4096  # hls4ml's guidance: unrolled multiplications per region an HLS tool compiles
 DEFAULT_BUDGET = 0.8
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the error band, and fit verdicts at its upper end
 
 
 def _clone_estimate(clone, rules) -> dict:
@@ -46,10 +49,21 @@ def _clone_estimate(clone, rules) -> dict:
     return entry
 
 
-def layer_estimates(model, fw, trained, rules=cost.DEFAULT_RULES) -> list[dict]:
+def design_rules(fw: dict) -> cost.Rules:
+    """The mapping rules of the firmware config's tool family (backend and tool_version), clock
+    and part (hls.cost.rules_for); an unknown part stops with its name."""
+    fam, _ = calibration.tool_family(fw["backend"], fw.get("tool_version"))
+    try:
+        return cost.rules_for(fam, fw["clock_period"], fw["part"])
+    except ValueError as err:
+        raise ConfigError(f"{fw.get('path', 'firmware config')}: {err}") from None
+
+
+def layer_estimates(model, fw, trained, rules=None) -> list[dict]:
     """Per-layer estimates in graph order, each clone right after the array it copies. Each
     layer's regions come from its hardware module (hls/layers); a class without one is an
     error, never free."""
+    rules = design_rules(fw) if rules is None else rules
     ctx = hardware.Context(graph.analyse(model), fw, trained)
     clones = {c.name: _clone_estimate(c, rules) for c in ctx.graph.clones}
     out = [clones.pop(name) for name in model.input_names if name in clones]
@@ -155,11 +169,11 @@ def port_bits(model, types) -> dict:
     }
 
 
-def estimate(
-    model, fw: dict, trained: bool, rules=cost.DEFAULT_RULES, budget: float | None = None
-) -> dict:
+def estimate(model, fw: dict, trained: bool, rules=None, budget: float | None = None) -> dict:
     """The estimate of `model` (qpart Keras model, the firmware's arithmetic) under firmware
-    config `fw` (hls.firmware.load_firmware)."""
+    config `fw` (hls.firmware.load_firmware), with the rules of its tool family, clock and
+    part (design_rules) unless `rules` are given."""
+    rules = design_rules(fw) if rules is None else rules
     layers = layer_estimates(model, fw, trained, rules)
     total = {k: 0 for k in RESOURCES}
     for layer in layers:
@@ -169,29 +183,36 @@ def estimate(
     clock = float(fw["clock_period"])
     latency = sum(layer["latency_cycles"] for layer in layers)
     interval = max(layer["interval_cycles"] for layer in layers)
+    band = error_band(fw, total, latency, interval)
     resources, fit = {}, {}
     for k in RESOURCES:
         avail = cap[k]
         slr = avail // slrs if avail else 0
+        high = band[k]["high"]
+        # the largest layer, scaled to the band's upper end as the total is
         largest = max(layer["resources"][k] for layer in layers)
+        largest_high = math.ceil(largest * high / total[k]) if total[k] else 0
         resources[k] = {
             "used": total[k],
+            "used_high": high,
             "available": avail,
             "utilization_pct": round(100 * total[k] / avail, 2) if avail else None,
+            "utilization_high_pct": round(100 * high / avail, 2) if avail else None,
             "available_slr": slr,
             "utilization_slr_pct": round(100 * total[k] / slr, 2) if slr else None,
         }
         fit[k] = {
             "fraction": round(total[k] / avail, 4) if avail else None,
-            "largest_layer_slr_fraction": round(largest / slr, 4) if slr else None,
-            "fits": (total[k] <= budget * avail) if avail else total[k] == 0,
-            "fits_slr": (largest <= slr) if slr else largest == 0,
+            "fraction_high": round(high / avail, 4) if avail else None,
+            "largest_layer_slr_fraction": round(largest_high / slr, 4) if slr else None,
+            "fits": (high <= budget * avail) if avail else high == 0,
+            "fits_slr": (largest_high <= slr) if slr else largest_high == 0,
         }
     worst = max(layers, key=lambda x: x["largest_region_mults"])
     regions_ok = worst["largest_region_mults"] <= UNROLL_LIMIT
     over = [k for k in RESOURCES if not fit[k]["fits"]]
     over_slr = [k for k in RESOURCES if not fit[k]["fits_slr"]]
-    binding = max(RESOURCES, key=lambda k: fit[k]["fraction"] or 0)
+    binding = max(RESOURCES, key=lambda k: fit[k]["fraction_high"] or 0)
     return {
         "schema_version": SCHEMA_VERSION,
         "source": "estimate",
@@ -212,8 +233,11 @@ def estimate(
             "interval_ns": round(interval * clock, 6),
             "pipeline_type": "dataflow",
         },
+        "band": band,
         "resources": resources,
         "fit": {
+            "at": "upper end of the band",
+            "band_source": band["source"],
             "budget_fraction": budget,
             "resources": fit,
             "fits_device": not over,
@@ -233,6 +257,27 @@ def estimate(
         "layers": layers,
         "rules": rules.as_dict(),
     }
+
+
+def error_band(fw: dict, total: dict, latency: int, interval: int) -> dict:
+    """The estimate's error band (hls.calibration.band_for): per resource, latency and interval,
+    low and high (the reports the holdout ratios of the config's tool family imply), with the
+    holdout's median and worst error; where and why the pooled band stands in."""
+    b = calibration.band_for(fw["backend"], fw.get("tool_version"))
+    out = {
+        "family": b["family"],
+        "source": b["source"],
+        "pooled": b["pooled"],
+        "notes": list(b["notes"]),
+    }
+    figures = b["figures"]
+    for k in RESOURCES:
+        out[k] = calibration.span(total[k], figures.get(k))
+        if not out[k]["n"]:
+            out["notes"].append(f"{k}: no holdout data, the band is the point estimate")
+    out["latency"] = calibration.span(latency, figures["latency"])
+    out["interval"] = calibration.span(interval, figures["latency"])
+    return out
 
 
 def check_estimate(est, path) -> dict:
@@ -258,13 +303,14 @@ def check_estimate(est, path) -> dict:
 def summary(est: dict) -> dict:
     """The figures of an estimate that a scan point or a table keeps (no per-layer detail)."""
     return {
-        k: est[k]
+        k: est.get(k)
         for k in (
             "source",
             "part",
             "weights",
             "clock",
             "latency",
+            "band",
             "resources",
             "fit",
             "largest_region",
@@ -273,15 +319,23 @@ def summary(est: dict) -> dict:
 
 
 def verdict_line(est: dict) -> str:
-    """One line: fits or not, and why."""
+    """One line: fits or not at the band's upper end, the band's source, and why."""
     f = est["fit"]
+    band = est.get("band")
     pct = ", ".join(
         f"{k} {v['utilization_pct']:.0f}%"
+        + (
+            f" (up to {v['utilization_high_pct']:.0f}%)"
+            if v.get("utilization_high_pct") is not None
+            and v["utilization_high_pct"] != v["utilization_pct"]
+            else ""
+        )
         for k, v in est["resources"].items()
         if v["utilization_pct"] is not None
     )
     lat = est["latency"]
     head = "fits" if f["fits"] else "DOES NOT FIT"
+    where = f" at the upper end of the band ({band['source']})" if band else ""
     why = []
     if f["over_budget"]:
         why.append(f"over {f['budget_fraction']:.0%} of the part: {', '.join(f['over_budget'])}")
@@ -295,8 +349,16 @@ def verdict_line(est: dict) -> str:
             f"{r['layer']} unrolls {r['unrolled_mults']} multiplications in one region "
             f"(> {r['limit']})"
         )
+    if band and f["fits"]:
+        why.append(f"binding at the upper end: {f['binding']}")
+    lat_band = ""
+    if band:
+        lat_band = f", band {band['latency']['low']}-{band['latency']['high']}"
+    notes = f" [{'; '.join(band['notes'])}]" if band and band["notes"] else ""
     return (
-        f"estimate {head} {est['part']}: {pct}; II {lat['interval_max']} cycles "
+        f"estimate {head} {est['part']}{where}: {pct}; II {lat['interval_max']} cycles "
         f"({lat['interval_ns'] / 1000:.2f} us), latency {lat['worst_cycles']} cycles "
-        f"({lat['worst_ns'] / 1000:.2f} us)" + (f" -- {'; '.join(why)}" if why else "")
+        f"({lat['worst_ns'] / 1000:.2f} us{lat_band})"
+        + (f" -- {'; '.join(why)}" if why else "")
+        + notes
     )

@@ -11,6 +11,7 @@ and that model's accuracy is the firmware's accuracy.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from hls.common import RESOURCES
@@ -80,6 +81,7 @@ _BUDGET = {
 SCHEMA = {
     "description": (str, ""),
     "backend": (str, REQUIRED),
+    "tool_version": ((str, float, type(None)), None),
     "part": (str, REQUIRED),
     "part_resources": ((dict, type(None)), None),
     "clock_period": (float, REQUIRED),
@@ -105,6 +107,13 @@ def load_firmware(name_or_path) -> dict:
     where = str(path)
     if cfg["backend"] not in ("Vivado", "Vitis"):
         raise ConfigError(f"{where}: backend must be 'Vivado' or 'Vitis', got {cfg['backend']!r}")
+    if cfg["tool_version"] is not None:  # picks the estimate's calibration family
+        cfg["tool_version"] = str(cfg["tool_version"])
+        if not re.fullmatch(r"\d{4}(\.\d+)*", cfg["tool_version"]):
+            raise ConfigError(
+                f"{where}: tool_version must be a release such as 2023.2, "
+                f"got {cfg['tool_version']!r}"
+            )
     if cfg["io_type"] != "io_parallel":
         raise ConfigError(
             f"{where}: io_type {cfg['io_type']!r}: the qpart layers implement " "io_parallel only"

@@ -371,7 +371,10 @@ def test_estimates_are_labelled_and_beside_synthesis(report):
     synth = json.loads((build / "hls" / "part_tiny-zcu102" / "synth_report.json").read_text())
     row = next(r for r in rows if "part_tiny-zcu102" in r and "estimate (pre-synthesis)" in r)
     lut = est["resources"]["LUT"]
-    assert f"{lut['used']:,} / {lut['available']:,}" in row and "fits" in row
+    assert f"{lut['used']:,} / {lut['available']:,}" in row
+    verdict = "fits" if est["fit"]["fits"] else "does not fit"  # at the band's upper end
+    assert f"{verdict} at the band's upper end ({est['band']['source']})" in row
+    assert f"up to {lut['utilization_high_pct']:.2f}% (band)" in row
     row = next(r for r in rows if "part_tiny-zcu102" in r and "ratio synthesised / estimate" in r)
     ratio = synth["resources"]["LUT"]["used"] / lut["used"]
     assert f"{ratio:.3f}" in row

@@ -78,7 +78,7 @@ def estimate_verdict(est: dict, budget: dict | None) -> dict:
             (
                 f"over the {frac:.0%} budget" if is_number(frac) else "over the budget",
                 ", ".join(
-                    f"{RESOURCE_LABELS.get(r, r)} {_pct(100 * per[r]['fraction'])} of the part"
+                    f"{RESOURCE_LABELS.get(r, r)} {_share(per[r])} of the part"
                     if is_number((per.get(r) or {}).get("fraction"))
                     else RESOURCE_LABELS.get(r, r)
                     for r in over
@@ -112,12 +112,23 @@ def estimate_verdict(est: dict, budget: dict | None) -> dict:
         reasons.append(("parallel: auto", f"{fit['auto_parallel_error']} (shown: the smallest)"))
     reasons += _timing_reasons(budget, lat.get("worst_ns"), lat.get("interval_ns"))
     ok = bool(fit.get("fits")) and not reasons
+    band = est.get("band")  # the error band (hls/estimate.py): the fit is taken at its upper end
+    at = f" at the band's upper end ({band['source']})" if isinstance(band, dict) else ""
     return {
         "ok": ok,
-        "head": "fits" if ok else "does not fit",
+        "head": ("fits" if ok else "does not fit") + at,
         "budget": budget_words(budget, est.get("part")),
         "reasons": reasons,
     }
+
+
+def _share(r: dict) -> str:
+    """A resource's share of the part: the estimate's, and its band's upper end where known."""
+    text = _pct(100 * r["fraction"])
+    high = r.get("fraction_high")
+    return text + (
+        f" (up to {_pct(100 * high)})" if is_number(high) and high != r["fraction"] else ""
+    )
 
 
 def measured_verdict(util: dict, budget: dict | None, part, latency_ns, ii_ns) -> dict:

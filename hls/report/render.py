@@ -65,7 +65,9 @@ def _skipped(skipped, names) -> str:
     )
 
 
-def _pct(util, r) -> str:
+def _pct(util, r, high=None) -> str:
+    """A resource cell: used / available and the share; `high`: an estimate's share at the upper
+    end of its error band."""
     v = util[r]
     if v["used"] is None:
         return "<td class='missing'>—</td>"
@@ -74,9 +76,10 @@ def _pct(util, r) -> str:
         if v["pct"] is None and v["available"] == 0
         else ("—" if v["pct"] is None else f"{v['pct']:.2f}%")
     )
+    band = f"<br><span class='sub'>up to {high:.2f}% (band)</span>" if high is not None else ""
     return (
         f'<td class="num">{v["used"]:,} / {fmt(v["available"])}'
-        f"<br><span class='sub'>{pct}</span></td>"
+        f"<br><span class='sub'>{pct}</span>{band}</td>"
     )
 
 
@@ -482,7 +485,7 @@ def _estimate_section(data) -> str:
         verdict = _verdict(estimate_verdict(est, d.get("budget")))
         rows.append(
             [name, "<td>estimate (pre-synthesis)</td>"]
-            + [_pct(util, r) for r in RESOURCES]
+            + [_pct(util, r, est["resources"][r].get("utilization_high_pct")) for r in RESOURCES]
             + [
                 f"<td class='num'>{fmt(lat['interval_max'])} ({fmt(lat['interval_ns'])} ns)"
                 "</td>",
