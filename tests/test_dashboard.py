@@ -8,6 +8,7 @@ tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves t
 estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
 """
 
+import html
 import json
 import re
 import shutil
@@ -371,9 +372,10 @@ def test_estimates_are_labelled_and_beside_synthesis(report):
     synth = json.loads((build / "hls" / "part_tiny-zcu102" / "synth_report.json").read_text())
     row = next(r for r in rows if "part_tiny-zcu102" in r and "estimate (pre-synthesis)" in r)
     lut = est["resources"]["LUT"]
-    assert f"{lut['used']:,} / {lut['available']:,}" in row
+    assert f"{lut['used']:,}<br><span class='sub'>/ {lut['available']:,} · " in row
     verdict = "fits" if est["fit"]["fits"] else "does not fit"  # at the band's upper end
-    assert f"{verdict} at the band's upper end ({est['band']['source']})" in row
+    assert html.escape(f"{verdict} at the band's upper end") in row
+    assert html.escape(f"band: {est['band']['source']}") in row
     assert f"up to {lut['utilization_high_pct']:.2f}% (band)" in row
     row = next(r for r in rows if "part_tiny-zcu102" in r and "ratio synthesised / estimate" in r)
     ratio = synth["resources"]["LUT"]["used"] / lut["used"]
@@ -419,7 +421,7 @@ def test_figures_come_from_the_reports(report):
     rows = table_rows(page, "synthesis")
     row = next(r for r in rows if "part_l1-u250" in r and "HLS estimate" in r)
     dsp = synth["resources"]["DSP"]
-    assert f"{dsp['used']:,} / {dsp['available']:,}" in row
+    assert f"{dsp['used']:,}<br><span class='sub'>/ {dsp['available']:,} · " in row
     assert f"{dsp['utilization_pct']:.2f}%" in row
     # ZU9EG has no URAM: shown as such, not as 0 %
     row = next(r for r in rows if "part_tiny-zcu102" in r and "HLS estimate" in r)
@@ -427,7 +429,7 @@ def test_figures_come_from_the_reports(report):
     row = next(r for r in rows if "part_tiny-zcu102" in r and "logic synthesis" in r)
     zcu = json.loads((build / "hls" / "part_tiny-zcu102" / "synth_report.json").read_text())
     lut = zcu["vivado_synth"]["LUT"]
-    assert f"{lut['used']:,} / {lut['available']:,}" in row
+    assert f"{lut['used']:,}<br><span class='sub'>/ {lut['available']:,} · " in row
     row = next(r for r in rows if "part_l1-u250" in r and "logic synthesis" in r)
     assert "Vivado logic synthesis: not run" in row
     row = next(r for r in rows if "part_l1-u250" in r and "clock" not in r and "2,094" in r)
@@ -744,7 +746,10 @@ def test_overview_draws_latency_budgets_and_checks_against_them():
     ov = overview([d])
     assert ov["budgets"] == [{"resources": 0.8, "latency_ns": 100.0}]
     v = estimate_verdict(est, budget)
-    assert v["ok"] is False and v["head"] == "does not fit"
+    assert v["ok"] is False
+    assert (
+        v["head"] == "does not fit at the band's upper end" and v["band"] == est["band"]["source"]
+    )
     assert ("latency", f"{est['latency']['worst_ns']:,.0f} ns > 100 ns") in v["reasons"]
     assert "latency ≤ 100 ns" in v["budget"]
 
@@ -765,8 +770,10 @@ def test_a_verdict_shows_its_budget_and_labelled_reasons(report):
             if "part_tiny-vu13p_parallel" in r and "does not fit" in r
         )
         assert "budget: every resource ≤ 80% of xcvu13p-flga2577-2-e" in row
-        over = ", ".join(
-            f"{r} {100 * fit['resources'][r]['fraction']:.1f}% of the part" for r in ("LUT", "DSP")
+        over = ", ".join(  # the estimate's share, and up to the band's upper end
+            f"{r} {100 * fit['resources'][r]['fraction']:.1f}% "
+            f"(up to {100 * fit['resources'][r]['fraction_high']:.1f}%) of the part"
+            for r in ("LUT", "DSP")
         )
         assert f"<li><b>over the 80% budget</b>: {over}</li>" in row
         slr = ", ".join(
@@ -800,7 +807,11 @@ def test_the_estimate_per_layer_is_on_the_page(report):
         assert cells[6] == f"{layer['resources']['LUT']:,}"
         assert cells[-1] == f"{layer['largest_region_mults']:,}"
     assert f"{est['largest_region']['layer']} <span class='bad'>(largest region)</span>" in block
-    assert "no error band in this estimate.json" in block
+    band = est["band"]["LUT"]
+    assert f"LUT {band['low']:,}–{band['high']:,}" in block  # this design's own band
+    from hls.report.render import _band_words
+
+    assert "no error band in this estimate.json" in _band_words({})  # an older estimate.json
     zcu = json.loads((build / "hls" / "part_tiny-zcu102" / "estimate.json").read_text())
     lut = zcu["band"]["LUT"]
     words = f"error band (holdout, Vivado 2019-2020): LUT {lut['low']:,}–{lut['high']:,}"

@@ -113,10 +113,11 @@ def estimate_verdict(est: dict, budget: dict | None) -> dict:
     reasons += _timing_reasons(budget, lat.get("worst_ns"), lat.get("interval_ns"))
     ok = bool(fit.get("fits")) and not reasons
     band = est.get("band")  # the error band (hls/estimate.py): the fit is taken at its upper end
-    at = f" at the band's upper end ({band['source']})" if isinstance(band, dict) else ""
+    banded = isinstance(band, dict)
     return {
         "ok": ok,
-        "head": ("fits" if ok else "does not fit") + at,
+        "head": ("fits" if ok else "does not fit") + (" at the band's upper end" if banded else ""),
+        "band": band.get("source") if banded else None,
         "budget": budget_words(budget, est.get("part")),
         "reasons": reasons,
     }

@@ -77,9 +77,9 @@ def _pct(util, r, high=None) -> str:
         else ("—" if v["pct"] is None else f"{v['pct']:.2f}%")
     )
     band = f"<br><span class='sub'>up to {high:.2f}% (band)</span>" if high is not None else ""
-    return (
-        f'<td class="num">{v["used"]:,} / {fmt(v["available"])}'
-        f"<br><span class='sub'>{pct}</span>{band}</td>"
+    return (  # the count, then (smaller) of what and the share: narrow enough for 1400 px
+        f'<td class="num">{v["used"]:,}'
+        f"<br><span class='sub'>/ {fmt(v['available'])} · {pct}</span>{band}</td>"
     )
 
 
@@ -447,6 +447,7 @@ def _verdict(v) -> str:
     return (
         f"<td class='{cls} wrap verdict'>{_e(v['head'])}<br><span class='sub'>budget: "
         f"{_e(v['budget'])}</span>"
+        + (f"<br><span class='sub'>band: {_e(v['band'])}</span>" if v.get("band") else "")
         + (f"<ul class='reasons'>{reasons}</ul>" if reasons else "")
         + "</td>"
     )
