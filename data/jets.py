@@ -192,7 +192,9 @@ def jet_features(parts, counts):
         "py": p["py"],
         "pz": p["pz"],
         "energy": p["e"],
-        "deta": eta - jeta[jet_of],
+        # JetClass's sign: Delta eta towards the forward direction of the jet's own hemisphere
+        # (jet-universe/jetclass_generation@ae722ea, makeNtuples.C: (jet eta > 0 ? 1 : -1) * ...)
+        "deta": np.where(jeta[jet_of] > 0, 1.0, -1.0) * (eta - jeta[jet_of]),
         "dphi": wrap_phi(phi - jphi[jet_of]),
         "d0val": np.where(charged, d0, zero),
         "d0err": np.where(charged, d0err, zero),
