@@ -77,8 +77,8 @@ def _pct(util, r, high=None) -> str:
         else ("—" if v["pct"] is None else f"{v['pct']:.2f}%")
     )
     band = f"<br><span class='sub'>up to {high:.2f}% (band)</span>" if high is not None else ""
-    return (
-        f'<td class="num">{v["used"]:,} / {fmt(v["available"])}'
+    return (  # class res: may wrap at " / ", so that a wide table still fits 1400 px
+        f'<td class="num res">{v["used"]:,} / {fmt(v["available"])}'
         f"<br><span class='sub'>{pct}</span>{band}</td>"
     )
 
