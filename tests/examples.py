@@ -2,9 +2,11 @@
 dashboard and search tests build fake build/ trees from (the schemas themselves live with
 their writers: model.metrics, hls.csim_report, hls.points)."""
 
+from pathlib import Path
+
 import numpy as np
 
-from hls.firmware import PARTS
+from hls.firmware import PARTS, config_path
 from hls.points import SCHEMA_VERSION, point_id, summarise
 
 
@@ -190,3 +192,19 @@ def example_point(pid, accuracy, latency_ns, lut, dsp, pair_features="onchip", i
         },
         "csim": {"n_jets": 10, "bit_exact_fraction": 1.0, "max_abs_diff_lsb": 0.0},
     }
+
+
+def example_zu9eg_config(folder) -> Path:
+    """A user's own ZU9EG (ZCU102 board) firmware config, `folder`/zcu102.yml: the shipped
+    vu9p.yml on the part of the real Vivado HLS reports in tests/fixtures/hls_reports/
+    dnd_hls4ml (a ZU9EG design), kept outside firmware_configs/ as a user keeps one."""
+    text = config_path("vu9p").read_text()
+    assert "part: xcvu9p-flga2104-2-e" in text
+    path = Path(folder) / "zcu102.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        text.replace("part: xcvu9p-flga2104-2-e", "part: xczu9eg-ffvb1156-2-e").replace(
+            "Virtex UltraScale+ VU9P (VCU118 board)", "Zynq UltraScale+ ZU9EG (ZCU102 board)"
+        )
+    )
+    return path

@@ -28,6 +28,7 @@ from examples import (  # noqa: E402
     example_scan,
     example_scan_point,
     example_search,  # noqa: E402
+    example_zu9eg_config,
 )
 from examples import example_route as route  # noqa: E402
 
@@ -96,14 +97,13 @@ def marker(prj, model, fw):
     )
 
 
-def real_estimate(fw_name):
-    """estimate.json as make estimate writes it, for part_tiny (untrained) on `fw_name`."""
-    from hls.estimate import estimate
-    from hls.firmware import load_firmware
-    from model import builder
+def real_estimate(fw):
+    """estimate.json as make estimate writes it (the configs' paths included), for part_tiny
+    (untrained) on the firmware config `fw` (a name or a path)."""
+    from hls.design import design
+    from hls.runner import estimate_design
 
-    model = builder.build_model(builder.load_config("part_tiny"))
-    return estimate(model, load_firmware(fw_name), trained=False)
+    return estimate_design(design("part_tiny", fw, "untrained"))
 
 
 def search_points() -> list[dict]:
@@ -167,7 +167,9 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
     plt.close(fig)
 
     hls = build / "hls"
-    # 1. ZU9EG / Vivado: bit-exact both routes, synthesised (csynth .rpt + Vivado logic synth)
+    # 1. ZU9EG / Vivado, from a user's config outside firmware_configs/ (the real ZU9EG
+    #    reports): bit-exact both routes, synthesised (csynth .rpt + Vivado logic synth)
+    zcu102 = example_zu9eg_config(root / "configs")
     prj = hls / "part_tiny-zcu102"
     marker(prj, "part_tiny", "zcu102")
     write_json(
@@ -183,7 +185,7 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
     )
     if synth:
         lay_out_reports(prj, "dnd_hls4ml")
-    est = real_estimate("zcu102")
+    est = real_estimate(zcu102)
     est["band"] = {  # an error band as issue 18 adds it: per resource, counts, and its source
         r: {
             "low": int(est["resources"][r]["used"] * 0.6),
@@ -752,6 +754,33 @@ def test_overview_draws_latency_budgets_and_checks_against_them():
     )
     assert ("latency", f"{est['latency']['worst_ns']:,.0f} ns > 100 ns") in v["reasons"]
     assert "latency ≤ 100 ns" in v["budget"]
+
+
+def test_a_design_gets_the_budget_of_its_own_config(tmp_path, no_hls_tools):
+    """A design's budget is its own firmware config's, the file its reports record: here a
+    user's copy outside firmware_configs/, under a shipped config's name, with a budget of its
+    own (a latency budget, which only the config carries)."""
+    from hls.firmware import config_path
+
+    build = make_build(tmp_path, synth=False, scan=False, bench=False, search=False)
+    mine = tmp_path / "mine" / "vu9p.yml"
+    mine.parent.mkdir()
+    text = config_path("vu9p").read_text()
+    assert "  resources: 0.8\n" in text
+    mine.write_text(text.replace("  resources: 0.8\n", "  resources: 0.6\n  latency_cycles: 300\n"))
+    est = real_estimate(mine)
+    assert est["configs"]["firmware"]["path"] == str(mine.resolve())
+    prj = build / "hls" / "part_tiny-vu9p"
+    marker(prj, "part_tiny", "vu9p")
+    write_json(prj / "estimate.json", est)
+    summary = build_dashboard(build, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    budget = "budget: every resource ≤ 60% of xcvu9p-flga2104-2-e, latency ≤ 1,500 ns"  # 300 x 5
+    for sid in ("estimate", "overview"):
+        row = next(r for r in table_rows(page, sid) if "part_tiny-vu9p" in r and "budget" in r)
+        assert budget in row
+        assert f"<b>latency</b>: {est['latency']['worst_ns']:,.0f} ns &gt; 1,500 ns" in row
+    assert {"resources": 0.6, "latency_ns": 1500.0} in summary["overview"]["budgets"]
 
 
 def test_a_verdict_shows_its_budget_and_labelled_reasons(report):

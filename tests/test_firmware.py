@@ -31,12 +31,13 @@ def write(tmp_path, text, name="fw.yml"):
 
 
 def test_shipped_configs_load():
-    for name in ("vu13p", "zcu102", "vu13p_parallel", "vu13p_trigger"):
+    for name in ("vu13p", "vu9p", "vu13p_parallel", "vu13p_trigger"):
         fw = firmware.load_firmware(name)
         assert fw["resources"]["DSP"] > 0 and fw["backend"] in ("Vivado", "Vitis")
     vu13p = firmware.load_firmware("vu13p")
     assert vu13p["part"] == "xcvu13p-flga2577-2-e" and vu13p["slrs"] == 4
-    assert firmware.load_firmware("zcu102")["slrs"] == 1
+    vu9p = firmware.load_firmware("vu9p")
+    assert vu9p["part"] == "xcvu9p-flga2104-2-e" and vu9p["slrs"] == 3
 
 
 @pytest.mark.parametrize(
@@ -153,7 +154,7 @@ def test_output_directory_of_another_project_is_refused(tmp_path, capsys):
     csim.claim_output_dir(out, me, force=False)  # the same project: rebuilt in place, said so
     assert not (out / "firmware").exists()
     assert f"replacing {out}: project of part_tiny / vu13p" in capsys.readouterr().out
-    other = dict(me, firmware="zcu102")
+    other = dict(me, firmware="vu9p")
     with pytest.raises(
         csim.CsimError, match=r"prj already holds project of part_tiny / vu13p.*" r"FORCE=1"
     ):
@@ -208,21 +209,20 @@ def test_make_estimate_keeps_to_its_own_project(tmp_path, capsys):
 
     mine = tmp_path / "mine"
     mine.mkdir()
-    (mine / "zcu102.yml").write_text(
-        firmware.config_path("zcu102").read_text().replace("reuse_factor: 1", "reuse_factor: 2")
+    (mine / "vu9p.yml").write_text(
+        firmware.config_path("vu9p").read_text().replace("reuse_factor: 1", "reuse_factor: 2")
     )
     args = ["estimate", "--model", "part_tiny", "--untrained", "--out-root", str(tmp_path)]
-    # exit 1: part_tiny does not fit the ZU9EG at the band's upper end (written either way)
-    assert cli.main(args + ["--fw", "zcu102"]) == 1
-    est = json.loads((tmp_path / "part_tiny-zcu102" / "estimate.json").read_text())
-    assert est["configs"]["firmware"]["path"] == str(firmware.config_path("zcu102").resolve())
+    assert cli.main(args + ["--fw", "vu9p"]) == 0  # part_tiny fits the VU9P
+    est = json.loads((tmp_path / "part_tiny-vu9p" / "estimate.json").read_text())
+    assert est["configs"]["firmware"]["path"] == str(firmware.config_path("vu9p").resolve())
     assert len(est["configs"]["firmware"]["sha256"]) == 16
-    prj = tmp_path / "part_tiny-zcu102"
-    marker = {"model": "part_tiny", "firmware": "zcu102", "architecture": "x"}
+    prj = tmp_path / "part_tiny-vu9p"
+    marker = {"model": "part_tiny", "firmware": "vu9p", "architecture": "x"}
     (prj / csim.MARKER).write_text(json.dumps(dict(marker, firmware_sha256="0" * 16)))
-    assert cli.main(args + ["--fw", str(mine / "zcu102.yml")]) == 2
-    assert "holds project of part_tiny / zcu102" in capsys.readouterr().err
-    assert cli.main(args + ["--fw", str(mine / "zcu102.yml"), "--force", "1"]) == 1
+    assert cli.main(args + ["--fw", str(mine / "vu9p.yml")]) == 2
+    assert "holds project of part_tiny / vu9p" in capsys.readouterr().err
+    assert cli.main(args + ["--fw", str(mine / "vu9p.yml"), "--force", "1"]) == 0
 
 
 def test_compiler_failure_shows_the_first_error(tmp_path):

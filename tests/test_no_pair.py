@@ -71,7 +71,7 @@ def test_estimate_has_no_pair_layers(tmp_path):
     assert attn_adders(host) - attn_adders(est) == 2 * n
 
 
-@pytest.mark.parametrize("backend,fw_name", [("Vivado", "zcu102"), ("Vitis", "vu13p_trigger")])
+@pytest.mark.parametrize("backend,fw_name", [("Vivado", "vu9p"), ("Vitis", "vu13p_trigger")])
 def test_firmware_bit_exact_without_pair_input(tmp_path, backend, fw_name):
     cfg = config(tmp_path)
     model = builder.build_model(cfg)

@@ -19,7 +19,7 @@ def _env_without_tools():
     return env
 
 
-@pytest.mark.parametrize("fw,tool", [("vu13p", "vitis-run"), ("zcu102", "vivado_hls")])
+@pytest.mark.parametrize("fw,tool", [("vu13p", "vitis-run"), ("vu9p", "vivado_hls")])
 def test_synth_without_tool(tmp_path, fw, tool):
     env = _env_without_tools()
     for t in ("vitis-run", "vivado_hls"):
@@ -80,7 +80,7 @@ def test_synth_on_a_dask_cluster_looks_for_the_tool_on_each_worker(tmp_path, cap
     from hls.synth_report import write_synth_report
 
     hls_root = tmp_path / "hls"
-    done = hls_root / "part_trigger-zcu102"  # synthesized before: a real Vivado HLS report
+    done = hls_root / "part_trigger-vu9p"  # synthesized before: a real Vivado HLS report
     (done / "myproject_prj" / "solution1" / "syn" / "report").mkdir(parents=True)
     (done / MARKER).write_text("{}")
     for name in ("myproject_csynth.rpt", "myproject_csynth.xml"):
@@ -93,7 +93,7 @@ def test_synth_on_a_dask_cluster_looks_for_the_tool_on_each_worker(tmp_path, cap
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, env=env) as c:
         rows = synth.run_many(
             ["part_tiny", "part_trigger"],
-            ["vu13p", "zcu102"],
+            ["vu13p", "vu9p"],
             hls_root=hls_root,
             models_root=tmp_path / "models",
             scheduler=c.scheduler_address,
@@ -102,13 +102,13 @@ def test_synth_on_a_dask_cluster_looks_for_the_tool_on_each_worker(tmp_path, cap
     assert "3 design(s)" in out and out.count("finished (") == 3
     assert [(r["model"], r["firmware"], r["status"]) for r in rows] == [
         ("part_tiny", "vu13p", "error"),
-        ("part_tiny", "zcu102", "error"),
+        ("part_tiny", "vu9p", "error"),
         ("part_trigger", "vu13p", "error"),
-        ("part_trigger", "zcu102", "done"),
+        ("part_trigger", "vu9p", "done"),
     ]
     host = socket.gethostname()
     assert rows[0]["error"] == f"SynthError: vitis-run (Vitis HLS) is not on PATH on {host}"
     assert rows[1]["error"] == f"SynthError: vivado_hls (Vivado HLS) is not on PATH on {host}"
     assert rows[3]["skipped"] and rows[3]["latency"] == expected["latency"]
-    assert sorted(p.name for p in hls_root.iterdir()) == ["part_trigger-zcu102"]
+    assert sorted(p.name for p in hls_root.iterdir()) == ["part_trigger-vu9p"]
     assert json.loads((done / "synth_report.json").read_text()) == expected

@@ -22,7 +22,7 @@ from model import builder
 pytestmark = pytest.mark.synth
 
 
-@pytest.mark.parametrize("fw_name", ["zcu102", "vu13p"])
+@pytest.mark.parametrize("fw_name", ["vu9p", "vu13p"])
 def test_synthesis_matches_the_estimate(tmp_path, fw_name):
     fw = firmware.load_firmware(fw_name)
     if shutil.which(TOOLS[fw["backend"]]) is None:

@@ -43,6 +43,21 @@ def _firmware(name):
         return None
 
 
+def _design_firmware(name, *reports):
+    """A design's firmware config: the file its own reports record (`configs.firmware.path`:
+    a user's config outside firmware_configs/ is found too), else the shipped one named
+    `name`; None when neither loads."""
+    for r in reports:
+        cfg = r.get("configs") if isinstance(r, dict) else None
+        cfg = cfg.get("firmware") if isinstance(cfg, dict) else None
+        path = cfg.get("path") if isinstance(cfg, dict) else None
+        if isinstance(path, str) and Path(path).is_file():
+            fw = _firmware(path)
+            if fw is not None:
+                return fw
+    return _firmware(name) if name else None
+
+
 def _changes_arithmetic(fw) -> bool:
     from hls.firmware import changes_arithmetic
 
@@ -283,16 +298,14 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
         if csim is not None:
             _check_csim(csim, csim_path, d)
         model, firmware = _identity(d, csim)
-        fw = _firmware(firmware) if firmware else None
         synth = read_json(synth_path) if synth_path.is_file() else None
+        est = check_estimate(read_json(est_path), est_path) if est_path.is_file() else None
+        fw = _design_firmware(firmware, csim, synth, est)
         if synth is not None:
             _check_synth(synth, synth_path, d, csim, csim_path, fw)
         backend = (csim or {}).get("backend") or (fw or {}).get("backend")
         part = (csim or {}).get("part") or (fw or {}).get("part") or (synth or {}).get("part")
         capacity = _part_capacity(part, fw)
-        est = check_estimate(read_json(est_path), est_path) if est_path.is_file() else None
-        if fw is None and est and (est.get("configs") or {}).get("firmware"):
-            fw = _firmware(est["configs"]["firmware"].get("path"))  # a config given by path
         rtl_path = d / "rtl_report.json"
         rtl = _check_rtl(read_json(rtl_path), rtl_path) if rtl_path.is_file() else None
         metrics = by_key.get((model, True))
