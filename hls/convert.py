@@ -3,7 +3,7 @@
     hls_model = convert(keras_model, "build/hls/prj", backend="Vitis")
     hls_model.compile(); y = hls_model.predict([x, pairs, mask])   # float64 in: bit-exact
 
-The qpart layers carry their own types (result, intermediates, tables: hls/extensions); this
+The qpart layers carry their own types (result, intermediates, tables: hls/layers); this
 module sets the rest of the hls4ml config: the model inputs get the type of the FxQuant that
 reads them (that FxQuant is then folded into the input cast) or, for attention masks, a 1-bit
 type; Flatten/Reshape keep their input's type (hls/graph.py, which the estimate reads too).
@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 
 from hls.common import PROJECT_NAME
-from hls.extensions import register
 from hls.fxtypes import QpartHLSError
 from hls.graph import (  # noqa: F401 (public names)
     ATTENTION,
@@ -25,6 +24,7 @@ from hls.graph import (  # noqa: F401 (public names)
     keras_result_types,
     layer_inputs,
 )
+from hls.layers.extension import register
 
 register()  # the qpart layers, templates and passes, once
 

@@ -2,7 +2,7 @@
 
     python -m hls.estimate --model part_l1 --fw vu13p     -> build/hls/<model>-<fw>/estimate.json
 
-Each layer is counted by its hardware module (hls/hardware: the regions its C++ template takes
+Each layer is counted by its hardware module (hls/layers: the regions its C++ template takes
 its multiplier limits and ROM copies from) from the Keras layer (its shapes, its types, and
 with a trained model its quantized weights: zero weights cost nothing) and the graph analysis
 (hls/graph.py), folded as the firmware config says (hls/folding.py): per region (one
@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import math
 
-from hls import cost, folding, graph, hardware
+from hls import cost, folding, graph
+from hls import layers as hardware
 from hls.cost import RESOURCES
-from hls.hardware import clone as clone_hw
+from hls.layers.clone import hardware as clone_hw
 from infra.checks import SchemaError, need
 
 UNROLL_LIMIT = 4096  # hls4ml's guidance: unrolled multiplications per region an HLS tool compiles
@@ -47,7 +48,7 @@ def _clone_estimate(clone, rules) -> dict:
 
 def layer_estimates(model, fw, trained, rules=cost.DEFAULT_RULES) -> list[dict]:
     """Per-layer estimates in graph order, each clone right after the array it copies. Each
-    layer's regions come from its hardware module (hls/hardware); a class without one is an
+    layer's regions come from its hardware module (hls/layers); a class without one is an
     error, never free."""
     ctx = hardware.Context(graph.analyse(model), fw, trained)
     clones = {c.name: _clone_estimate(c, rules) for c in ctx.graph.clones}

@@ -10,9 +10,10 @@ so a layer occupies its loop for n_rows / parallel * reuse_factor cycles, and on
 unrolls parallel x (operations of one row) with at most ceil(that / reuse_factor) multipliers
 (`ALLOCATION ... mul` in the loop's own function). `parallel` must divide the rows; it is the
 firmware config's `parallel` (an int, or `all` for every row at once) and `reuse_factor`, per
-layer under `layers:`. The hardware modules (hls/hardware) take a layer's folding from here
-and derive its multiplier limits and ROM copies with the functions below; the templates and
-the estimate both read those, so the generated code and the estimate cannot disagree.
+layer under `layers:`. The hardware modules (hls/layers/<layer>/hardware.py) take a layer's
+folding from here and derive its multiplier limits and ROM copies with the functions below; the
+templates and the estimate both read those, so the generated code and the estimate cannot
+disagree.
 
 No hls4ml, no TensorFlow here.
 """

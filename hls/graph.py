@@ -3,9 +3,10 @@
 Both hls/convert.py (the hls4ml config) and the estimate read it: which arrays each layer reads
 (`inputs`), the result type of every layer and model input (`types`: a model input takes the
 type of the FxQuant that reads it, or the 1-bit mask type; Flatten/Reshape keep their input's),
-the input casts that hls4ml folds into the input type (`folded`: hls/extensions/quant.py's
+the input casts that hls4ml folds into the input type (`folded`: hls/layers/quant/extension.py's
 pass) and the clone plan (`clones`: the arrays read by more than one layer, copied once per
-reader by hls/extensions/clone.py's pass; hls/hardware/clone.py holds MAX_COPIES for both).
+reader by hls/layers/clone/extension.py's pass; hls/layers/clone/hardware.py holds
+MAX_COPIES for both).
 
 `analyse(model)` caches the result per model object: autofold estimates one model many times.
 """
@@ -18,7 +19,7 @@ import weakref
 from dataclasses import dataclass
 
 from hls.fxtypes import QpartHLSError
-from hls.hardware import clone as clone_hw
+from hls.layers.clone import hardware as clone_hw
 
 MASK_TYPE = "ap_uint<1>"
 ATTENTION = ("ParticleAttention", "ClassAttention")

@@ -192,7 +192,7 @@ def test_dataflow_arrays_have_one_reader_and_the_clones_are_estimated(tmp_path):
 def test_headers_pipeline_every_row_loop():
     """Every qpart row loop is pipelined at the layer's II with `parallel` unrolled lanes; tables
     are bound to ROMs (text of the headers: what the HLS tool reads)."""
-    from hls.extensions import NNET_UTILS
+    from hls.layers.extension import NNET_UTILS
 
     loops = 0
     for header in NNET_UTILS.glob("nnet_qpart_*.h"):
@@ -508,7 +508,7 @@ def test_make_estimate_refuses_a_checkpoint_of_another_architecture(tmp_path, ca
 def test_every_qpart_layer_has_one_hardware_module():
     """Each Keras class of model.layers has a hardware module (regions, folding, template
     parameters) and counts its MACs; wiring is listed; any other class is an error naming it."""
-    from hls import hardware
+    from hls import layers as hardware
 
     for name, cls in L.CUSTOM_OBJECTS.items():
         hw = hardware.module_for(name, "some_layer")
@@ -516,7 +516,7 @@ def test_every_qpart_layer_has_one_hardware_module():
         assert cls.macs is not L._FxLayer.macs, name  # builder.cost_report's BOPs
     assert set(hardware.registry()) == set(L.CUSTOM_OBJECTS)
     # ... and an hls4ml extension (parser, layer, templates), found without a list to edit
-    from hls.extensions import extensions
+    from hls.layers.extension import extensions
 
     assert {e.keras_class for e in extensions()} - {None} == set(L.CUSTOM_OBJECTS)
     for name in ("InputLayer", "Flatten", "Reshape"):
@@ -531,9 +531,10 @@ def test_attention_template_and_estimate_read_the_same_regions(model, tmp_path):
     the estimate prices: the hls4ml node and the Keras layer describe the same hardware."""
     import dataclasses
 
-    from hls import graph, hardware
-    from hls.extensions.attention import attention_folding, attention_spec
-    from hls.hardware import attention as hw
+    from hls import graph
+    from hls import layers as hardware
+    from hls.layers.attention import hardware as hw
+    from hls.layers.attention.extension import attention_folding, attention_spec
 
     fw = fw_config(layers={"attn": {"parallel": 2, "reuse_factor": 3}})
     hls_model = convert(model, tmp_path / "prj", **firmware.convert_kwargs(fw))
@@ -559,7 +560,7 @@ def test_a_model_wide_parallel_hint_is_a_value_that_works():
     """parallel: 7 once said 'nearest valid value: 8', which failed on the next layer; the
     hint for a model-wide value now holds for every layer it applies to, or says there is
     none and what to do instead (issue 21, item 5)."""
-    from hls.hardware import ModelWideFoldingError
+    from hls.layers import ModelWideFoldingError
 
     cfg = builder.load_config("part_tiny")
     tiny = builder.build_model(cfg, quantized=True)

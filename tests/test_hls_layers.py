@@ -14,7 +14,7 @@ from weights import randomise
 import hls
 from hls import fxtypes as T
 from hls.convert import convert, hls_config, keras_result_types
-from hls.extensions.common import QpartHLSError
+from hls.layers.extension import QpartHLSError
 from model import layers as L
 from model.fixed import Fx, accum_type, quantize_np
 
@@ -233,9 +233,9 @@ def test_errors_are_explicit():
 def test_registration_is_idempotent():
     import hls4ml
 
-    hls.extensions.register()
-    hls.extensions._registered = False
-    hls.extensions.register()
+    hls.layers.extension.register()
+    hls.layers.extension._registered = False
+    hls.layers.extension.register()
     handlers = hls4ml.converters.get_supported_keras_layers()
     for cls in L.CUSTOM_OBJECTS:
         assert cls in handlers

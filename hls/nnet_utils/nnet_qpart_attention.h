@@ -43,7 +43,7 @@ struct attention_config {
     static const unsigned token_multiplier_limit = 1;
     static const unsigned query_multiplier_limit = 1;
     static const unsigned norm_copies = 1, exp_copies = 1, inv_copies = 1; // ROM copies
-    // the full set of typedefs is generated (hls/extensions/attention.py):
+    // the full set of typedefs is generated (hls/layers/attention/extension.py):
     // qkv_t, dot_t, scaled_t, biased_t, logit_t, ldiff_t, exp_index_t, esum_t, inv_index_t,
     // prob_t, attn_t, ctx_acc_t, ctx_t, norm_t, weight_t, bias_t, exp_table_t, inv_table_t;
     // nested configs: norm_config (layernorm_config), q_config, k_config, v_config, o_config

@@ -121,7 +121,7 @@ struct clone_config {
 };
 
 // Clone: a copy of an array per reader, so that every array of the DATAFLOW region has one
-// writer and one reader (hls/extensions/clone.py). Registers, no arithmetic.
+// writer and one reader (hls/layers/clone/extension.py). Registers, no arithmetic.
 template <class data_T, typename CONFIG_T>
 void clone(data_T data[CONFIG_T::n_elem], data_T out1[CONFIG_T::n_elem], data_T out2[CONFIG_T::n_elem]) {
 #pragma HLS INLINE off

@@ -30,7 +30,7 @@ struct pair_features_config {
     static const unsigned reuse_factor = 1;
     static const unsigned angle_copies = 1, softplus_copies = 1, log_copies = 1; // ROM copies
     static const int d2_frac = 20, c_frac = 38;                                  // of d2_t, c_t
-    // generated (hls/extensions/pair_features.py): lpt_t, angle_t, table_t, ln_t, diff_t, sq_t,
+    // generated (hls/layers/pair_features/extension.py): lpt_t, angle_t, table_t, ln_t, diff_t, sq_t,
     // d2_t, prod_t, c_t, lnacc_t, angle_index_t, softplus_index_t, half_t, kt_t, dlpt_t, zsum_t,
     // lnz_t, lptsum_t, m2_t, std_t (per feature: std0_t ... std3_t: (f - center) * scale),
     // center_t, scale_t, clip value `clip`

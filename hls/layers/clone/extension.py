@@ -7,7 +7,7 @@ single-consumer rule, and the HLS tool may then run the processes one after the 
 inserts clones for io_stream only (backends/fpga/passes/clone.py); this pass does the same for
 io_parallel arrays, after the input casts are folded. C++: nnet::qpart::clone
 (hls/nnet_utils/nnet_qpart_dense.h), a copy: registers, no arithmetic. hls/graph.py plans the
-same clones for the estimate, from hls/hardware/clone.py.
+same clones for the estimate, from hls/layers/clone/hardware.py.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import math
 from hls4ml.model.layers import Layer
 from hls4ml.model.optimizer import OptimizerPass
 
-from hls.extensions.common import Extension, QpartConfigTemplate, QpartFunctionTemplate
-from hls.hardware.clone import MAX_COPIES  # the estimate's clone plan (hls/graph.py) reads it too
+from hls.layers.clone.hardware import MAX_COPIES  # hls/graph.py's clone plan reads it too
+from hls.layers.extension import Extension, QpartConfigTemplate, QpartFunctionTemplate
 
 
 class QpartClone(Layer):

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from hls.cost import Region
 from hls.fxtypes import mul_type, sub_type
-from hls.hardware import sbits
-from hls.hardware.pair_embed import n_pair_rows
+from hls.layers import sbits
+from hls.layers.pair_embed.hardware import n_pair_rows
 
 KERAS_CLASSES = ("PairFeatures",)
 

@@ -7,7 +7,7 @@ import math
 
 from hls.cost import Region
 from hls.fxtypes import CType, add_type, clog2, ctype, mul_type, shift_type, sub_type
-from hls.hardware import sbits
+from hls.layers import sbits
 from model import tables
 
 KERAS_CLASSES = ("FxLayerNorm",)

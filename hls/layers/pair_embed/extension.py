@@ -6,7 +6,7 @@ fold. By default only the pairs i <= j are computed and mirrored: half the logic
 bit-identical because ParT's pair features (ln Delta, ln kT, ln z, ln m^2) are symmetric. For
 inputs that are not, set `Symmetric: false` in the layer's hls4ml config (convert's
 hls_overrides): every pair is then computed (the estimate always counts the mirrored loop).
-The pair loop's regions and multiplier limit: hls/hardware/pair_embed.py.
+The pair loop's regions and multiplier limit: hls/layers/pair_embed/hardware.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from hls4ml.model.attributes import Attribute, ConfigurableAttribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.fxtypes import check_float64
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -28,9 +29,8 @@ from hls.extensions.common import (
     row_config,
     weight_type_name,
 )
-from hls.fxtypes import check_float64
-from hls.hardware import pair_embed as hw
-from hls.hardware.pair_embed import n_pair_rows
+from hls.layers.pair_embed import hardware as hw
+from hls.layers.pair_embed.hardware import n_pair_rows
 
 
 def parse_pair_embed(keras_layer, input_names, input_shapes, data_reader):

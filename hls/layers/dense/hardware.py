@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from hls.cost import Region
-from hls.hardware import sbits
+from hls.layers import sbits
 
 KERAS_CLASSES = ("FxDense",)
 

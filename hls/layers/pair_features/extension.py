@@ -3,7 +3,7 @@
 C++: nnet::qpart::pair_features (hls/nnet_utils/nnet_qpart_pair_features.h), the pair loop of
 nnet_qpart_pair_embed.h (pairs i <= j, mirrored; folded by the layer's parallelization and
 reuse factors). The tables (F, G, softplus, ln mantissa) are model.tables' values, one copy per
-ROM (the copies of hls/hardware/pair_features.py's region); the standardisation constants and
+ROM (the copies of hls/layers/pair_features/hardware.py's region); the standardisation constants and
 ln 2 are the Keras layer's quantized values. Every intermediate type below is exact
 (hls/fxtypes.py) until the Keras layer's named casts.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.fxtypes import CType, add_type, check_float64, ctype, mul_type, sub_type, typedefs
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -24,9 +25,8 @@ from hls.extensions.common import (
     parse_base,
     weight_type_name,
 )
-from hls.fxtypes import CType, add_type, check_float64, ctype, mul_type, sub_type, typedefs
-from hls.hardware import pair_features as hw
-from hls.hardware.pair_embed import n_pair_rows
+from hls.layers.pair_embed.hardware import n_pair_rows
+from hls.layers.pair_features import hardware as hw
 from model.fixed import Fx
 from model.layers import PairFeatures
 
@@ -92,7 +92,7 @@ class QpartPairFeatures(QpartLayer):
         )
 
     def copies(self) -> dict:
-        """The tables' ROM copies: those of the pair loop's region (hls/hardware)."""
+        """The tables' ROM copies: those of the pair loop's region (its hardware.py)."""
         s = self.spec()
         return hw.rom_copies(self.folding(s.rows()), s)
 

@@ -6,7 +6,7 @@ the pair bias (particle attention of a model with pair features; without them, (
 masked softmax through the exp and 1/x tables of model.tables (constant arrays, one copy per
 ROM), context, output projection. Two row loops (tokens, queries), each folded by
 the layer's parallelization and reuse factors; their regions, multiplier limits and ROM copies
-are hls/hardware/attention.py's.
+are hls/layers/attention/hardware.py's.
 """
 
 from __future__ import annotations
@@ -14,7 +14,19 @@ from __future__ import annotations
 import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.fxtypes import (
+    add_type,
+    check_float64,
+    dot_accum,
+    mul_type,
+    shift_type,
+    sub_type,
+    sum_type,
+    typedefs,
+    union_type,
+)
+from hls.layers.attention import hardware as hw
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -27,19 +39,7 @@ from hls.extensions.common import (
     row_config,
     weight_type_name,
 )
-from hls.extensions.layernorm import layernorm_config
-from hls.fxtypes import (
-    add_type,
-    check_float64,
-    dot_accum,
-    mul_type,
-    shift_type,
-    sub_type,
-    sum_type,
-    typedefs,
-    union_type,
-)
-from hls.hardware import attention as hw
+from hls.layers.layernorm.extension import layernorm_config
 from model import tables
 from model.layers import _Attention
 
@@ -118,7 +118,7 @@ def parse_class_attention(keras_layer, input_names, input_shapes, data_reader):
 
 
 def attention_spec(node) -> hw.Spec:
-    """The layer's shape and types, as hls/hardware/attention.py describes its hardware."""
+    """The layer's shape and types, as hls/layers/attention/hardware.py describes its hardware."""
     f = node.fx
     particle = isinstance(node, QpartParticleAttention)
     norm_table, _, _ = node.tables()
@@ -150,7 +150,7 @@ def attention_spec(node) -> hw.Spec:
 
 def attention_folding(node) -> dict:
     """The two row loops of an attention layer, their multiplier limits and ROM copies: read
-    off the regions that the estimate prices (hls/hardware/attention.py)."""
+    off the regions that the estimate prices (hls/layers/attention/hardware.py)."""
     return hw.template_params(attention_spec(node), node.folding(node.get_attr("n_tokens")))
 
 

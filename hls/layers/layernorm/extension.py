@@ -3,7 +3,7 @@
 C++: nnet::qpart::layernorm (hls/nnet_utils/nnet_qpart_layernorm.h), a row loop folded by the
 layer's parallelization and reuse factors. The 1/sqrt table is model.tables.RsqrtTable's
 `values`, written as a constant array holding one copy per ROM. The row loop's regions, its
-multiplier limit and ROM copies: hls/hardware/layernorm.py.
+multiplier limit and ROM copies: hls/layers/layernorm/hardware.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.fxtypes import check_float64, typedefs
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -24,9 +25,10 @@ from hls.extensions.common import (
     read_weight,
     weight_type_name,
 )
-from hls.fxtypes import check_float64, typedefs
-from hls.hardware import layernorm as hw
-from hls.hardware.layernorm import layernorm_types  # noqa: F401 (the attention's nested config)
+from hls.layers.layernorm import hardware as hw
+from hls.layers.layernorm.hardware import (
+    layernorm_types,  # noqa: F401 (the attention's nested config)
+)
 from model import tables
 
 

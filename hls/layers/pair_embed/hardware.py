@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from hls.cost import Region
 from hls.folding import symmetric_pairs
-from hls.hardware import sbits
-from hls.hardware.dense import dense_row
+from hls.layers import sbits
+from hls.layers.dense.hardware import dense_row
 
 KERAS_CLASSES = ("PairEmbed",)
 

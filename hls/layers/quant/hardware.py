@@ -1,5 +1,5 @@
 """FxQuant: a cast. Right after a model input it has no hardware: it is folded into the input
-type (hls/graph.py finds those, hls/extensions/quant.py's pass removes them)."""
+type (hls/graph.py finds those, hls/layers/quant/extension.py's pass removes them)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ a row loop (rows: all axes but the last) folded like every qpart layer.
 
 from __future__ import annotations
 
-from hls.extensions.common import (
+from hls.layers.add import hardware as hw
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -16,7 +17,6 @@ from hls.extensions.common import (
     folding_lines,
     parse_base,
 )
-from hls.hardware import add as hw
 
 
 def parse_fx_add(keras_layer, input_names, input_shapes, data_reader):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,

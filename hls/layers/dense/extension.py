@@ -2,7 +2,7 @@
 
 C++: nnet::qpart::dense (hls/nnet_utils/nnet_qpart_dense.h): a row loop folded by the layer's
 parallelization and reuse factors, each row an exact dense_row, then ReLU on the cast value.
-Its hardware (regions, multiplier limit): hls/hardware/dense.py.
+Its hardware (regions, multiplier limit): hls/layers/dense/hardware.py.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from hls4ml.model.attributes import Attribute, WeightAttribute
 
-from hls.extensions.common import (
+from hls.fxtypes import check_float64
+from hls.layers.dense import hardware as hw
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
@@ -23,8 +25,6 @@ from hls.extensions.common import (
     row_config,
     weight_type_name,
 )
-from hls.fxtypes import check_float64
-from hls.hardware import dense as hw
 
 
 def parse_fx_dense(keras_layer, input_names, input_shapes, data_reader):

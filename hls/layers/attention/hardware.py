@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from hls.cost import Region
 from hls.folding import Folding
 from hls.fxtypes import add_type, dot_accum, shift_type, sub_type, sum_type, union_type
-from hls.hardware import sbits
-from hls.hardware.layernorm import layernorm_row
+from hls.layers import sbits
+from hls.layers.layernorm.hardware import layernorm_row
 from model import tables
 
 KERAS_CLASSES = ("ParticleAttention", "ClassAttention")

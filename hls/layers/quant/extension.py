@@ -12,14 +12,14 @@ import numpy as np
 from hls4ml.model.layers import Input
 from hls4ml.model.optimizer import OptimizerPass
 
-from hls.extensions.common import (
+from hls.fxtypes import fx_of_precision
+from hls.layers.extension import (
     Extension,
     QpartConfigTemplate,
     QpartFunctionTemplate,
     QpartLayer,
     parse_base,
 )
-from hls.fxtypes import fx_of_precision
 
 
 def parse_fx_quant(keras_layer, input_names, input_shapes, data_reader):

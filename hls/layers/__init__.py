@@ -1,18 +1,23 @@
-"""Each qpart layer's hardware, in one module per Keras layer class (no hls4ml, no TensorFlow).
+"""Each qpart layer's hardware, in one folder per layer: hls/layers/<layer>/.
 
-A hardware module owns what a layer costs and how it is folded: its row count(s) and folding
-(hls/folding.py), its regions (the unrolled body of each pipelined loop, priced by
-hls/cost.py's Rules), the template parameters derived from those same regions (multiplier
-limits, ROM copies: `Region.multiplier_limit`, `Region.rom_copies`) and the bits it stores.
-The estimate (hls/estimate.py) prices the regions; the hls4ml extension of the layer
-(hls/extensions/<layer>.py: parser, hls4ml layer, C++ templates) writes its config struct from
-the same regions, so the estimate and the generated C++ cannot disagree by construction.
+    hardware.py   what the layer costs and how it is folded (no hls4ml, no TensorFlow): its row
+                  count(s) and folding (hls/folding.py), its regions (the unrolled body of each
+                  pipelined loop, priced by hls/cost.py's Rules), the template parameters derived
+                  from those same regions (multiplier limits, ROM copies:
+                  `Region.multiplier_limit`, `Region.rom_copies`) and the bits it stores
+    extension.py  its hls4ml extension: parser, hls4ml layer, C++ templates (the config struct
+                  is written from hardware.py's regions, so the estimate and the generated C++
+                  cannot disagree by construction); built on hls/layers/extension.py
 
-Each module names the Keras classes it describes (`KERAS_CLASSES`) and has
+The C++ the templates call is in hls/nnet_utils/ (one header may serve several layers: dense,
+add, cast and clone share nnet_qpart_dense.h). The estimate (hls/estimate.py) and the graph
+analysis (hls/graph.py) import hardware modules only, so they run without hls4ml.
+
+Each hardware module names the Keras classes it describes (`KERAS_CLASSES`) and has
 `estimate(layer, ctx) -> (Folding, [Region], stored bits) | None` (None: no hardware of its
-own, e.g. an input cast folded into the input type). `registry()` finds the modules of this
-package, so a new layer adds its Keras class, its hardware module, its extension and its
-header. Layers with no hardware at all are listed in WIRING; any other class is an error.
+own, e.g. an input cast folded into the input type). `registry()` finds the layer folders of
+this package, so a new layer adds its Keras class (model/layers.py), its folder and its header.
+Layers with no hardware at all are listed in WIRING; any other class is an error.
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ class UnknownLayerError(QpartHLSError):
 
 @cache
 def registry() -> dict:
-    """{Keras class name: hardware module} of every module in this package."""
+    """{Keras class name: hardware module} of every layer folder in this package."""
     out = {}
     for info in pkgutil.iter_modules(__path__):
-        mod = importlib.import_module(f"{__name__}.{info.name}")
+        if not info.ispkg:
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}.hardware")
         for cls in getattr(mod, "KERAS_CLASSES", ()):
             if cls in out:
                 raise QpartHLSError(f"{cls} has two hardware modules: {out[cls].__name__}, {mod}")
@@ -59,7 +66,8 @@ def module_for(keras_class: str, layer_name: str):
         return registry()[keras_class]
     except KeyError:
         raise UnknownLayerError(
-            f"{layer_name}: Keras class {keras_class} has no hardware module (hls/hardware/); "
+            f"{layer_name}: Keras class {keras_class} has no hardware module "
+            "(hls/layers/<layer>/hardware.py); "
             "the qpart firmware supports model.layers' fixed-point layers plus "
             f"{', '.join(sorted(WIRING))}"
         ) from None

@@ -1,5 +1,5 @@
-"""QpartClone (no Keras class: hls/extensions/clone.py's pass inserts it): one copy of an array
-per reader, so that every array of the DATAFLOW region has one writer and one reader."""
+"""QpartClone (no Keras class: its extension's pass inserts it): one copy of an array per
+reader, so that every array of the DATAFLOW region has one writer and one reader."""
 
 from __future__ import annotations
 

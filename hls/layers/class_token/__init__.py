@@ -1,0 +1,2 @@
+"""ClassToken:
+hardware.py (cost, folding), extension.py (hls4ml); C++ in hls/nnet_utils/nnet_qpart_dense.h."""

@@ -1,0 +1,3 @@
+"""PairEmbed:
+hardware.py (cost, folding), extension.py (hls4ml);
+C++ in hls/nnet_utils/nnet_qpart_pair_embed.h."""
