@@ -14,8 +14,8 @@ import tensorflow as tf
 from alkaid.trace import FVArray
 from alkaid.trace import trace as alkaid_trace
 
-from hls.rtl.fxtrace import inputs as input_ports
-from hls.rtl.layers import TRACES, flatten
+from hls.layers import UnknownLayerError, rtl_trace
+from hls.layers.rtl_ops import inputs as input_ports
 from infra.errors import QpartError
 from model import layers as L
 from model.fixed import Fx
@@ -50,12 +50,18 @@ class Traced:
 
 
 def _trace_fn(layer):
-    if isinstance(layer, tf.keras.layers.Flatten):
-        return flatten
-    fn = TRACES.get(type(layer))
+    """The layer's trace (hls/layers/<layer>/rtl.py, found by its Keras class); Flatten and
+    Reshape rewire."""
+    if isinstance(layer, (tf.keras.layers.Flatten, tf.keras.layers.Reshape)):
+        shape = (-1,) if isinstance(layer, tf.keras.layers.Flatten) else layer.target_shape
+        return lambda _layer, x: x.reshape(*shape)
+    try:
+        fn = rtl_trace(type(layer).__name__, layer.name)
+    except UnknownLayerError as err:
+        raise UnsupportedLayer(f"RTL route: {err}") from None
     if fn is None:
         raise UnsupportedLayer(
-            f"layer {layer.name}: {type(layer).__name__} has no RTL trace (hls/rtl/layers.py)"
+            f"RTL route: layer {layer.name}: {type(layer).__name__} has no trace"
         )
     return fn
 

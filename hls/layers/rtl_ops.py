@@ -1,6 +1,7 @@
-"""qpart's fixed-point operations on alkaid's symbolic arrays (FVArray), exactly as model.fixed
-and model.tables compute them in Keras: the same types, the same rounding and overflow, the
-same table values (the table objects of the Keras layer itself, never rebuilt)."""
+"""qpart's fixed-point operations on alkaid's symbolic arrays (FVArray), shared by the layers'
+RTL traces (hls/layers/<layer>/rtl.py), exactly as model.fixed and model.tables compute them in
+Keras: the same types, the same rounding and overflow, the same table values (the table
+objects of the Keras layer itself, never rebuilt)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def lookup(x: FVArray, table) -> FVArray:
     lsb = table.index_t.lsb
     qint = (0.0, (table.size - 1) * lsb, lsb)
     out = [v.lookup(table.values, original_qint=qint) for v in np.asarray(idx).ravel()]
-    return FVArray(np.array(out, dtype=object).reshape(idx.shape), x.solver_options, x.hwconf)
+    return wrap(np.array(out, dtype=object).reshape(idx.shape), x)
 
 
 def where(cond: FVArray, a, b) -> FVArray:
@@ -69,3 +70,19 @@ def dense(x: FVArray, kernel: np.ndarray, bias: np.ndarray) -> FVArray:
     flat = x.reshape(-1, shape[-1])
     y = (flat @ np.asarray(kernel, np.float64)) + np.asarray(bias, np.float64)
     return y.reshape(*shape[:-1], kernel.shape[1])
+
+
+def as_np(t) -> np.ndarray:
+    """A Keras weight (already through the layer's quantizer) as float64."""
+    return np.asarray(t.numpy(), np.float64)
+
+
+def wrap(elements, like: FVArray) -> FVArray:
+    """An object array of traced elements as an FVArray in the graph of `like`."""
+    return FVArray(np.asarray(elements, dtype=object), like.solver_options, hwconf=like.hwconf)
+
+
+def pairs(n: int) -> list[tuple[int, int]]:
+    """The pairs i <= j the firmware computes (pair features and their embedding are
+    symmetric: the other half is the same wires)."""
+    return [(i, j) for i in range(n) for j in range(i, n)]
