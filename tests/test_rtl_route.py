@@ -1,0 +1,138 @@
+"""The RTL route end to end on a tiny part_tiny-shaped model (two particles, pair features on
+chip): Verilog through Verilator, one jet per clock, bit-exact against Keras; the refusals
+(the other route's keys, a missing tool, a directory of another design, no design yet)."""
+
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import yaml
+
+from hls import cli
+from hls.design import DesignError, design
+from hls.firmware import load_firmware
+from hls.rtl import runner, sim, verilog
+from hls.rtl.trace import flat_inputs, trace_model
+from infra.yamlconfig import ConfigError
+from model import builder
+
+TINY = {
+    "weight_bits": 4,
+    "bias_bits": 6,
+    "bias_integer": 2,
+    "input_t": "ap_fixed<6,3,AP_RND_CONV,AP_SAT>",
+    "kin_t": "ap_fixed<8,4,AP_RND_CONV,AP_SAT>",
+    "act_t": "ap_fixed<7,3,AP_RND_CONV,AP_SAT>",
+    "pair_t": "ap_fixed<6,3,AP_RND_CONV,AP_SAT>",
+    "logit_t": "ap_fixed<7,3,AP_RND_CONV,AP_SAT>",
+    "attn_t": "ap_ufixed<6,1,AP_RND_CONV,AP_SAT>",
+    "exp_table_size": 16,
+    "exp_t": "ap_ufixed<8,1,AP_RND_CONV,AP_SAT>",
+    "inv_table_size": 16,
+    "inv_t": "ap_ufixed<8,1,AP_RND_CONV,AP_SAT>",
+    "norm_table_size": 16,
+    "rsqrt_t": "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>",
+}
+
+
+def _tiny_model(n=2):
+    cfg = builder.load_config("part_tiny")
+    cfg["data"]["n_particles"] = n
+    cfg["model"].update(embed_dims=[4], pair_embed_dims=[2], num_heads=1, ffn_dim=4)
+    cfg["quantization"].update(TINY)
+    tf.keras.utils.set_random_seed(5)
+    return builder.build_model(cfg, quantized=True)
+
+
+def _jets(model, n_jets, seed=6):
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in model.inputs:
+        shape = tuple(int(d) for d in t.shape[1:])
+        if t.name.startswith("mask"):
+            k = rng.integers(1, shape[0] + 1, n_jets)
+            out.append((np.arange(shape[0])[None] < k[:, None]).astype(np.float32))
+        else:
+            out.append(rng.normal(0, 1.5, (n_jets,) + shape).astype(np.float32))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator: make rtl-tools")
+def test_verilator_streams_jets_bit_exact(tmp_path):
+    model = _tiny_model()
+    traced = trace_model(model)
+    rd = verilog.write(traced.comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p-flga2577-2-e")
+    assert rd.latency_cycles >= 2 and rd.stages >= 2  # a pipeline, not one combinational block
+    jets = _jets(model, 200)
+    exe, _ = sim.build_testbench(rd, tmp_path / "sim")
+    out, _ = sim.run_testbench(exe, rd, flat_inputs(traced.ports, jets))
+    ref = model.predict(jets, verbose=0)
+    assert len(np.unique(ref)) > 20
+    assert np.array_equal(out, ref)
+    # the logits are read at the design's latency: one clock early they belong to other jets
+    early = dict(vars(rd), latency_cycles=rd.latency_cycles - 1)
+    out_early, _ = sim.run_testbench(
+        exe, verilog.RtlDesign(**early), flat_inputs(traced.ports, jets)
+    )
+    assert not np.array_equal(out_early, ref)
+
+
+def _rtl_fw(tmp_path, **extra):
+    text = yaml.safe_load(open(load_firmware("vu13p_rtl")["path"]).read())
+    text.update(extra)
+    path = tmp_path / "mine_rtl.yml"
+    path.write_text(yaml.safe_dump(text))
+    return path
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"reuse_factor": 4}, "reuse_factor: key(s) of the HLS route"),
+        ({"layers": {"embed_0": {"parallel": 2}}}, "layers.embed_0.parallel"),
+        ({"backend": "Vitis"}, "backend"),
+        ({"route": "asic"}, "route must be one of hls, rtl"),
+    ],
+)
+def test_rtl_config_refuses_hls_keys(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_firmware(_rtl_fw(tmp_path, **extra))
+
+
+def test_hls_config_refuses_rtl_section(tmp_path):
+    text = yaml.safe_load(open(load_firmware("vu13p")["path"]).read())
+    text["rtl"] = {"latency_cutoff": 3.0}
+    path = tmp_path / "mine.yml"
+    path.write_text(yaml.safe_dump(text))
+    with pytest.raises(ConfigError, match="rtl: a key of the RTL route"):
+        load_firmware(path)
+
+
+def test_each_route_refuses_the_other_config():
+    with pytest.raises(DesignError, match="RTL route.*make rtl"):
+        design("part_tiny", "vu13p_rtl", "untrained")
+    with pytest.raises(DesignError, match="HLS route.*make estimate"):
+        design("part_tiny", "vu13p", "untrained", route="rtl")
+
+
+def test_missing_tool_is_one_line_exit_3(monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert cli.main(["rtl-sim", "--model", "part_tiny"]) == sim.EXIT_NO_TOOL == 3
+    assert cli.main(["rtl-synth", "--model", "part_tiny"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "make rtl-sim: verilator is not on PATH: apt-get install verilator (Debian/Ubuntu)",
+        "make rtl-synth: yosys is not on PATH: apt-get install yosys (Debian/Ubuntu)",
+    ]
+
+
+def test_output_dir_of_another_design_refused_and_no_design_yet(tmp_path):
+    prj = tmp_path / "part_tiny-vu13p_rtl"
+    prj.mkdir()
+    (prj / "notes.txt").write_text("mine")
+    with pytest.raises(Exception, match="not a qpart project"):
+        runner.make_rtl("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path))
+    assert (prj / "notes.txt").read_text() == "mine"
+    with pytest.raises(runner.RtlError, match="run make rtl"):
+        runner.rtl_synth("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path / "none"))
