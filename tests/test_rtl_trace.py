@@ -11,7 +11,7 @@ from hls.rtl.trace import UnsupportedLayer, layer_mismatches, trace_model
 from model import builder
 from model.fixed import Fx, quantize_np
 
-N = 4  # particles: every layer and every table path, in seconds
+N = 3  # particles: every layer, every table path and the padding, in seconds
 
 NARROW = {
     "weight_bits": 4,
