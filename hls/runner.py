@@ -5,9 +5,9 @@
     synth     the HLS tool's synthesis where it is on PATH (hls/synth.py) -> synth_report.json
 
 `make estimate` and `make hls-csim` are selections of these stages (`make synth`, the last
-one, is hls.synth.run on the same design value); a scan row
-(hls/scan.py) and a search point (hls/search.py) run them through `run_point`, which records
-the stage a point stopped at instead of raising.
+one, is hls.synth.run on the same design value); a point of a scan or a search
+(hls/points.py) runs them through `run_point`, which records the stage a point stopped at
+instead of raising.
 """
 
 from __future__ import annotations

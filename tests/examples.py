@@ -1,11 +1,11 @@
 """Example records of every JSON schema qpart writes, valid by their owners' checks: what the
 dashboard and search tests build fake build/ trees from (the schemas themselves live with
-their writers: model.metrics, hls.csim_report, hls.scan, hls.search)."""
+their writers: model.metrics, hls.csim_report, hls.points)."""
 
 import numpy as np
 
 from hls.firmware import PARTS
-from hls.search import SCHEMA_VERSION, summarise
+from hls.points import SCHEMA_VERSION, point_id, summarise
 
 
 def example_route(
@@ -101,17 +101,34 @@ def example_metrics_json(
     }
 
 
-def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, estimate=None):
-    """A valid scan point (for tests and examples)."""
+def example_scan_point(label, precision, reuse_factor, accuracy, synth=None, lut=100_000):
+    """A valid done scan point (for tests and examples): the trained model at `precision`
+    and `reuse_factor`, estimated, C-simulated bit-exact, synthesised when `synth` is given."""
+    overrides = {f"firmware.precision.{k}": v for k, v in precision.items()}
+    overrides["firmware.reuse_factor"] = reuse_factor
+    p = example_point(point_id(overrides), accuracy, 800 * reuse_factor, lut, lut // 100)
+    p.update(label=label, overrides=overrides, config=None, synth=synth, bops=lut * 64)
+    p["csim"].update(keras_accuracy=accuracy, csim_accuracy=accuracy)
+    p.pop("macro_auc")
+    return p
+
+
+def example_scan(points_: list[dict], target=None) -> dict:
+    """A valid scan.json around the given point records (for tests and examples)."""
+    target = target or {"resources": 0.8, "latency_ns": None, "ii_ns": None}
     return {
-        "label": label,
-        "precision": precision,
-        "reuse_factor": reuse_factor,
-        "keras_accuracy": accuracy,
-        "csim_accuracy": accuracy,
-        "bit_exact_fraction": 1.0,
-        "synth": synth,
-        "estimate": estimate,
+        "schema_version": SCHEMA_VERSION,
+        "kind": "scan",
+        "name": "part_tiny-vu13p",
+        "description": "part_tiny (trained) under the scan: grid of vu13p.yml",
+        "model": "part_tiny",
+        "firmware": "vu13p",
+        "backend": "Vitis",
+        "part": "xcvu13p-flga2577-2-e",
+        "data_dir": "build/data",
+        "target": target,
+        "modes": summarise(points_, target),
+        "points": points_,
     }
 
 
@@ -120,6 +137,8 @@ def example_search(points_: list[dict], target=None) -> dict:
     target = target or {"resources": 0.5, "latency_ns": 1000, "ii_ns": 150}
     return {
         "schema_version": SCHEMA_VERSION,
+        "kind": "search",
+        "name": "example",
         "space": "example",
         "space_path": "firmware_configs/search/example.yml",
         "description": "an example search",

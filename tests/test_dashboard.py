@@ -2,7 +2,7 @@
 
 The tree holds metrics.json, csim_report.json, scan.json and search.json files made by the
 example builders of tests/examples.py (valid by the checks of the modules that own those
-schemas: model.metrics, hls.csim_report, hls.scan, hls.search),
+schemas: model.metrics, hls.csim_report, hls.points),
 synth_report.json files made by hls.synth_report from the real Vivado HLS reports in
 tests/fixtures/hls_reports/ (laid out as hls4ml projects, as make synth leaves them),
 estimate.json files made by hls.estimate from part_tiny's config, and two bench files.
@@ -24,17 +24,18 @@ from examples import example_csim_report as csim_report  # noqa: E402
 from examples import (  # noqa: E402
     example_metrics_json,
     example_point,
+    example_scan,
     example_scan_point,
     example_search,  # noqa: E402
 )
 from examples import example_route as route  # noqa: E402
 
 from hls.common import TOOLS  # noqa: E402
+from hls.points import summarise  # noqa: E402
 from hls.report import browser, discover  # noqa: E402
 from hls.report.build import build_dashboard, main  # noqa: E402
 from hls.report.discover import DashboardError  # noqa: E402
 from hls.report.points import pareto_front  # noqa: E402
-from hls.search import summarise  # noqa: E402
 from hls.synth_report import write_synth_report  # noqa: E402
 from infra.checks import SchemaError  # noqa: E402
 
@@ -52,6 +53,8 @@ EXPECTED_PLOTS = {
     "bops_part_tiny.png",
     "bops_part_l1.png",
     "search_example.png",
+    "scan_part_tiny-vu13p.png",
+    "overview.png",
 }  # BOPs per layer of the quantized models only
 SEARCH = "search/example/search.json"
 
@@ -126,6 +129,11 @@ def search_points() -> list[dict]:
 
 
 BAD_KEYS = ("id", "label", "overrides", "config", "firmware_config")
+RTL_REPORT = {
+    "source": "yosys 0.38",
+    "resources": {"LUT": {"used": 150_000}, "FF": {"used": 90_000}, "DSP": {"used": 1_500}},
+    "latency": {"worst_cycles": 250, "worst_ns": 1250.0, "interval_max": 40},
+}
 
 
 def write_search(build: Path) -> Path:
@@ -174,7 +182,16 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
     )
     if synth:
         lay_out_reports(prj, "dnd_hls4ml")
-    write_json(prj / "estimate.json", real_estimate("zcu102"))
+    est = real_estimate("zcu102")
+    est["band"] = {  # an error band as issue 18 adds it: per resource, counts, and its source
+        r: {
+            "low": int(est["resources"][r]["used"] * 0.6),
+            "high": int(est["resources"][r]["used"] * 1.7),
+        }
+        for r in ("LUT", "FF", "DSP")
+    }
+    est["band"]["source"] = "holdout, Vivado 2019-2020"
+    write_json(prj / "estimate.json", est)
     # 2. VU13P / Vitis: C-simulated and estimated, never synthesised
     prj = hls / "part_tiny-vu13p"
     marker(prj, "part_tiny", "vu13p")
@@ -185,6 +202,11 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
         ),
     )
     write_json(prj / "estimate.json", real_estimate("vu13p"))
+    write_json(prj / "rtl_report.json", RTL_REPORT)  # as the RTL route leaves it
+    # 2b. VU13P, every row in one iteration: estimated only, over the budget and over an SLR
+    prj = hls / "part_tiny-vu13p_parallel"
+    marker(prj, "part_tiny", "vu13p_parallel")
+    write_json(prj / "estimate.json", real_estimate("vu13p_parallel"))
     # 3. a U250 firmware config that is not in firmware_configs/: a mismatch, no testbench,
     #    synthesised from the transformer reports (per-module rows, a failed co-simulation)
     prj = hls / "part_l1-u250"
@@ -225,7 +247,11 @@ def make_build(root: Path, synth=True, scan=True, bench=True, search=True) -> Pa
             example_scan_point("w4a8", {"weight_bits": 4, "act_t": "fixed<8,3>"}, 1, 0.601),
             example_scan_point("w8a6-rf4", {"weight_bits": 8, "act_t": "fixed<6,2>"}, 4, 0.633),
         ]
-        write_json(build / "scan" / "part_tiny-vu13p" / "scan.json", pts)
+        path = build / "scan" / "part_tiny-vu13p" / "scan.json"
+        write_json(path, example_scan(pts))
+        for p in pts:
+            (path.parent / p["firmware_config"]).parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / p["firmware_config"]).write_text(f"# {p['id']}\n")
     if search:
         write_search(build)
     if bench:
@@ -433,7 +459,7 @@ def test_without_synthesis_uses_bops_and_says_so(tmp_path, no_hls_tools):
     check_png(out / "pareto.png")
     page = (out / "index.html").read_text()
     assert "resources.png: not written (no synth_report.json in any design (make synth))" in page
-    assert "Design-space scan: not run" in page
+    assert "Scan: not run (no build/scan/*/scan.json; make scan)" in page
     assert "Design-space search: not run" in page
     assert "Benchmarks: not run" in page
     assert all(d["synthesis"].startswith("not run") for d in summary["found"]["designs"])
@@ -553,8 +579,9 @@ def test_search_section(report):
     page = (out / "index.html").read_text()
     search = json.loads((build / SEARCH).read_text())
     check_png(out / "search_example.png")
-    assert '<section id="search"><h2>Design-space search</h2>' in page
-    rows = [r for r in table_rows(page, "search") if "<td" in r]
+    assert '<section id="search"><h2>Scans and design-space searches</h2>' in page
+    body = page.split("<h3>Search example")[1].split("</section>")[0]  # after the scan: one section
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", body, re.S) if "<td" in r]
     assert len(rows) == len(search["points"])
     for p in search["points"]:  # one row each, linked to the copies of its two configs
         row = next(r for r in rows if f"configs/{p['id']}.yml" in r)
@@ -563,16 +590,16 @@ def test_search_section(report):
             assert f'href="{rel}"' in row and rel in summary["copied"]
             assert (out / rel).read_text() == (build / SEARCH).parent.joinpath(p[key]).read_text()
     row = next(r for r in rows if "p_on_slow.yml" in r)  # on the front, over the target
-    assert "<td class='ok'>yes</td><td></td><td class='ok'>done" in row  # Pareto, not target
-    row = next(r for r in rows if "p_on_big.yml" in r)
-    assert "over_budget (estimate)" in row and "estimate: LUT over budget" in row and "…" in row
+    assert "<td class='ok'>yes</td><td></td><td class='ok wrap'>done" in row  # Pareto, not target
+    row = next(r for r in rows if "p_on_big.yml" in r)  # its whole error, wrapped in its cell
+    assert "over_budget (estimate)" in row and "estimate: LUT over budget " * 12 in row
     assert "ConfigError: num_heads must divide" in next(r for r in rows if "p_bad.yml" in r)
     # the best point of each mode is the one hls.search.summarise picks
     modes = summarise(search["points"], search["target"])
     assert summary["found"]["searches"][0]["best"] == {m: v["best"] for m, v in modes.items()}
     labels = {p["id"]: p["label"] for p in search["points"]}
     for mode, m in modes.items():
-        line = re.search(rf"<li><b>{mode}</b>(.*?)</li>", page)[1]
+        line = re.search(rf"<li><b>{mode}</b>(.*?)</li>", body)[1]
         if m["best"] is None:
             assert "no point meets the target" in line
         else:
@@ -592,6 +619,14 @@ def test_broken_search_json_names_the_file(tmp_path):
     del search["points"][i]["estimate"]
     path.write_text(json.dumps(search))
     with pytest.raises(SchemaError, match=re.escape(f"{path}: missing key points[{i}].")):
+        build_dashboard(build, tmp_path / "reports")
+
+
+def test_a_scan_json_of_the_old_schema_says_to_rerun(tmp_path):
+    build = make_build(tmp_path, synth=False, search=False, bench=False)
+    path = build / "scan" / "part_tiny-vu13p" / "scan.json"
+    path.write_text(json.dumps(json.loads(path.read_text())["points"]))  # a bare list, as before
+    with pytest.raises(SchemaError, match=re.escape(f"{path}: written by an older qpart")):
         build_dashboard(build, tmp_path / "reports")
 
 
@@ -634,3 +669,229 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
     # the header (dark blue band) is at the top: the CSS was applied
     top = img[5:40, 5:400].mean(axis=(0, 1))
     assert top[2] > top[0] and top.mean() < 0.5
+
+
+# ------------------------------------------------- read by a trigger engineer (issue 21, 9-13)
+
+
+def section(page, sid):
+    return re.search(rf'<section id="{sid}">(.*?)</section>', page, re.S)[1]
+
+
+def test_the_page_opens_with_the_designs(report):
+    """Item 9: the first section after the summary is every design's latency against its LUT
+    and DSP share, per source (the estimate with its band, the RTL route, the HLS tool, Vivado),
+    the budget drawn and the verdict beside each."""
+    build, out, summary = report
+    page = (out / "index.html").read_text()
+    assert re.findall(r'<section id="(\w+)">', page)[:2] == ["summary", "overview"]
+    ov = section(page, "overview")
+    assert 'src="overview.png"' in ov
+    check_png(out / "overview.png")
+    rows = summary["overview"]["rows"]
+    kinds = {(r["design"], r["kind"]) for r in rows}
+    assert {
+        ("part_tiny-zcu102", "estimate"),
+        ("part_tiny-zcu102", "hls"),
+        ("part_tiny-zcu102", "vivado"),
+        ("part_tiny-vu13p", "estimate"),
+        ("part_tiny-vu13p", "rtl"),
+        ("part_tiny-vu13p_parallel", "estimate"),
+        ("part_l1-u250", "hls"),
+    } <= kinds
+    # each row's figures are its report's: the estimate's LUT share, the RTL route's latency
+    est = json.loads((build / "hls" / "part_tiny-vu13p" / "estimate.json").read_text())
+    row = next(r for r in rows if (r["design"], r["kind"]) == ("part_tiny-vu13p", "estimate"))
+    assert row["lut_pct"] == pytest.approx(est["resources"]["LUT"]["utilization_pct"])
+    assert row["latency_ns"] == est["latency"]["worst_ns"]
+    rtl = next(r for r in rows if r["kind"] == "rtl")
+    assert rtl["source"] == RTL_REPORT["source"] and rtl["latency_ns"] == 1250.0
+    assert rtl["lut_pct"] == pytest.approx(100 * 150_000 / est["resources"]["LUT"]["available"])
+    # the estimate's band, as error bars and in the table
+    zcu = json.loads((build / "hls" / "part_tiny-zcu102" / "estimate.json").read_text())
+    row = next(r for r in rows if (r["design"], r["kind"]) == ("part_tiny-zcu102", "estimate"))
+    lut = zcu["resources"]["LUT"]
+    low, high = (100 * zcu["band"]["LUT"][k] / lut["available"] for k in ("low", "high"))
+    assert row["band"]["LUT"] == pytest.approx([low, high])
+    assert f"band {low:.1f}–{high:.1f}%" in ov
+    # the budget the plot draws, and each source's row with its verdict and budget
+    assert summary["overview"]["budgets"] == [{"resources": 0.8, "latency_ns": None}]
+    trs = [r for r in re.findall(r"<tr>(.*?)</tr>", ov, re.S) if "<td" in r]
+    assert len(trs) == len(rows)
+    yosys = next(r for r in trs if "yosys 0.38" in r)
+    assert "within the budget" in yosys and "every resource ≤ 80% of xcvu13p" in yosys
+    vivado = next(r for r in trs if "Vivado 2020.1 logic synthesis" in r)
+    assert "part_tiny-zcu102" in vivado and "within the budget" in vivado
+
+
+def test_overview_draws_latency_budgets_and_checks_against_them():
+    """Item 9: a latency budget is a line to draw and a labelled reason when it is missed."""
+    from hls.report.overview import estimate_verdict, overview
+
+    est = real_estimate("vu13p")
+    budget = {"resources": 0.8, "latency_ns": 100.0, "ii_ns": None}
+    d = {
+        "name": "d",
+        "estimate": est,
+        "estimate_util": discover.utilization(est["resources"], None),
+        "budget": budget,
+        "clock_ns": 5.0,
+        "part": est["part"],
+    }
+    ov = overview([d])
+    assert ov["budgets"] == [{"resources": 0.8, "latency_ns": 100.0}]
+    v = estimate_verdict(est, budget)
+    assert v["ok"] is False and v["head"] == "does not fit"
+    assert ("latency", f"{est['latency']['worst_ns']:,.0f} ns > 100 ns") in v["reasons"]
+    assert "latency ≤ 100 ns" in v["budget"]
+
+
+def test_a_verdict_shows_its_budget_and_labelled_reasons(report):
+    """Item 10: not 'does not fit: LUT, DSP, LUT, DSP' but the budget and each reason under its
+    label, with the figures of the estimate's fit."""
+    build, out, _ = report
+    page = (out / "index.html").read_text()
+    assert "LUT, DSP, LUT, DSP" not in page
+    est = json.loads((build / "hls" / "part_tiny-vu13p_parallel" / "estimate.json").read_text())
+    fit = est["fit"]
+    assert fit["over_budget"] == ["LUT", "DSP"] and fit["over_slr"] == ["LUT", "DSP"]
+    for sid in ("estimate", "overview"):
+        row = next(
+            r
+            for r in table_rows(page, sid)
+            if "part_tiny-vu13p_parallel" in r and "does not fit" in r
+        )
+        assert "budget: every resource ≤ 80% of xcvu13p-flga2577-2-e" in row
+        over = ", ".join(
+            f"{r} {100 * fit['resources'][r]['fraction']:.1f}% of the part" for r in ("LUT", "DSP")
+        )
+        assert f"<li><b>over the 80% budget</b>: {over}</li>" in row
+        slr = ", ".join(
+            f"{r} {100 * fit['resources'][r]['largest_layer_slr_fraction']:.1f}% of an SLR"
+            for r in ("LUT", "DSP")
+        )
+        assert f"<li><b>a layer over one SLR</b>: {slr}</li>" in row
+        region = est["largest_region"]
+        assert (
+            f"<b>region too large</b>: {region['layer']} unrolls {region['unrolled_mults']:,} "
+            f"multiplications in one region (limit {region['limit']:,})" in row
+        )
+    row = next(r for r in table_rows(page, "estimate") if "part_tiny-vu13p" in r and "fits" in r)
+    assert "budget: every resource ≤ 80% of xcvu13p" in row
+
+
+def test_the_estimate_per_layer_is_on_the_page(report):
+    """Item 11: each layer's estimated resources, latency and largest region, and the error
+    band where estimate.json has one (said when it has none)."""
+    build, out, _ = report
+    page = (out / "index.html").read_text()
+    layers = section(page, "layers")
+    est = json.loads((build / "hls" / "part_tiny-vu13p" / "estimate.json").read_text())
+    block = layers.split("part_tiny-vu13p: estimate per layer")[1].split("</details>")[0]
+    rows = [r for r in re.findall(r"<tr>(.*?)</tr>", block, re.S) if "<td" in r]
+    assert len(rows) == len(est["layers"])
+    for layer, row in zip(est["layers"], rows):
+        assert row.startswith(f"<td>{layer['name']}")
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
+        assert cells[4] == f"{layer['latency_cycles']:,}"
+        assert cells[6] == f"{layer['resources']['LUT']:,}"
+        assert cells[-1] == f"{layer['largest_region_mults']:,}"
+    assert f"{est['largest_region']['layer']} <span class='bad'>(largest region)</span>" in block
+    assert "no error band in this estimate.json" in block
+    zcu = json.loads((build / "hls" / "part_tiny-zcu102" / "estimate.json").read_text())
+    lut = zcu["band"]["LUT"]
+    words = f"error band (holdout, Vivado 2019-2020): LUT {lut['low']:,}–{lut['high']:,}"
+    assert words in layers and words in section(page, "estimate")
+
+
+def test_interrupted_and_all_failed_runs_are_flagged(tmp_path, no_hls_tools):
+    """Item 12: a search stopped before its search.json is shown from its points/ and flagged;
+    one whose every point failed is not counted as a result."""
+    build = make_build(tmp_path, synth=False, scan=False, bench=False)
+    stopped = build / "search" / "stopped"
+    for p in search_points()[:3]:
+        write_json(stopped / "points" / f"{p['id']}.json", p)
+        (stopped / p["config"]).parent.mkdir(parents=True, exist_ok=True)
+        for key in ("config", "firmware_config"):
+            (stopped / p[key]).write_text(f"name: {p['id']}\n")
+    failed = [p for p in search_points() if p["status"] != "done"]
+    path = build / "search" / "failed" / "search.json"
+    write_json(path, dict(example_search(failed), name="failed"))
+    for p in failed:
+        for key in ("config", "firmware_config"):
+            (path.parent / p[key]).parent.mkdir(parents=True, exist_ok=True)
+            (path.parent / p[key]).write_text(f"name: {p['id']}\n")
+    summary = build_dashboard(build, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    found = {s["name"]: s for s in summary["found"]["searches"]}
+    assert found["stopped"]["interrupted"] and found["stopped"]["points"] == 3
+    assert found["failed"]["done"] == 0 and not found["failed"]["interrupted"]
+    counts = re.search(r'<div class="counts">(.*?)</div>', page, re.S)[1]
+    assert (
+        '<span class="bad">3 design-space search(es) (example: 6 of 8 points done; failed: all '
+        "2 points failed; stopped: interrupted, 3 of 3 points done)</span>" in counts
+    )
+    body = section(page, "search")
+    assert "interrupted: 3 point(s) kept, no search.json (rerun the same command" in body
+    assert "all 2 points failed: no result" in body
+    assert "search stopped: interrupted (3 point(s) kept, no search.json)" in page  # warning
+
+
+@pytest.mark.skipif(
+    browser.find_chromium() is None,
+    reason="Chromium is not installed (apt-get install chromium); the page is not laid out",
+)
+def test_every_table_fits_1400_px(report):
+    """Item 13: at 1400 px no table scrolls sideways, so the verdict and error columns at the
+    right of the widest tables are in sight (measured in headless Chromium)."""
+    _, out, _ = report
+    layout = browser.table_widths(out / "index.html", width=1400)
+    assert layout["window"] == 1400 and layout["page"] <= 1400
+    assert len(layout["tables"]) >= 10
+    wide = [t for t in layout["tables"] if t["scroll"] > t["client"] + 1]
+    assert wide == [], [(t["section"], t["headers"][-1], t["scroll"]) for t in wide]
+    heads = [t["headers"][-1] for t in layout["tables"]]
+    assert "verdict" in heads and "status (stage), error" in heads
+
+
+def test_no_dash_where_the_plot_has_a_value(report):
+    """Item 13: a design placed on its estimated LUT / DSP in the accuracy plot shows those
+    figures in the table beside it, labelled estimated, not '—'."""
+    _, out, summary = report
+    page = (out / "index.html").read_text()
+    point = next(p for p in summary["points"] if p["label"] == "part_tiny-vu13p")
+    assert point["util_max"] is None and point["est_util"] is not None  # on the estimate
+    row = next(r for r in table_rows(page, "pareto") if "<td>part_tiny-vu13p</td>" in r)
+    assert "—" not in row and "<td>estimate</td>" in row
+    assert f"{point['est_util']:.2f}% ({point['est_binding']}, est.)" in row
+
+
+def test_rejection_cap_is_noted(report):
+    """Item 13: the QCD rejection bars stop at the number of QCD test jets: said on the page."""
+    build, out, _ = report
+    page = (out / "index.html").read_text()
+    m = json.loads((build / "models" / "part_tiny" / "metrics.json").read_text())
+    qcd = sum(m["confusion"][m["class_names"].index("QCD")])
+    note = re.search(r"<p>QCD rejection at 50% signal efficiency is at most(.*?)</p>", page, re.S)
+    assert note and f"part_tiny (quantized) {qcd:,}" in note[1]
+
+
+def test_no_single_value_bar_charts(tmp_path, no_hls_tools):
+    """Item 13: when every design is bit-exact (fraction 1, max difference 0), a sentence says
+    so and no chart of equal bars is drawn; the figures that differ are still drawn."""
+    build = make_build(tmp_path, synth=False, scan=False, bench=False, search=False)
+    shutil.rmtree(build / "hls" / "part_l1-u250")  # the one mismatching design
+    summary = build_dashboard(build, tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert "fidelity.png" not in {p["file"] for p in summary["plots"]}
+    assert (
+        "On every route that ran, in all 2 C-simulated design(s): bit-exact fraction 1, "
+        "argmax agreement 1, max |C-sim − Keras| (LSB) 0." in section(page, "fidelity")
+    )
+    assert "nothing below is filled in" not in page
+
+
+def test_fidelity_plot_keeps_the_figures_that_differ(report):
+    _, out, _ = report
+    page = (out / "index.html").read_text()
+    assert "fidelity.png" in page and "On every route that ran" not in page

@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pytest
 
+from hls import points as points_
 from hls import runner, scan
 from hls.report import build as report
 from hls.synth_report import write_synth_report
@@ -63,16 +64,24 @@ def test_scan_on_two_dask_workers(trained_tiny, jet_sample, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "scheduler local" in out and out.count("finished (") == 4
     points = result["points"]
-    assert [(p["id"], p["status"]) for p in points] == [
-        (f"point{i}_rf{rf}", "done") for i in (0, 1) for rf in (1, 2)
+    types = ("ap_fixed<16,6,AP_RND_CONV,AP_SAT>", "ap_fixed<10,4,AP_RND_CONV,AP_SAT>")
+    ids = [
+        points_.point_id({"firmware.precision.act_t": t, "firmware.reuse_factor": rf})
+        for t in types
+        for rf in (1, 2)
     ]
-    assert all(p["bit_exact_fraction"] == 1.0 and p["n_jets"] == 100 for p in points)
+    assert [(p["id"], p["status"]) for p in points] == [(i, "done") for i in ids]
+    assert all(
+        p["csim"]["bit_exact_fraction"] == 1.0 and p["csim"]["n_jets"] == 100 for p in points
+    )
     assert all(p["synth"] is None for p in points) and "not run" in result["synthesis"]
+    assert result["kind"] == "scan" and all("train" not in p["stage"] for p in points)
     wide, narrow = points[0], points[2]
     assert narrow["bops"] < wide["bops"]
     # the reuse factor changes the schedule, not the arithmetic: same outputs, another project
-    assert points[1]["keras_accuracy"] == wide["keras_accuracy"]
-    assert points[1]["csim_accuracy"] == wide["csim_accuracy"]
+    assert points[1]["csim"]["keras_accuracy"] == wide["csim"]["keras_accuracy"]
+    assert points[1]["csim"]["csim_accuracy"] == wide["csim"]["csim_accuracy"]
+    assert points[1]["accuracy"] == wide["csim"]["keras_accuracy"]
     # every point carries its estimate: narrower activations cost fewer LUTs; a longer II
     # (reuse 2) shares the variable products: fewer DSPs, a longer interval
     assert all(p["estimate"]["source"] == "estimate" for p in points)
@@ -83,18 +92,16 @@ def test_scan_on_two_dask_workers(trained_tiny, jet_sample, tmp_path, capsys):
     assert rf2["latency"]["interval_max"] > rf1["latency"]["interval_max"]
     scan_dir = build / "scan" / "part_tiny-scanfw"
     assert (scan_dir / "scan.json").exists()
-    assert {p.name for p in scan_dir.glob("point*_rf*") if p.is_dir()} == {
-        "point0_rf1",
-        "point0_rf2",
-        "point1_rf1",
-        "point1_rf2",
-    }
-    # rerun in one process with one row's record gone: three skipped, that row redone
-    (scan_dir / "points" / "point1_rf2.json").unlink()
+    assert {p.name for p in scan_dir.glob("p*") if (p / "csim_report.json").is_file()} == set(ids)
+    # each point's firmware config: the base with its precision and reuse factor set
+    fw3 = (scan_dir / "configs" / f"{ids[3]}_fw.yml").read_text()
+    assert "reuse_factor: 2" in fw3 and types[1] in fw3 and "scan:" not in fw3
+    # rerun in one process with one point's record gone: three skipped, that point redone
+    (scan_dir / "points" / f"{ids[3]}.json").unlink()
     again = scan.run("part_tiny", str(fw), jet_sample, scheduler="serial", **kwargs)
     out = capsys.readouterr().out
     assert out.count("done before") == 3 and out.count("finished (") == 1
-    same = ("keras_accuracy", "csim_accuracy", "bit_exact_fraction", "bops", "estimate")
+    same = ("accuracy", "csim", "bops", "estimate")
     for a, b in zip(points, again["points"]):
         assert {k: a[k] for k in same} == {k: b[k] for k in same}
 

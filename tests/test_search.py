@@ -10,7 +10,7 @@ import examples
 import pytest
 import yaml
 
-from hls import search
+from hls import points, search
 from hls.firmware import load_firmware
 from infra.checks import SchemaError
 from infra.yamlconfig import ConfigError
@@ -68,10 +68,10 @@ def test_grid_ids_and_configs(tmp_path):
         "quantization.weight_bits": 8,
         "firmware.budget.ii_cycles": 30,
     }
-    ids = [search.point_id(p) for p in grid]
+    ids = [points.point_id(p) for p in grid]
     assert len(set(ids)) == 6
     # the id depends on the point only, not on its place in the grid or the key order
-    assert search.point_id(dict(reversed(list(grid[3].items())))) == ids[3]
+    assert points.point_id(dict(reversed(list(grid[3].items())))) == ids[3]
     model_file, fw_file = search.write_configs(space, grid[5], tmp_path / "out")
     cfg, fw = builder.load_config(model_file), load_firmware(fw_file)
     assert model_file.name == f"{ids[5]}.yml" and cfg["name"] == ids[5]
@@ -83,7 +83,7 @@ def test_grid_ids_and_configs(tmp_path):
 
 def test_pareto_and_target_by_hand():
     p = examples.example_point
-    points = [
+    pts = [
         p("a", 0.70, 900, 200_000, 3000),
         p("b", 0.68, 600, 150_000, 2000),  # less accurate but cheaper and faster: on the front
         p("c", 0.65, 950, 250_000, 3500),  # worse than a in everything: off
@@ -92,25 +92,23 @@ def test_pareto_and_target_by_hand():
         p("f", 0.72, 800, 900_000, 1000),  # over 50% of the VU13P's 1.73M LUT? no: 52%
         p("g", 0.60, 500, 100_000, 900, pair_features="none"),
     ]
-    assert search.pareto(points) == {"a", "b", "d", "f", "g"}
+    assert points.pareto(pts) == {"a", "b", "d", "f", "g"}
     target = {"resources": 0.5, "latency_ns": 1000, "ii_ns": 150}
-    meets = {r["id"] for r in points if search.meets_target(r, target)}
+    meets = {r["id"] for r in pts if points.meets_target(r, target)}
     assert meets == {"a", "b", "c", "g"}  # d, e too slow; f over 50% of the LUTs
-    assert not search.meets_target(dict(points[0], status="error"), target)
+    assert not points.meets_target(dict(pts[0], status="error"), target)
     slow_ii = p("h", 0.9, 500, 1000, 10, ii_ns=160)
-    assert not search.meets_target(slow_ii, target)
-    modes = search.summarise(points, target)
+    assert not points.meets_target(slow_ii, target)
+    modes = points.summarise(pts, target)
     assert modes["onchip"]["best"] == "a" and modes["none"]["best"] == "g"
     assert modes["onchip"]["pareto"] == ["a", "b", "d", "f"]  # within the mode
-    data = examples.example_search(points)
-    search.check_search(data, "x.json")
-    broken = dict(points[0], csim={"bit_exact_fraction": 0.99})
+    data = examples.example_search(pts)
+    points.check_result(data, "x.json")
+    broken = dict(pts[0], csim={"bit_exact_fraction": 0.99})
     with pytest.raises(SchemaError, match=r"x.json: points\[0\].a done point is bit-exact"):
-        search.check_search(dict(data, points=[broken], modes={}), "x.json")
+        points.check_result(dict(data, points=[broken], modes={}), "x.json")
     with pytest.raises(SchemaError, match=r"points\[0\].a point that is not done says why"):
-        search.check_search(
-            dict(data, points=[dict(points[0], status="error")], modes={}), "x.json"
-        )
+        points.check_result(dict(data, points=[dict(pts[0], status="error")], modes={}), "x.json")
 
 
 def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
@@ -151,7 +149,7 @@ def test_search_on_generated_jets(jet_sample, tmp_path, capsys):
     assert result["modes"]["none"]["best"] == done["id"] and done["meets_target"]
     assert result["float_reference"]["none"]["id"] == done["id"]
     saved = json.loads((out / "search.json").read_text())
-    search.check_search(saved, out / "search.json")
+    points.check_result(saved, out / "search.json")
     assert "| none | embed_dims=[16]" in capsys.readouterr().out
     # a rerun finds every point done and trains nothing
     stamp = (out / done["model_dir"] / "model.keras").stat().st_mtime_ns
@@ -172,10 +170,11 @@ def test_a_point_trained_to_chance_is_a_failure(tmp_path, monkeypatch):
     chance = {"accuracy": 0.1, "macro_auc": 0.5, "rejection_at_50pct": {}, "parameters": 1}
     chance.update(bops=1, n_train=8, epochs_run=1, train_seconds=0.1)
     monkeypatch.setattr(model.train, "train", lambda *a, **k: chance)
-    record = search.run_point(space, overrides, files, tmp_path / "out", tmp_path / "nodata")
+    job = search.point_job(space, overrides, files, tmp_path / "out", tmp_path / "nodata")
+    record = points.run_point(job)
     assert (record["status"], record["stage"]) == ("error", "train")
     assert "trained to chance: accuracy 0.100, macro AUC 0.500" in record["error"]
-    assert "csim" not in record
+    assert record["csim"] is None  # never C-simulated
 
 
 def test_ctrl_c_in_a_search_is_one_line_and_says_how_to_resume(monkeypatch, capsys):
@@ -195,11 +194,11 @@ def test_ctrl_c_in_a_search_is_one_line_and_says_how_to_resume(monkeypatch, caps
 def test_labels_and_the_table_keep_what_was_written():
     """A type in a label keeps its ap_ prefix; a failed point's error is not cut mid-word in
     the closing table (issue 21, item 3)."""
-    assert search.label({"quantization.act_t": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"}) == (
+    assert points.label({"quantization.act_t": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>"}) == (
         "act_t=ap_fixed<8,3>"
     )
-    assert search.label({"quantization.attn_t": "ap_ufixed<8,0>"}) == "attn_t=ap_ufixed<8,0>"
+    assert points.label({"quantization.attn_t": "ap_ufixed<8,0>"}) == "attn_t=ap_ufixed<8,0>"
     error = "ConfigError: x.yml: act_t: " + "a long reason " * 20 + "(expected e.g. 'ap_fixed')"
-    failed = dict(search.new_record({"model.num_blocks": 1}, "config", error), pair_features="x")
-    row = search.table({"points": [failed]}).splitlines()[-1]
+    failed = dict(points.new_record({"model.num_blocks": 1}, "config", error), pair_features="x")
+    row = points.table({"points": [failed]}).splitlines()[-1]
     assert "(expected e.g. 'ap_fixed')" in row

@@ -10,9 +10,10 @@ Reads (each optional; what is absent is reported as not run, never filled in):
     build/hls/<model>-<fw>/estimate.json           make estimate / make hls-csim (hls/estimate.py),
                                                    shown as a pre-synthesis estimate, never as a
                                                    synthesis result
-    build/scan/<model>-<fw>/scan.json              make scan (hls/scan.py schema)
-    build/search/<space>/search.json               make scan SPACE=<space> (hls/search.py), its
-                                                   points' configs copied under search/<space>/
+    build/scan/<model>-<fw>/scan.json              make scan (hls/scan.py) and make scan
+    build/search/<space>/search.json               SPACE=<space> (hls/search.py): one schema
+                                                   (hls/points.py), the points' configs copied
+                                                   under scan|search/<name>/
     build/bench/*.json                             make bench (listed generically)
 
 Writes build/reports/: PNG plots, index.html (one page; the plots are PNGs next to it, linked
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from hls.report.browser import screenshot
 from hls.report.discover import collect
+from hls.report.overview import overview
 from hls.report.points import accuracy_points
 from hls.report.render import render_html
 from infra.errors import exit_code
@@ -85,19 +87,24 @@ def _summary_json(data, points, written, skipped, copied, generated, out) -> dic
                     "name": s["name"],
                     "path": s["path"],
                     "points": len(s["points"]),
+                    "done": s["done"],
+                    "interrupted": bool(s.get("interrupted")),
                     "synthesised": sum(p.get("synth") is not None for p in s["points"]),
                 }
-                for s in data["scans"]
+                for s in data["searches"]
+                if s["kind"] == "scan"
             ],
             "searches": [
                 {
                     "name": s["name"],
                     "path": s["path"],
                     "points": len(s["points"]),
-                    "done": sum(p["status"] == "done" for p in s["points"]),
+                    "done": s["done"],
+                    "interrupted": bool(s.get("interrupted")),
                     "best": {mode: m["best"] for mode, m in s["modes"].items()},
                 }
                 for s in data["searches"]
+                if s["kind"] == "search"
             ],
             "bench": [{"name": b["name"], "path": b["path"]} for b in data["bench"]],
         },
@@ -157,7 +164,8 @@ def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
     from hls.report.plots import make_plots, safe_name  # matplotlib: only when plotting
 
     points = accuracy_points(data)
-    written, skipped = make_plots(data, points, out)
+    ov = overview(data["designs"])
+    written, skipped = make_plots(data, points, out, ov)
     copied = []
 
     def copy(src, rel):
@@ -173,13 +181,16 @@ def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
     for s in data["searches"]:  # each point's configs, which its row links to
         for p in s["points"]:
             p["links"] = {
-                key: copy(src, f"search/{safe_name(s['name'])}/{p[key]}")
+                key: copy(src, f"{s['kind']}/{safe_name(s['name'])}/{p[key]}")
                 for key, src in p["files"].items()
                 if src is not None
             }
     generated = time.strftime("%Y-%m-%d %H:%M:%S")
-    (out / "index.html").write_text(render_html(data, points, written, skipped, copied, generated))
+    (out / "index.html").write_text(
+        render_html(data, points, written, skipped, copied, generated, ov)
+    )
     summary = _summary_json(data, points, written, skipped, copied, generated, out)
+    summary["overview"] = ov
     (out / "dashboard.json").write_text(
         json.dumps(summary, indent=1, allow_nan=False, default=str) + "\n"
     )

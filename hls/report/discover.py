@@ -1,6 +1,6 @@
 """What the pipeline left under build/: models, designs, scans, searches and benchmarks, read
 through the validators of the modules that write them (model.metrics, hls.csim_report,
-hls.synth_report, hls.estimate, hls.scan, hls.search), plus the checks that span files: a
+hls.synth_report, hls.estimate, hls.points), plus the checks that span files: a
 report in the project directory of another design (part, top module, clock) stops the run,
 naming both."""
 
@@ -15,8 +15,7 @@ from data.pairmode import MODES
 from hls.common import PROJECT_NAME, RESOURCES, TOOLS, fmt
 from hls.csim_report import check_csim_report
 from hls.estimate import check_estimate
-from hls.scan import check_scan
-from hls.search import check_search
+from hls.points import check_point, check_result, summarise
 from hls.synth_report import check_synth_report
 from infra.checks import read_json
 from infra.errors import QpartError
@@ -77,6 +76,32 @@ def utilization(resources: dict, capacity: dict | None) -> dict:
             pct = used / avail * 100
         out[r] = {"used": used, "available": avail, "pct": pct}
     return out
+
+
+def background_jets(metrics: dict, background="QCD") -> int | None:
+    """The number of background test jets: the largest finite rejection 1/eps_B a model can
+    show (one jet passing), and the lower bound where none passed."""
+    names, conf = metrics.get("class_names") or [], metrics.get("confusion")
+    if background in names and conf:  # rows: the true class
+        return int(sum(conf[names.index(background)]))
+    bound = metrics.get("rejection_at_50pct_lower_bound") or {}
+    return max(bound.values()) if bound else None
+
+
+FIDELITY_KEYS = ("bit_exact_fraction", "argmax_agreement", "max_abs_diff_lsb")
+
+
+def constant_fidelity(designs: list[dict]) -> dict:
+    """{figure: value} for each C-simulation figure that has one value on every route of
+    every design that ran (bit-exact fraction 1, max difference 0): a sentence, not a chart."""
+    values = {k: set() for k in FIDELITY_KEYS}
+    for d in designs:
+        for route in ("predict", "testbench"):
+            r = (d.get("csim") or {}).get(route)
+            if r is not None:
+                for k in FIDELITY_KEYS:
+                    values[k].add(r.get(k))
+    return {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and None not in v}
 
 
 def binding(util: dict | None):
@@ -199,6 +224,41 @@ def _check_synth(s, path, d: Path, csim, csim_path, fw):
         )
 
 
+def _budget(fw, est) -> dict | None:
+    """The budget a design is checked against: its firmware config's (resource share of the
+    part, latency and II in ns), else the share its estimate.json was checked against."""
+    if fw is not None:
+        b, clock = fw["budget"], fw["clock_period"]
+        return {
+            "resources": b["resources"],
+            "latency_ns": None if b["latency_cycles"] is None else b["latency_cycles"] * clock,
+            "ii_ns": None if b["ii_cycles"] is None else b["ii_cycles"] * clock,
+            "from": fw["path"],
+        }
+    frac = ((est or {}).get("fit") or {}).get("budget_fraction")
+    if frac is None:
+        return None
+    return {"resources": frac, "latency_ns": None, "ii_ns": None, "from": "estimate.json"}
+
+
+def _check_rtl(r, path) -> dict:
+    """rtl_report.json (the RTL route's report, beside the design): a `source` (what measured
+    it, e.g. a da4ml cost or yosys) and resources as synth_report.json has them; a latency
+    where the route gives one."""
+    from infra.checks import SchemaError, need, numbers
+
+    need(r, "source", path, kind=str)
+    res = need(r, "resources", path, kind=dict)
+    for k, v in res.items():
+        if not isinstance(v, dict):
+            raise SchemaError(f"{path}: resources.{k} must be an object with 'used'")
+        numbers(v, ("used", "available", "utilization_pct"), path, f"resources.{k}.")
+    lat = r.get("latency")
+    if lat is not None:
+        numbers(need(r, "latency", path, kind=dict), tuple(lat), path, "latency.")
+    return r
+
+
 def _synth_missing_reason(backend, model, firmware):
     tool = TOOLS.get(backend)
     if tool is None:
@@ -231,6 +291,10 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
         part = (csim or {}).get("part") or (fw or {}).get("part") or (synth or {}).get("part")
         capacity = _part_capacity(part, fw)
         est = check_estimate(read_json(est_path), est_path) if est_path.is_file() else None
+        if fw is None and est and (est.get("configs") or {}).get("firmware"):
+            fw = _firmware(est["configs"]["firmware"].get("path"))  # a config given by path
+        rtl_path = d / "rtl_report.json"
+        rtl = _check_rtl(read_json(rtl_path), rtl_path) if rtl_path.is_file() else None
         metrics = by_key.get((model, True))
         bops = None
         if metrics and fw is not None and not _changes_arithmetic(fw):  # else BOPs do not hold
@@ -254,6 +318,9 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
             "estimate_path": str(est_path) if est else None,
             "estimate": est,
             "estimate_util": utilization(est["resources"], capacity) if est else None,
+            "budget": _budget(fw, est),
+            "rtl": rtl,
+            "rtl_path": str(rtl_path) if rtl else None,
         }
         if csim is None:
             design["csim_status"] = "not run (no csim_report.json; make hls-csim)"
@@ -283,74 +350,75 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
     return designs
 
 
-# ---------------------------------------------------------------------------- scans
+# ---------------------------------------------------------------------------- scans, searches
 
 
-def collect_scans(root: Path) -> list[dict]:
-    scans = []
-    if not root.is_dir():
-        return scans
-    for path in sorted(root.glob("*/scan.json")):
-        data = read_json(path)
-        points = check_scan(data, path)
-        meta = data if isinstance(data, dict) else {}
-        name = path.parent.name
-        model = meta.get("model") or (name.rsplit("-", 1)[0] if "-" in name else name)
-        firmware = meta.get("firmware") or (name.rsplit("-", 1)[1] if "-" in name else None)
-        fw = _firmware(firmware) if firmware else None
-        part = meta.get("part") or (fw or {}).get("part")
-        capacity = _part_capacity(part, fw)
-        rows = []
-        for p in points:
-            synth, est = p.get("synth"), p.get("estimate")
-            rows.append(
-                {
-                    **p,
-                    "label": str(p["label"]),
-                    "utilization": utilization(synth["resources"], capacity) if synth else None,
-                    "estimate_util": utilization(est["resources"], capacity) if est else None,
-                }
-            )
-        scans.append(
-            {
-                "name": name,
-                "path": str(path),
-                "model": model,
-                "firmware": firmware,
-                "part": part,
-                "points": rows,
-            }
+def _points_of(path: Path, result: dict | None, warnings: list) -> dict:
+    """A scan's or a search's result (hls.points.check_result), or, where the run stopped
+    before writing it, its kept points (points/<id>.json) flagged as interrupted; each point's
+    config files, which the page links to, looked up so that a missing one is a warning, not
+    a dead link, and its synthesised utilisation."""
+    folder = path.parent
+    if result is None:  # interrupted: what the points folder holds
+        kept = []
+        for f in sorted((folder / "points").glob("*.json")):
+            kept.append(check_point(read_json(f), f, ""))
+        kind = "scan" if path.name == "scan.json" else "search"
+        result = {
+            "kind": kind,
+            "target": None,
+            "points": kept,
+            "modes": summarise(kept, None),
+            "interrupted": True,
+        }
+    fw = _firmware(result["firmware"]) if result.get("firmware") else None
+    for i, p in enumerate(result["points"]):
+        p["files"] = {}
+        for key in ("config", "firmware_config"):
+            if not p.get(key):
+                continue
+            rel = Path(p[key])
+            if rel.is_absolute() or ".." in rel.parts:
+                raise DashboardError(
+                    f"{path}: points[{i}].{key} {p[key]!r} must be relative to {folder} (no '..')"
+                )
+            src = folder / rel
+            p["files"][key] = src if src.is_file() else None
+            if not src.is_file():
+                warnings.append(f"{path}: point {p['id']}: {key} {src} is missing")
+        est, syn = p.get("estimate"), p.get("synth")
+        part = (est or {}).get("part") or result.get("part")
+        p["utilization"] = (
+            utilization(syn["resources"], _part_capacity(syn.get("part") or part, fw))
+            if syn
+            else None
         )
-    return scans
+        p["estimate_util"] = utilization(est["resources"], None) if est else None
+    done = sum(p["status"] == "done" for p in result["points"])
+    return {
+        **result,
+        "name": folder.name,
+        "path": str(path),
+        "done": done,
+        "all_failed": bool(result["points"]) and done == 0,
+    }
 
 
-# ---------------------------------------------------------------------------- searches
-
-
-def collect_searches(root: Path, warnings: list) -> list[dict]:
-    """build/search/<space>/search.json through hls.search.check_search (a broken file stops
-    the run naming it, as a broken scan.json does); each point's config files, which the page
-    links to, are looked up here so that a missing one is a warning, not a dead link."""
-    searches = []
-    if not root.is_dir():
-        return searches
-    for path in sorted(root.glob("*/search.json")):
-        data = check_search(read_json(path), path)
-        for i, p in enumerate(data["points"]):
-            p["files"] = {}
-            for key in ("config", "firmware_config"):
-                rel = Path(p[key])
-                if rel.is_absolute() or ".." in rel.parts:
-                    raise DashboardError(
-                        f"{path}: points[{i}].{key} {p[key]!r} must be relative to "
-                        f"{path.parent} (no '..')"
-                    )
-                src = path.parent / rel
-                p["files"][key] = src if src.is_file() else None
-                if not src.is_file():
-                    warnings.append(f"{path}: point {p['id']}: {key} {src} is missing")
-        searches.append({**data, "name": path.parent.name, "path": str(path)})
-    return searches
+def collect_points(build: Path, warnings: list) -> list[dict]:
+    """build/scan/<model>-<fw>/scan.json and build/search/<space>/search.json (one schema:
+    hls/points.py; a broken file stops the run naming it), and the folders of runs that were
+    interrupted before writing theirs (points/ only)."""
+    found = []
+    for root, file in ((build / "scan", "scan.json"), (build / "search", "search.json")):
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+            path = folder / file
+            if path.is_file():
+                found.append(_points_of(path, check_result(read_json(path), path), warnings))
+            elif any((folder / "points").glob("*.json")):
+                found.append(_points_of(path, None, warnings))
+    return found
 
 
 # ---------------------------------------------------------------------------- bench
@@ -396,14 +464,23 @@ def collect(build: Path) -> dict:
     warnings, not_run = [], []
     models = collect_models(build / "models", warnings)
     designs = collect_designs(build / "hls", models, not_run)
-    scans = collect_scans(build / "scan")
-    for s in scans:
+    searches = collect_points(build, warnings)
+    for s in searches:
         n = sum(p.get("synth") is None for p in s["points"])
-        if n:
+        if s["kind"] == "scan" and n:
             not_run.append(
-                f"scan {s['name']}: synthesis not run for {n} of {len(s['points'])} " "points"
+                f"scan {s['name']}: synthesis not run for {n} of {len(s['points'])} points"
             )
-    searches = collect_searches(build / "search", warnings)
+        if s.get("interrupted"):
+            warnings.append(
+                f"{s['kind']} {s['name']}: interrupted ({len(s['points'])} point(s) kept, no "
+                f"{Path(s['path']).name}); rerun the same command to finish it"
+            )
+        if s["all_failed"]:
+            warnings.append(
+                f"{s['kind']} {s['name']}: none of its {len(s['points'])} points is done"
+            )
+    scans = [s for s in searches if s["kind"] == "scan"]
     bench = collect_bench(build / "bench")
     if not models:
         not_run.append("training: no build/models/*/metrics.json (make train)")
@@ -411,7 +488,7 @@ def collect(build: Path) -> dict:
         not_run.append("hls-csim: no build/hls/<model>-<fw>/csim_report.json (make hls-csim)")
     if not scans:
         not_run.append("scan: no build/scan/*/scan.json (make scan)")
-    if not searches:
+    if not [s for s in searches if s["kind"] == "search"]:
         not_run.append("search: no build/search/*/search.json (make scan SPACE=<space>)")
     if not bench:
         not_run.append("bench: no build/bench/*.json (make bench)")
@@ -419,7 +496,6 @@ def collect(build: Path) -> dict:
         "build": str(build),
         "models": models,
         "designs": designs,
-        "scans": scans,
         "searches": searches,
         "bench": bench,
         "warnings": warnings,

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from hls.common import RESOURCE_LABELS as RES_LABEL  # noqa: E402
 from hls.common import RESOURCES, fmt  # noqa: E402
-from hls.report.discover import PAIR_MODES  # noqa: E402
+from hls.report.discover import PAIR_MODES, background_jets, constant_fidelity  # noqa: E402
 from hls.report.points import _finite, accuracy_panels, pareto_front  # noqa: E402
 
 RES_COLOR = {
@@ -143,16 +143,33 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
             if _finite(v) and v > 0
         ]
         top = max(finite) * 3 if finite else 10.0
+        caps = {}
         for k, m in enumerate(variants):
             rej = m["metrics"].get("rejection_at_50pct") or {}
+            cap = background_jets(m["metrics"], background)
             xs = np.arange(len(classes)) + (k - (len(variants) - 1) / 2) * w
             ys = [rej.get(c) for c in classes]
-            shown = [y if _finite(y) and y > 0 else (top if y == math.inf else np.nan) for y in ys]
+            at = cap or top  # no background jet passed: at least the cap, drawn there
+            shown = [y if _finite(y) and y > 0 else (at if y == math.inf else np.nan) for y in ys]
             color = VARIANT_COLOR[m["quantized"]] if len(names) == 1 else f"C{k}"
             ax.bar(xs, shown, w, color=color, alpha=1 if m["quantized"] else 0.55, label=m["label"])
             for x, y in zip(xs, ys):
                 if y == math.inf:
-                    ax.text(x, top, "∞", ha="center", va="bottom", fontsize=8)
+                    ax.text(x, at, "≥" if cap else "∞", ha="center", va="bottom", fontsize=8)
+            if cap:
+                caps.setdefault(cap, []).append(m["label"])
+        for cap, who in sorted(caps.items()):
+            ax.axhline(cap, color="grey", ls=":", lw=1)
+            ax.text(
+                0.01,
+                cap,
+                f"cap: {cap:,} {background} test jets"
+                + ("" if len(caps) == 1 else f" ({', '.join(who)})"),
+                transform=ax.get_yaxis_transform(),
+                fontsize=7,
+                color="grey",
+                va="bottom",
+            )
         ax.set_yscale("log")
         ax.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
         ax.set_ylabel(f"{background} rejection 1/ε_B at ε_S = 50%")
@@ -167,8 +184,124 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
             transform=ax.transAxes,
             color=NOT_RUN,
         )
-    ax.set_title(f"background rejection vs {background}")
+    ax.set_title(
+        f"background rejection vs {background} (at most the number of {background} test jets; "
+        "≥: none passed)",
+        fontsize=9,
+    )
     fig.suptitle("Training metrics (build/models/*/metrics.json, each model's own test set)")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+# ------------------------------------------------------------------------- the designs
+
+
+KIND_MARKER = {"estimate": "o", "rtl": "^", "hls": "s", "vivado": "X"}
+
+
+def overview_plot(ov: dict, path: Path):
+    """Every design's latency against its LUT and DSP share of the part, one colour per design
+    and one marker per source (the estimate hollow, with its band as an error bar where it has
+    one), the budgets dashed, each design named with its verdict (✓ fits / ✗ does not)."""
+    rows = [r for r in ov["rows"] if _finite(r["latency_ns"])]
+    designs = list(dict.fromkeys(r["design"] for r in rows))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
+    lats = [r["latency_ns"] for r in rows]
+    for ax, key, res in ((axes[0], "lut_pct", "LUT"), (axes[1], "dsp_pct", "DSP")):
+        for i, name in enumerate(designs):
+            color = f"C{i % 10}"
+            mine = [r for r in rows if r["design"] == name and _finite(r[key])]
+            if len(mine) > 1:
+                ax.plot(
+                    [r[key] for r in mine],
+                    [r["latency_ns"] for r in mine],
+                    color=color,
+                    lw=0.8,
+                    alpha=0.5,
+                )
+            for r in mine:
+                band = (r.get("band") or {}).get(res)
+                xerr = None if not band else [[r[key] - band[0]], [band[1] - r[key]]]
+                filled = r["kind"] != "estimate"
+                ax.errorbar(
+                    r[key],
+                    r["latency_ns"],
+                    xerr=xerr,
+                    fmt=KIND_MARKER[r["kind"]],
+                    ms=8,
+                    color=color,
+                    mfc=color if filled else "white",
+                    mew=1.5,
+                    capsize=3,
+                    zorder=3,
+                )
+            est = next((r for r in mine if r["kind"] == "estimate"), mine[0] if mine else None)
+            if est is not None:
+                ok = est["verdict"]["ok"]
+                mark = "✓" if ok else ("✗" if ok is False else "?")
+                ax.annotate(
+                    f"{name} {mark}",
+                    (est[key], est["latency_ns"]),
+                    fontsize=8,
+                    xytext=(6, 4),
+                    textcoords="offset points",
+                    color="#146b2e" if ok else "#b00020",
+                )
+        for b in ov["budgets"]:
+            x = 100 * b["resources"]
+            ax.axvline(x, color="red", ls="--", lw=1)
+            ax.text(
+                x,
+                0.98,
+                f" budget {b['resources']:.0%}",
+                transform=ax.get_xaxis_transform(),
+                fontsize=8,
+                color="red",
+                va="top",
+            )
+            if b.get("latency_ns") is not None:
+                ax.axhline(b["latency_ns"], color="red", ls=":", lw=1)
+                ax.text(
+                    0.99,
+                    b["latency_ns"],
+                    f"latency budget {fmt(b['latency_ns'])} ns",
+                    transform=ax.get_yaxis_transform(),
+                    fontsize=8,
+                    color="red",
+                    ha="right",
+                    va="bottom",
+                )
+        ax.set_xlabel(f"{res} (% of the part)")
+        ax.set_xlim(left=-0.03 * ax.get_xlim()[1])  # a marker at 0% stays whole
+        ax.grid(alpha=0.3, which="both")
+    if lats and min(lats) > 0 and max(lats) / min(lats) > 20:
+        axes[0].set_yscale("log")
+    axes[0].set_ylabel("latency (ns, worst case)")
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            marker=KIND_MARKER[k],
+            ls="none",
+            color="black",
+            mfc="white" if k == "estimate" else "black",
+            label=label,
+        )
+        for k, label in (
+            ("estimate", "estimate (bar: its error band)"),
+            ("rtl", "RTL route (da4ml cost / yosys)"),
+            ("hls", "HLS synthesis (Vivado / Vitis)"),
+            ("vivado", "Vivado logic synthesis (HLS latency)"),
+        )
+        if any(r["kind"] == k for r in rows)
+    ]
+    axes[1].legend(handles=handles, fontsize=8, loc="lower right")
+    fig.suptitle(
+        "The designs: latency against LUT and DSP share of the part, per source "
+        "(dashed: budget; ✓ fits / ✗ does not, by the estimate)",
+        fontsize=11,
+    )
     fig.tight_layout()
     _save(fig, path)
 
@@ -176,15 +309,19 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
 # ------------------------------------------------------------------------- C-sim fidelity
 
 
-def fidelity_plot(designs: list[dict], path: Path):
-    """Bit-exact fraction, argmax agreement and max |diff| (LSB) per design, both routes."""
+FIDELITY_PANELS = (
+    ("bit_exact_fraction", "bit-exact fraction of jets", (0, 1.12)),
+    ("argmax_agreement", "argmax agreement (Keras vs C-sim)", (0, 1.12)),
+    ("max_abs_diff_lsb", "max |C-sim − Keras| (output LSBs)", None),
+)
+
+
+def fidelity_plot(designs: list[dict], panels, path: Path):
+    """Bit-exact fraction, argmax agreement and max |diff| (LSB) per design, both routes: the
+    panels whose values differ (one value everywhere is said in a sentence, not drawn)."""
     names = [d["name"] for d in designs]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
-    panels = (
-        ("bit_exact_fraction", "bit-exact fraction of jets", (0, 1.12)),
-        ("argmax_agreement", "argmax agreement (Keras vs C-sim)", (0, 1.12)),
-        ("max_abs_diff_lsb", "max |C-sim − Keras| (output LSBs)", None),
-    )
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.8), squeeze=False)
+    axes = axes[0]
     width = 0.38
     for ax, (key, title, ylim) in zip(axes, panels):
         top = 0.0
@@ -216,7 +353,7 @@ def fidelity_plot(designs: list[dict], path: Path):
         "predict": "predict (hls4ml compile)",
         "testbench": "testbench (g++ myproject_test.cpp)",
     }
-    axes[2].legend(
+    axes[-1].legend(
         list(legend.values()), [names_[k] for k in legend], fontsize=8, loc="upper right"
     )
     fig.suptitle("C-simulation fidelity (build/hls/*/csim_report.json)")
@@ -509,15 +646,17 @@ MODE_STYLE = {"onchip": ("#4c72b0", "o"), "host": ("#55a868", "s"), "none": ("#d
 def search_plot(search: dict, path: Path):
     """Accuracy against the estimated latency, LUT and DSP of a search's done points, one style
     per pair-feature mode. The front of each mode is over all three objectives at once
-    (hls.search.pareto), so in one panel its step line need not only rise."""
-    from hls.search import figures
+    (hls.points.pareto), so in one panel its step line need not only rise."""
+    from hls.points import figures
 
     done = [(r, f) for r in search["points"] if (f := figures(r))]
-    target = search["target"]
+    target = search["target"] or {}  # an interrupted run's: unknown
     budget = {  # the target's share of each part the points were estimated for
         k: sorted(
             {target["resources"] * r["estimate"]["resources"][k]["available"] for r, _ in done}
         )
+        if target
+        else []
         for k in ("LUT", "DSP")
     }
     refs = [
@@ -583,10 +722,15 @@ def search_plot(search: dict, path: Path):
         ax.set_xlabel(xlabel)
         ax.grid(alpha=0.3, which="both")
         ax.margins(x=0.1, y=0.15)
-    axes[0].set_ylabel("test accuracy (quantized model; C simulation bit-exact)")
+    axes[0].set_ylabel(
+        "test accuracy (quantized model; C simulation bit-exact)"
+        if search["kind"] == "search"
+        else "Keras accuracy on the C-simulated jets (bit-exact)"
+    )
     axes[0].legend(fontsize=7, loc="lower right")
     fig.suptitle(
-        f"Design-space search {search['name']}: {len(done)} of {len(search['points'])} points "
+        f"{search['kind'].capitalize()} {search['name']}: {len(done)} of "
+        f"{len(search['points'])} points "
         "done, all figures ESTIMATED (filled: Pareto front per mode; dashed: target)",
         fontsize=11,
     )
@@ -677,7 +821,7 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-def make_plots(data: dict, points: list[dict], out: Path):
+def make_plots(data: dict, points: list[dict], out: Path, ov: dict | None = None):
     """Write every plot the data allows (`points`: hls.report.points.accuracy_points);
     returns (written [{file, title, section}], skipped [{plot, reason}])."""
     written, skipped = [], []
@@ -687,6 +831,16 @@ def make_plots(data: dict, points: list[dict], out: Path):
         written.append({"file": file, "title": title, "section": section})
 
     models, designs = data["models"], data["designs"]
+    if ov and any(_finite(r["latency_ns"]) for r in ov["rows"]):
+        run(
+            overview_plot,
+            (ov,),
+            "overview.png",
+            "The designs: latency against LUT and DSP share, per source, budgets dashed",
+            "overview",
+        )
+    elif designs:
+        skipped.append({"plot": "overview.png", "reason": "no design has a latency figure"})
     if models:
         run(
             training_plot,
@@ -698,13 +852,18 @@ def make_plots(data: dict, points: list[dict], out: Path):
     else:
         skipped.append({"plot": "training.png", "reason": "no metrics.json (make train)"})
     with_csim = [d for d in designs if d["csim"] is not None]
-    if with_csim:
+    same = constant_fidelity(with_csim)
+    if with_csim and len(same) < len(FIDELITY_PANELS):
         run(
             fidelity_plot,
-            (with_csim,),
+            (with_csim, [p for p in FIDELITY_PANELS if p[0] not in same]),
             "fidelity.png",
             "C-simulation fidelity per design, both routes",
             "fidelity",
+        )
+    elif with_csim:
+        skipped.append(
+            {"plot": "fidelity.png", "reason": "one value for every design and route: a sentence"}
         )
     else:
         skipped.append({"plot": "fidelity.png", "reason": "no csim_report.json (make hls-csim)"})
@@ -741,18 +900,19 @@ def make_plots(data: dict, points: list[dict], out: Path):
     else:
         skipped.append({"plot": "pareto.png", "reason": "no design or scan point with an accuracy"})
     for s in data.get("searches", []):
-        file = f"search_{safe_name(s['name'])}.png"
+        file = f"{s['kind']}_{safe_name(s['name'])}.png"
+        sec = f"{s['kind']}:{s['name']}"
         if any(p["status"] == "done" for p in s["points"]):
             run(
                 search_plot,
                 (s,),
                 file,
-                f"Design-space search {s['name']}: accuracy vs estimated latency, LUT, DSP",
-                f"search:{s['name']}",
+                f"{s['kind'].capitalize()} {s['name']}: accuracy vs estimated latency, LUT, DSP",
+                sec,
             )
         else:
             reason = f"{s['path']}: no point done"
-            skipped.append({"plot": file, "reason": reason, "section": f"search:{s['name']}"})
+            skipped.append({"plot": file, "reason": reason, "section": sec})
     for d in designs:
         if d["synth"] and d["synth"].get("modules"):
             run(

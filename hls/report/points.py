@@ -85,18 +85,20 @@ def accuracy_points(data: dict) -> list[dict]:
                 ref=d,
             )
         )
-    for s in data["scans"]:
+    for s in data["searches"]:
+        if s["kind"] != "scan":  # a search's points have their own section and plot
+            continue
         for p in s["points"]:
             points.append(
                 dict(
                     _point(
                         p["label"],
                         f"scan {s['name']}",
-                        p,
+                        p.get("csim") or {},
                         p["utilization"],
                         p.get("estimate_util"),
                         p.get("bops"),
-                        s["model"],
+                        s.get("model"),
                     ),
                     ref=p,
                 )

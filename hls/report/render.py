@@ -10,8 +10,9 @@ import string
 from pathlib import Path
 
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
-from hls.report.discover import PAIR_MODES, utilization
-from hls.search import figures
+from hls.points import figures
+from hls.report.discover import PAIR_MODES, background_jets, constant_fidelity, utilization
+from hls.report.overview import KIND_WORDS, estimate_verdict
 from infra.checks import is_number
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -143,7 +144,57 @@ def _models_section(data, written, skipped, copied) -> str:
             f"<details><summary>Training plots of each model ({len(copied)}, copied from "
             f"build/models)</summary><div class='grid'>{items}</div></details>"
         )
+    caps = [
+        f"{m['label']} {cap:,}"
+        for m in models
+        if (cap := background_jets(m["metrics"])) is not None
+        and m["metrics"].get("rejection_at_50pct")
+    ]
+    if caps:
+        note += (
+            "<p>QCD rejection at 50% signal efficiency is at most the number of QCD test jets "
+            f"(one jet passing): {_e(', '.join(caps))}. A bar at that cap marked ≥ means no "
+            "QCD jet passed (a lower bound).</p>"
+        )
     return table + note + _figures(written, "models") + _skipped(skipped, ["training.png"]) + extra
+
+
+def _overview_section(ov, written, skipped) -> str:
+    """The designs first: the overview plot and, beside it, each design's sources with the
+    verdict against its budget."""
+    if not ov["rows"]:
+        return (
+            "<p class='notrun-p'>No design with an estimate or a report: not run (make "
+            "estimate, make hls-csim).</p>"
+        )
+    rows = []
+    for r in ov["rows"]:
+
+        def pct(key, res, r=r):
+            v, band = r[key], (r.get("band") or {}).get(res)
+            if v is None:
+                return "<td class='missing'>—</td>"
+            extra = (
+                f"<br><span class='sub'>band {band[0]:.1f}–{band[1]:.1f}%</span>" if band else ""
+            )
+            return f"<td class='num'>{v:.1f}%{extra}</td>"
+
+        rows.append(
+            [
+                f"<td>{_e(r['design'])}</td>",
+                f"<td class='wrap'>{_e(r['source'])}<br><span class='sub'>"
+                f"{_e(KIND_WORDS[r['kind']])}</span></td>",
+                "<td class='missing'>—</td>"
+                if r["latency_ns"] is None
+                else f"<td class='num'>{fmt(r['latency_ns'])} ns<br><span class='sub'>"
+                f"{fmt(r['latency_cycles'])} cycles, II {fmt(r['ii_cycles'])}</span></td>",
+                pct("lut_pct", "LUT"),
+                pct("dsp_pct", "DSP"),
+                _verdict(r["verdict"]),
+            ]
+        )
+    table = _table(["design", "source", "latency", "LUT", "DSP", "verdict"], rows)
+    return _figures(written, "overview") + _skipped(skipped, ["overview.png"]) + table
 
 
 def _designs_section(data) -> str:
@@ -217,6 +268,24 @@ def _designs_section(data) -> str:
     )
 
 
+FIDELITY_WORDS = {
+    "bit_exact_fraction": "bit-exact fraction",
+    "argmax_agreement": "argmax agreement",
+    "max_abs_diff_lsb": "max |C-sim − Keras| (LSB)",
+}
+
+
+def _fidelity_sentence(data) -> str:
+    """One value on every route of every design (bit-exact fraction 1, max difference 0):
+    said here, not drawn as a bar chart of equal bars."""
+    ran = [d for d in data["designs"] if d["csim"] is not None]
+    same = constant_fidelity(ran)
+    if not same:
+        return ""
+    words = ", ".join(f"{FIDELITY_WORDS[k]} {fmt(v)}" for k, v in same.items())
+    return f"<p>On every route that ran, in all {len(ran)} C-simulated design(s): {words}.</p>"
+
+
 def _fidelity_section(data, written, skipped) -> str:
     rows = []
     for d in data["designs"]:
@@ -277,6 +346,7 @@ def _fidelity_section(data, written, skipped) -> str:
             ],
             rows,
         )
+        + _fidelity_sentence(data)
         + _figures(written, "fidelity")
         + _skipped(skipped, ["fidelity.png"])
     )
@@ -367,6 +437,33 @@ def _synthesis_section(data, written, skipped) -> str:
     )
 
 
+def _verdict(v) -> str:
+    """A verdict cell: fits or not, the budget it was checked against, each reason labelled."""
+    cls = {True: "ok", False: "bad", None: "notrun"}[v["ok"]]
+    reasons = "".join(f"<li><b>{_e(k)}</b>: {_e(t)}</li>" for k, t in v["reasons"])
+    return (
+        f"<td class='{cls} wrap verdict'>{_e(v['head'])}<br><span class='sub'>budget: "
+        f"{_e(v['budget'])}</span>"
+        + (f"<ul class='reasons'>{reasons}</ul>" if reasons else "")
+        + "</td>"
+    )
+
+
+def _band_words(est) -> str:
+    """The estimate's error band where estimate.json has one (issue 18), else say it has none."""
+    band = est.get("band")
+    if not isinstance(band, dict):
+        return "no error band in this estimate.json"
+    parts = []
+    for r in RESOURCES:
+        b = band.get(r)
+        lo, hi = (b.get("low"), b.get("high")) if isinstance(b, dict) else (b or (None, None))
+        if is_number(lo) and is_number(hi):
+            parts.append(f"{RESOURCE_LABELS[r]} {fmt(lo)}–{fmt(hi)}")
+    src = f" ({band['source']})" if band.get("source") else ""
+    return f"error band{src}: " + (", ".join(parts) or "no resource in it")
+
+
 def _estimate_section(data) -> str:
     """Every design's pre-synthesis estimate; beside a synthesis report, the report / estimate
     ratio of each figure. Estimated and synthesised rows are labelled and never merged."""
@@ -380,15 +477,9 @@ def _estimate_section(data) -> str:
                 + ["<td class='missing'>—</td>"] * (len(RESOURCES) + 4)
             )
             continue
-        lat, fit, util = est["latency"], est["fit"], d["estimate_util"]
+        lat, util = est["latency"], d["estimate_util"]
         region = est.get("largest_region") or {}
-        verdict = (
-            "<td class='ok'>fits</td>"
-            if fit["fits"]
-            else f"<td class='bad'>does not fit: "
-            f"{_e(', '.join(fit.get('over_budget', []) + fit.get('over_slr', [])) or 'region')}"
-            "</td>"
-        )
+        verdict = _verdict(estimate_verdict(est, d.get("budget")))
         rows.append(
             [name, "<td>estimate (pre-synthesis)</td>"]
             + [_pct(util, r) for r in RESOURCES]
@@ -429,10 +520,16 @@ def _estimate_section(data) -> str:
             )
     if not rows:
         return "<p class='notrun-p'>No design found.</p>"
+    bands = "".join(
+        f"<li>{_e(d['name'])}: {_e(_band_words(d['estimate']))}</li>"
+        for d in data["designs"]
+        if d["estimate"]
+    )
     return (
         "<p>From hls/estimate.py: counted from the model and the firmware config's folding, "
-        "mapped to resources by rules fitted on public HLS reports (docs/hls.md states "
-        "their error). An estimate, not a synthesis result.</p>"
+        "mapped to resources by rules fitted on public HLS reports (docs/hls.md, Calibration, "
+        "gives their error on held-out designs per tool). An estimate, not a synthesis "
+        f"result. Its error per design:</p><ul>{bands}</ul>"
         + _table(
             ["design", "source"]
             + [RESOURCE_LABELS[r] for r in RESOURCES]
@@ -442,35 +539,42 @@ def _estimate_section(data) -> str:
     )
 
 
-def _precision(p) -> str:
-    prec = p.get("precision")
-    if not prec:
-        return "—"
-    return ", ".join(f"{k}={v}" for k, v in prec.items())
-
-
 def _pareto_section(data, points, written, skipped) -> str:
     parts = [_figures(written, "pareto"), _skipped(skipped, ["pareto.png"])]
     if points:
         rows = []
         for p in points:
-            util = p["ref"].get("utilization") if isinstance(p["ref"], dict) else None
-            synth = "yes" if p["util_max"] is not None else None
+            ref = p["ref"] if isinstance(p["ref"], dict) else {}
+            if p["util_max"] is not None:  # synthesised: the plot's x, and these columns
+                util, what, tag = ref.get("utilization"), "synthesis", ""
+                binding = f"{p['util_max']:.2f}% ({RESOURCE_LABELS[p['binding']]})"
+            elif p["est_util"] is not None:  # the plot places it on the estimate
+                util, what, tag = ref.get("estimate_util"), "estimate", " est."
+                binding = f"{p['est_util']:.2f}% ({RESOURCE_LABELS[p['est_binding']]}, est.)"
+            else:
+                util, what, binding, tag = (
+                    None,
+                    "BOPs (no resources)" if p["bops"] else "none",
+                    None,
+                    "",
+                )
+
+            def pct(r, util=util, tag=tag):
+                v = ((util or {}).get(r) or {}).get("pct")
+                if v is None:
+                    return "<td class='missing'>—</td>"
+                return f"<td class='num'>{fmt(v, 3)}%{tag}</td>"
+
             rows.append(
                 [
                     f"<td>{_e(p['source'])}</td>",
                     f"<td>{_e(p['label'])}</td>",
-                    _td(p["accuracy"]),
-                    f"<td>{_e(p['accuracy_kind'])}</td>",
-                    f"<td>{synth}</td>" if synth else _notrun("synthesis not run"),
-                    (
-                        f"<td class='num'>{p['util_max']:.2f}% "
-                        f"({RESOURCE_LABELS[p['binding']]})</td>"
-                        if p["util_max"] is not None
-                        else "<td class='missing'>—</td>"
-                    ),
-                    _td(util["DSP"]["pct"], 3) if util else "<td class='missing'>—</td>",
-                    _td(util["LUT"]["pct"], 3) if util else "<td class='missing'>—</td>",
+                    f"<td class='num'>{fmt(p['accuracy'])}<br><span class='sub'>"
+                    f"{_e(p['accuracy_kind'])}</span></td>",
+                    f"<td>{what}</td>" if what != "none" else _notrun("synthesis not run"),
+                    f"<td class='num'>{binding}</td>" if binding else "<td class='missing'>—</td>",
+                    pct("LUT"),
+                    pct("DSP"),
                     _td(p["bops"]),
                     f"<td class='ok'>✓ ({p['pareto']})</td>" if p.get("pareto") else "<td></td>",
                 ]
@@ -481,75 +585,15 @@ def _pareto_section(data, points, written, skipped) -> str:
                     "source",
                     "design / point",
                     "accuracy",
-                    "from",
-                    "synthesised",
+                    "resources from",
                     "binding resource",
-                    "DSP %",
                     "LUT %",
+                    "DSP %",
                     "BOPs",
                     "Pareto front",
                 ],
                 rows,
             )
-        )
-    for s in data["scans"]:
-        rows = []
-        for p in s["points"]:
-            syn = p.get("synth")
-            lat = (syn or {}).get("latency") or {}
-            util = p["utilization"]
-            rows.append(
-                [
-                    f"<td>{_e(p['label'])}"
-                    + (
-                        f"<br><span class='missing'>failed at {_e(p.get('stage'))}: "
-                        f"{_e(p['error'])}</span>"
-                        if p.get("status") == "error"
-                        else ""
-                    )
-                    + "</td>",
-                    f"<td>{_e(_precision(p))}</td>",
-                    _td(p.get("reuse_factor")),
-                    _td(p.get("keras_accuracy")),
-                    _td(p.get("csim_accuracy")),
-                    _td(p.get("bit_exact_fraction")),
-                    *(
-                        [_notrun("synthesis not run")] + ["<td class='missing'>—</td>"] * 3
-                        if syn is None
-                        else [
-                            _td(lat.get("worst_cycles")),
-                            _td(lat.get("worst_ns")),
-                            _td(util["LUT"]["pct"], 3),
-                            _td(util["DSP"]["pct"], 3),
-                        ]
-                    ),
-                ]
-            )
-        parts.append(
-            f"<h3>Scan {_e(s['name'])} <span class='sub'>({_e(s['path'])}, part "
-            f"{_e(s['part'])})</span></h3>"
-        )
-        parts.append(
-            _table(
-                [
-                    "point",
-                    "precision",
-                    "reuse",
-                    "Keras accuracy",
-                    "C-sim accuracy",
-                    "bit-exact",
-                    "latency cycles (worst) / synthesis",
-                    "latency ns (worst)",
-                    "LUT %",
-                    "DSP %",
-                ],
-                rows,
-            )
-        )
-    if not data["scans"]:
-        parts.append(
-            "<p class='notrun-p'>Design-space scan: not run (no build/scan/*/scan.json; "
-            "make scan).</p>"
         )
     return "\n".join(x for x in parts if x)
 
@@ -565,12 +609,13 @@ def _config_links(p) -> str:
             return f'<a href="{html.escape(href)}">{_e(text)}</a>'
         return f"{_e(text)} <span class='bad'>({_e(p[key])} missing)</span>"
 
-    return (
-        f"{link('config', p['label'])} <span class='sub'>· {link('firmware_config', 'fw')}</span>"
-    )
+    model = link("config", p["label"]) if p.get("config") else _e(p["label"])
+    return f"{model} <span class='sub'>· {link('firmware_config', 'fw')}</span>"
 
 
 def _search_target(t) -> str:
+    if not t:
+        return "unknown (the run stopped before writing it)"
     parts = [f"every resource ≤ {t['resources']:.0%} of the part"]
     for key, what in (("latency_ns", "latency"), ("ii_ns", "II")):
         if t.get(key) is not None:
@@ -613,48 +658,78 @@ def _search_rows(s) -> list:
     )
     rows = []
     for p in done + [p for p in s["points"] if not figures(p)]:
-        est = p.get("estimate")
+        est, syn = p.get("estimate"), p.get("synth")
         lat, res = (est or {}).get("latency", {}), (est or {}).get("resources", {})
         err = p.get("error") or ""
         status = {"done": "ok", "error": "bad"}.get(p["status"], "notrun")
+        csim = p.get("csim") or {}
+        if syn is None:
+            synth = _notrun(p.get("synthesis") or "not run")
+        else:
+            u = p["utilization"]
+            synth = (
+                f"<td class='num'>{fmt((syn.get('latency') or {}).get('worst_cycles'))} cycles"
+                f"<br><span class='sub'>LUT {fmt(u['LUT']['pct'], 3)}%, DSP "
+                f"{fmt(u['DSP']['pct'], 3)}%</span></td>"
+            )
         rows.append(
             [
                 f"<td>{_e(p.get('pair_features') or '—')}</td>",
-                f"<td>{_config_links(p)}</td>",
+                f"<td class='wrap'>{_config_links(p)}</td>",
                 _td(p.get("accuracy")),
-                _td(p.get("macro_auc")),
+                _td(csim.get("bit_exact_fraction")),
                 _td(lat.get("worst_ns")),
                 _td(lat.get("interval_ns")),
                 *(_td((res.get(k) or {}).get("used")) for k in ("LUT", "DSP", "BRAM_18K")),
+                *([synth] if s["kind"] == "scan" else []),  # a search synthesises nothing
                 "<td class='ok'>yes</td>" if p.get("pareto") else "<td></td>",
                 "<td class='ok'>yes</td>" if p.get("meets_target") else "<td></td>",
-                f"<td class='{status}'>{_e(p['status'])} ({_e(p.get('stage'))})</td>",
-                f"<td class='sub' title='{html.escape(err)}'>"
-                f"{_e(err[:120] + ('…' if len(err) > 120 else ''))}</td>",
+                f"<td class='{status} wrap'>{_e(p['status'])} ({_e(p.get('stage'))})"
+                + (f"<br><span class='sub'>{_e(err)}</span>" if err else "")
+                + "</td>",
             ]
         )
     return rows
 
 
 def _search_section(data, written, skipped) -> str:
+    """Scans and searches: one schema (hls/points.py), one section; an interrupted run (its
+    points only) and one whose every point failed are flagged."""
     if not data["searches"]:
         return (
-            "<p class='notrun-p'>Design-space search: not run (no build/search/*/search.json; "
+            "<p class='notrun-p'>Scan: not run (no build/scan/*/scan.json; make scan). "
+            "Design-space search: not run (no build/search/*/search.json; "
             "make scan SPACE=&lt;space&gt;).</p>"
         )
     out = []
     for s in data["searches"]:
-        sec = f"search:{s['name']}"
+        sec = f"{s['kind']}:{s['name']}"
         full = s.get("part_full_reference") or {}
+        flags = []
+        if s.get("interrupted"):
+            flags.append(
+                f"interrupted: {len(s['points'])} point(s) kept, no {Path(s['path']).name} "
+                "(rerun the same command to finish it)"
+            )
+        if s["all_failed"]:
+            flags.append(f"all {len(s['points'])} points failed: no result")
+        what = f"{_e(s.get('model'))} on {_e(s.get('firmware'))}" if s.get("model") else ""
         out += [
-            f"<h3>Search {_e(s['name'])} <span class='sub'>({_e(s['path'])}: "
-            f"{_e(s.get('model'))} on {_e(s.get('firmware'))}"
+            f"<h3>{'Scan' if s['kind'] == 'scan' else 'Search'} {_e(s['name'])} "
+            f"<span class='sub'>({_e(s['path'])}"
+            + (f": {what}" if what else "")
             + (f", data {_e(s['data_dir'])}" if s.get("data_dir") else "")
-            + ")</span></h3>",
+            + f"; {s['done']} of {len(s['points'])} points done)</span></h3>",
+            "".join(f"<p class='bad'>{_e(f)}</p>" for f in flags),
             f"<p>{_e(s['description'])}</p>" if s.get("description") else "",
             f"<p><b>Target</b>: {_e(_search_target(s['target']))}. Latency, II and resources "
             "are pre-synthesis estimates (hls/estimate.py, make estimate), not synthesis "
-            "results.</p>",
+            "results."
+            + "".join(
+                f" Accuracy: {_e(a)}."
+                for a in sorted({p["accuracy_from"] for p in s["points"] if p.get("accuracy_from")})
+            )
+            + "</p>",
             _search_best(s),
             f"<p>part_full float reference (build/models): accuracy {full['accuracy']:.4f}.</p>"
             if is_number(full.get("accuracy"))
@@ -664,18 +739,18 @@ def _search_section(data, written, skipped) -> str:
             _table(
                 [
                     "pair features",
-                    "point (model config · firmware config)",
+                    "point (model · firmware config)",
                     "accuracy",
-                    "macro AUC",
+                    "bit-exact",
                     "est. latency ns",
                     "est. II ns",
                     "est. LUT",
                     "est. DSP",
                     "est. BRAM_18K",
+                    *(["synthesis"] if s["kind"] == "scan" else []),
                     "Pareto",
                     "meets target",
-                    "status (stage)",
-                    "error",
+                    "status (stage), error",
                 ],
                 _search_rows(s),
             ),
@@ -683,13 +758,53 @@ def _search_section(data, written, skipped) -> str:
     return "\n".join(x for x in out if x)
 
 
+def _layer_estimates(d) -> str:
+    """A design's estimate per layer: folding, latency, resources and the largest region."""
+    est = d["estimate"]
+    region = (est.get("largest_region") or {}).get("layer")
+    rows = []
+    for layer in est["layers"]:
+        res = layer.get("resources") or {}
+        mark = " <span class='bad'>(largest region)</span>" if layer["name"] == region else ""
+        rows.append(
+            [
+                f"<td>{_e(layer['name'])}{mark}</td>",
+                f"<td>{_e(layer.get('class'))}</td>",
+                _td(layer.get("parallel")),
+                _td(layer.get("reuse_factor")),
+                _td(layer.get("latency_cycles")),
+                _td(layer.get("interval_cycles")),
+                *(_td(res.get(r)) for r in RESOURCES),
+                _td(layer.get("largest_region_mults")),
+            ]
+        )
+    return (
+        f"<details><summary>{_e(d['name'])}: estimate per layer ({len(rows)} layers; "
+        f"{_e(_band_words(est))})</summary>"
+        + _table(
+            ["layer", "class", "parallel", "reuse", "latency cycles", "II cycles"]
+            + [f"est. {RESOURCE_LABELS[r]}" for r in RESOURCES]
+            + ["largest region (mults)"],
+            rows,
+        )
+        + "</details>"
+    )
+
+
 def _layers_section(data, written, skipped) -> str:
-    body = _figures(written, "layers") + _skipped(
-        skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")]
+    estimates = "".join(_layer_estimates(d) for d in data["designs"] if d["estimate"])
+    body = (
+        (
+            "<h3>Estimate per layer (estimate.json: before synthesis)</h3>" + estimates
+            if estimates
+            else ""
+        )
+        + _figures(written, "layers")
+        + _skipped(skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")])
     )
     return (
         body
-        or "<p class='notrun-p'>No module rows (synthesis not run) and no "
+        or "<p class='notrun-p'>No estimate.json, no module rows (synthesis not run) and no "
         "cost_per_layer in metrics.json.</p>"
     )
 
@@ -712,28 +827,50 @@ def _bench_section(data) -> str:
     return "\n".join(out)
 
 
-def render_html(data, points, written, skipped, copied, generated) -> str:
+def _counts_of_points(data) -> str:
+    """Scans and searches in the summary: how many points each finished, and which were
+    interrupted or failed in every point (flagged, not counted as results)."""
+    out = []
+    for kind, word in (("scan", "scan(s)"), ("search", "design-space search(es)")):
+        runs = [s for s in data["searches"] if s["kind"] == kind]
+        flags = [
+            f"{s['name']}: "
+            + ("interrupted, " if s.get("interrupted") else "")
+            + (
+                f"all {len(s['points'])} points failed"
+                if s["all_failed"]
+                else f"{s['done']} of {len(s['points'])} points done"
+            )
+            for s in runs
+        ]
+        bad = any(s["all_failed"] or s.get("interrupted") for s in runs)
+        detail = f" ({'; '.join(flags)})" if flags else ""
+        cls = ' class="bad"' if bad else ""
+        out.append(f"<span{cls}>{len(runs)} {word}{_e(detail)}</span>")
+    return "".join(out)
+
+
+def render_html(data, points, written, skipped, copied, generated, ov) -> str:
     designs = data["designs"]
     n_synth = sum(d["synth"] is not None for d in designs)
     counts = (
-        f"<span>{len(data['models'])} trained model(s)</span>"
-        f"<span>{len(designs)} design(s), {sum(d['csim'] is not None for d in designs)} "
-        f"C-simulated, {n_synth} synthesised</span>"
-        f"<span>{len(data['scans'])} scan(s)</span>"
-        f"<span>{len(data['searches'])} design-space search(es)</span>"
+        f"<span>{len(designs)} design(s), {sum(d['estimate'] is not None for d in designs)} "
+        f"estimated, {sum(d['csim'] is not None for d in designs)} C-simulated, {n_synth} "
+        "synthesised</span>"
+        + _counts_of_points(data)
+        + f"<span>{len(data['models'])} trained model(s)</span>"
         f"<span>{len(data['bench'])} benchmark file(s)</span>"
         f"<span>{len(written)} plot(s)</span>"
     )
     notrun = "".join(f"<li>{html.escape(x)}</li>" for x in data["not_run"])
     warn = "".join(f"<li>{html.escape(x)}</li>" for x in data["warnings"])
     sections = [
-        ("models", "Trained models", _models_section(data, written, skipped, copied)),
-        ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
         (
-            "fidelity",
-            "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
-            _fidelity_section(data, written, skipped),
+            "overview",
+            "The designs: latency, LUT and DSP against the budget",
+            _overview_section(ov, written, skipped),
         ),
+        ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
         (
             "estimate",
             "Estimate: resources, II and latency before synthesis",
@@ -744,9 +881,15 @@ def render_html(data, points, written, skipped, copied, generated) -> str:
             "Synthesis: latency and resources",
             _synthesis_section(data, written, skipped),
         ),
-        ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
-        ("search", "Design-space search", _search_section(data, written, skipped)),
         ("layers", "Per layer", _layers_section(data, written, skipped)),
+        (
+            "fidelity",
+            "C-simulation fidelity (Keras vs hls4ml, in output LSBs)",
+            _fidelity_section(data, written, skipped),
+        ),
+        ("search", "Scans and design-space searches", _search_section(data, written, skipped)),
+        ("pareto", "Accuracy vs resources", _pareto_section(data, points, written, skipped)),
+        ("models", "Trained models", _models_section(data, written, skipped, copied)),
         ("bench", "Benchmarks (build/bench)", _bench_section(data)),
     ]
     nav = "".join(
