@@ -162,7 +162,7 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
         "-o",
         "tb",
         "-CFLAGS",
-        "-O1 -std=c++17",
+        "-O0 -std=c++17",  # the C++ of a large design compiles for minutes; a run is short
         f"-I{src}",
         f"-I{src / 'static'}",
         str(tb),
