@@ -136,3 +136,19 @@ def test_output_dir_of_another_design_refused_and_no_design_yet(tmp_path):
     assert (prj / "notes.txt").read_text() == "mine"
     with pytest.raises(runner.RtlError, match="run make rtl"):
         runner.rtl_synth("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path / "none"))
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys: make rtl-tools")
+def test_yosys_stage_and_timeout(tmp_path):
+    from hls.rtl import synth
+
+    model = _tiny_model()
+    rd = verilog.write(trace_model(model).comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p")
+    stages = synth.stages(tmp_path / "src")
+    assert len(stages) == rd.stages
+    yosys = shutil.which("yosys")
+    row = synth.synth_stage(stages[1], "xcup", 300, yosys)
+    assert row["status"] == "done" and row["LUT"] > 0 and row["DSP"] == 0  # -nodsp
+    assert row["LUT"] == sum(row["cells"].get(k, 0) for k in synth.LUTS)
+    late = synth.synth_stage(stages[1], "xcup", 0.01, yosys)
+    assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}
