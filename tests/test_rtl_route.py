@@ -2,6 +2,7 @@
 chip): Verilog through Verilator, one jet per clock, bit-exact against Keras; the refusals
 (the other route's keys, a missing tool, a directory of another design, no design yet)."""
 
+import json
 import shutil
 
 import numpy as np
@@ -13,7 +14,7 @@ from hls import cli
 from hls.design import DesignError, design
 from hls.firmware import load_firmware
 from hls.rtl import runner, sim, verilog
-from hls.rtl.trace import flat_inputs, trace_model
+from hls.rtl.trace import trace_model
 from infra.yamlconfig import ConfigError
 from model import builder
 
@@ -58,24 +59,45 @@ def _jets(model, n_jets, seed=6):
     return out
 
 
+def _tiny_cfg(n=2):
+    cfg = builder.load_config("part_tiny")
+    cfg["data"]["n_particles"] = n
+    cfg["model"].update(embed_dims=[4], pair_embed_dims=[2], num_heads=1, ffn_dim=4)
+    cfg["quantization"].update(TINY)
+    return cfg
+
+
 @pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator: make rtl-tools")
-def test_verilator_streams_jets_bit_exact(tmp_path):
-    model = _tiny_model()
-    traced = trace_model(model)
-    rd = verilog.write(traced.comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p-flga2577-2-e")
-    assert rd.latency_cycles >= 2 and rd.stages >= 2  # a pipeline, not one combinational block
-    jets = _jets(model, 200)
-    exe, _ = sim.build_testbench(rd, tmp_path / "sim")
-    out, _ = sim.run_testbench(exe, rd, flat_inputs(traced.ports, jets))
-    ref = model.predict(jets, verbose=0)
-    assert len(np.unique(ref)) > 20
-    assert np.array_equal(out, ref)
-    # the logits are read at the design's latency: one clock early they belong to other jets
-    early = dict(vars(rd), latency_cycles=rd.latency_cycles - 1)
-    out_early, _ = sim.run_testbench(
-        exe, verilog.RtlDesign(**early), flat_inputs(traced.ports, jets)
+def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
+    """make rtl then make rtl-sim (hls/rtl/runner.py) on a 2-particle model: the held-out jets
+    stream through Verilator one per clock, every logits word equal to Keras'."""
+    tf.keras.utils.set_random_seed(5)
+    root = str(tmp_path / "rtl")
+    d, report = runner.make_rtl(_tiny_cfg(), "vu13p_rtl", "untrained", rtl_root=root)
+    rd = verilog.load(d.prj)
+    assert report["latency"]["best_cycles"] == rd.latency_cycles >= 2 and rd.stages >= 2
+    assert report["latency"]["best_ns"] == rd.latency_cycles * 5.0
+    assert report["source"] == "da4ml cost" and report["resources"]["LUT"]["used"] > 0
+    assert (d.prj / "build_vivado_prj.tcl").exists()
+    sim_report = runner.rtl_sim(
+        _tiny_cfg(), "vu13p_rtl", str(jet_sample), 100, "untrained", rtl_root=root
     )
-    assert not np.array_equal(out_early, ref)
+    p = sim_report["predict"]
+    assert p["n_jets"] >= 50 and p["bit_exact_fraction"] == 1 and p["first_mismatch"] is None
+    assert sim_report["interpreter"]["bit_exact_fraction"] == 1
+    assert json.loads((d.prj / runner.SIM_REPORT).read_text())["predict"] == p
+    # the logits are read at the design's latency: one clock early they belong to other jets
+    exe = d.prj / "sim_verilator" / "obj_dir" / "tb"
+    early = verilog.RtlDesign(**dict(vars(rd), latency_cycles=rd.latency_cycles - 1))
+    ports = json.loads((d.prj / "ports.json").read_text())
+    assert [p_[0] for p_ in ports] == ["particles", "kinematics", "mask"]
+    lines = (d.prj / "sim_verilator" / "inputs.hex").read_text().split()
+    on_time = (d.prj / "sim_verilator" / "outputs.hex").read_text().split()
+    values = verilog.unpack(lines, rd.inp)
+    out_early, _ = sim.run_testbench(exe, early, values)
+    assert len(on_time) == len(out_early) and not np.array_equal(
+        out_early, verilog.unpack(on_time, rd.out)
+    )
 
 
 def _rtl_fw(tmp_path, **extra):

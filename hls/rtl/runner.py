@@ -45,7 +45,15 @@ class RtlError(QpartError, RuntimeError):
 
 
 def _design(model, fw, weights, models_root, rtl_root):
-    return design(model, fw, weights, models_root=models_root, hls_root=rtl_root, route="rtl")
+    """The design; untrained weights are drawn from the config's training seed, so that make
+    rtl and make rtl-sim (two processes) build the same ones."""
+    import tensorflow as tf
+
+    from model import builder
+
+    cfg = model if isinstance(model, dict) else builder.load_config(model)
+    tf.keras.utils.set_random_seed(cfg["training"]["seed"])
+    return design(cfg, fw, weights, models_root=models_root, hls_root=rtl_root, route="rtl")
 
 
 def _resources(used: dict, part: dict) -> dict:
@@ -177,9 +185,24 @@ def rtl_sim(
     ports = [
         Port(n, tuple(s), Fx.parse(t)) for n, s, t in json.loads((d.prj / "ports.json").read_text())
     ]
+    flat = flat_inputs(ports, inputs)
+    from alkaid.types import CombLogic
+
+    t0 = time.time()
+    interp = CombLogic.load(d.prj / "model" / "comb.json.gz").predict(flat)
+    interpreter = {
+        **compare(keras_out, interp, lsb, labels),
+        "compile_seconds": 0.0,
+        "jets_per_second": round(len(labels) / max(time.time() - t0, 1e-9), 1),
+    }
+    print(
+        f"[rtl-sim] the traced graph's interpreter: bit-exact "
+        f"{interpreter['bit_exact_fraction']:.4f} on {len(labels)} jets",
+        flush=True,
+    )
     print(f"[rtl-sim] verilating {rd.top} ({rd.stages} stages) ...", flush=True)
     exe, build_s = sim.build_testbench(rd, d.prj / "sim_verilator")
-    out, run_s = sim.run_testbench(exe, rd, flat_inputs(ports, inputs))
+    out, run_s = sim.run_testbench(exe, rd, flat)
     predict = {
         **compare(keras_out, out, lsb, labels),
         "compile_seconds": round(build_s, 2),
@@ -207,6 +230,7 @@ def rtl_sim(
         "latency_cycles": rd.latency_cycles,
         "predict": predict,
         "testbench": None,
+        "interpreter": interpreter,  # the traced graph in software (alkaid's interpreter)
         "first_divergent_layer": None,
         "configs": d.configs,
     }
