@@ -129,7 +129,7 @@ int main(int argc, char **argv) {
 def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> tuple[Path, float]:
     """Verilate the design with the testbench into work/obj_dir/tb; (executable, seconds)."""
     verilator = require("verilator")
-    work = Path(work)
+    work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     tb = work / "tb.cpp"
     tb.write_text(
@@ -139,7 +139,7 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
         .replace("@IN_BITS@", str(design.inp.bits))
         .replace("@OUT_BITS@", str(design.out.bits))
     )
-    src = Path(design.src)
+    src = Path(design.src).resolve()
     sources = sorted(str(p) for p in (src / "static").glob("*.v")) + sorted(
         str(p) for p in src.glob("*.v")
     )
@@ -179,7 +179,8 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
 def run_testbench(exe: Path, design: RtlDesign, flat_inputs: np.ndarray) -> tuple:
     """Stream the rows of flat_inputs (exact values of the input port) through the design:
     ((n, outputs) values, seconds)."""
-    work = Path(exe).parent.parent
+    exe = Path(exe).resolve()
+    work = exe.parent.parent
     (work / "inputs.hex").write_text("\n".join(pack(flat_inputs, design.inp)) + "\n")
     t0 = time.time()
     proc = subprocess.run(
