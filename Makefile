@@ -25,11 +25,16 @@ DASK_SCHEDULER ?= local
 DASK_WORKERS ?=
 STRATEGY ?= default
 SHARDS ?=
+# make rtl FW=x takes x; without FW the RTL targets use the RTL route's own config
+RTL_FW ?= $(if $(filter command line environment,$(origin FW)),$(FW),vu13p_rtl)
+WEIGHTS ?= if-trained
+SYNTH_TIMEOUT ?=
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: setup browser data shards train estimate hls-csim synth scan report test lint bench demo clean
+.PHONY: setup browser rtl-tools data shards train estimate hls-csim synth scan rtl rtl-sim rtl-synth \
+	report test lint bench demo clean
 
 # TensorFlow's build: cpu (tensorflow-cpu) or, with GPU=1, the CUDA build and its libraries
 # (requirements.lock pins both); a .venv set up with GPU=1 stays so until GPU=0 is asked for.
@@ -53,6 +58,14 @@ browser:
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	    else echo "make test needs chromium (apt-get install chromium) for the dashboard check" >&2; exit 1; fi; }
+
+# The RTL route's simulator and synthesizer (Debian's verilator and yosys), installed as root
+# where missing; otherwise make rtl-sim / rtl-synth say which tool is missing (exit 3).
+rtl-tools:
+	@command -v verilator >/dev/null && command -v yosys >/dev/null || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      apt-get update -qq && apt-get install -y -qq verilator yosys >/dev/null; \
+	    else echo "the RTL route needs verilator and yosys (apt-get install verilator yosys)" >&2; fi; }
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \
@@ -87,10 +100,23 @@ scan: setup
 	$(PY) -m hls.cli scan --model $(MODEL) --fw $(FW) --data-dir $(DATA_DIR) $(if $(SPACE),--space $(SPACE)) \
 		--scheduler $(DASK_SCHEDULER) $(if $(DASK_WORKERS),--workers $(DASK_WORKERS))
 
+# The RTL route (hls/rtl): FW=<a route: rtl firmware config>, default vu13p_rtl.
+# build/rtl/<model>-<fw>/: Verilog, Vivado project script, rtl_report.json, rtlsim_report.json
+rtl: setup
+	$(PY) -m hls.cli rtl --model $(MODEL) --fw $(RTL_FW) --weights $(WEIGHTS) --force $(FORCE)
+
+rtl-sim: setup
+	$(PY) -m hls.cli rtl-sim --model $(MODEL) --fw $(RTL_FW) --weights $(WEIGHTS) \
+		--data-dir $(DATA_DIR) --n-jets $(N_JETS)
+
+rtl-synth: setup
+	$(PY) -m hls.cli rtl-synth --model $(MODEL) --fw $(RTL_FW) --weights $(WEIGHTS) \
+		$(if $(SYNTH_TIMEOUT),--timeout $(SYNTH_TIMEOUT))
+
 report: setup
 	$(PY) -m hls.report --build build --out build/reports
 
-test: setup browser
+test: setup browser rtl-tools
 	$(PY) -m pytest -q tests
 
 # Python: ruff (E, F, I, W) and ruff format; the HLS headers: clang-format (.clang-format).

@@ -5,6 +5,9 @@ exit code (infra.errors.exit_code turns a bad input into one line and exit 2).
     python -m hls.cli hls-csim --model M --fw F ...             exit 1: not bit-exact
     python -m hls.cli synth    --model a,b --fw x,y ...         exit 3: the HLS tool is missing
     python -m hls.cli scan     --model M --fw F [--space S]
+    python -m hls.cli rtl      --model M --fw F_rtl             pipelined Verilog (hls/rtl)
+    python -m hls.cli rtl-sim  --model M --fw F_rtl ...         exit 1: not bit-exact, 3: no tool
+    python -m hls.cli rtl-synth --model M --fw F_rtl            exit 3: no yosys
 """
 
 from __future__ import annotations
@@ -142,6 +145,71 @@ def scan(args) -> int:
     return 0
 
 
+def _tool_or_exit(tool: str, target: str) -> int | None:
+    import shutil
+
+    from hls.rtl.sim import EXIT_NO_TOOL, INSTALL
+
+    if shutil.which(tool) is None:
+        print(f"make {target}: {tool} is not on PATH: {INSTALL[tool]}", file=sys.stderr)
+        return EXIT_NO_TOOL
+    return None
+
+
+def rtl(args) -> int:
+    from hls.rtl.runner import make_rtl
+
+    make_rtl(args.model, args.fw, args.weights, bool(args.force), args.models_root, args.rtl_root)
+    return 0
+
+
+def rtl_sim(args) -> int:
+    from hls.rtl.runner import rtl_sim as run
+
+    missing = _tool_or_exit("verilator", "rtl-sim")
+    if missing:
+        return missing
+    report = run(
+        args.model,
+        args.fw,
+        args.data_dir,
+        args.n_jets,
+        args.weights,
+        args.models_root,
+        args.rtl_root,
+    )
+    return 0 if report["predict"]["bit_exact_fraction"] == 1 else 1
+
+
+def rtl_synth(args) -> int:
+    from hls.rtl.runner import rtl_synth as run
+
+    missing = _tool_or_exit("yosys", "rtl-synth")
+    if missing:
+        return missing
+    report = run(
+        args.model,
+        args.fw,
+        args.weights,
+        args.timeout,
+        args.jobs,
+        args.models_root,
+        args.rtl_root,
+    )
+    return 0 if not report["yosys"]["unfinished"] else 1
+
+
+def _rtl_args(p):
+    _design_args(p, fw="vu13p_rtl")
+    p.add_argument("--rtl-root", default=str(BUILD.rtl))
+    p.add_argument(
+        "--weights",
+        default="if-trained",
+        choices=("trained", "untrained", "if-trained"),
+        help="the trained model (build/models/<model>/), or untrained weights from the config",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m hls.cli", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -187,6 +255,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default="serial", help=SCHEDULER_HELP)
     p.add_argument("--workers", type=int, default=None, help="with --scheduler local")
     p.set_defaults(run=scan)
+
+    p = sub.add_parser("rtl", help="the RTL route: trace, pipelined Verilog, rtl_report.json")
+    _rtl_args(p)
+    p.add_argument("--force", type=int, choices=(0, 1), default=int(os.environ.get("FORCE", 0)))
+    p.set_defaults(run=rtl)
+
+    p = sub.add_parser("rtl-sim", help="Verilator: held-out jets one per clock against Keras")
+    _rtl_args(p)
+    p.add_argument("--data-dir", default=str(BUILD.data))
+    p.add_argument("--n-jets", type=int, default=1000)
+    p.set_defaults(run=rtl_sim)
+
+    p = sub.add_parser("rtl-synth", help="yosys synth_xilinx per pipeline stage, summed")
+    _rtl_args(p)
+    p.add_argument("--timeout", type=int, default=None, help="seconds per stage (config's)")
+    p.add_argument("--jobs", type=int, default=None, help="stages at once (config's)")
+    p.set_defaults(run=rtl_synth)
     return ap
 
 

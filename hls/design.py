@@ -92,17 +92,26 @@ def design(
     models_root=str(BUILD.models),
     hls_root=str(BUILD.hls),
     prj=None,
+    route: str = "hls",
 ) -> Design:
     """Assemble a design from a model config and a firmware config (names, paths or loaded
     dicts). `weights`: "trained" (build/models/<model>/, checked to be this config's
     architecture), "untrained" (built from the config: every weight counts as non-zero), or
     "if-trained" (the trained model where one exists). `precision` and `reuse_factor` override
     the firmware config's (a scan row); `prj` replaces <hls_root>/<model>-<fw> (a scan row's or
-    a search point's own directory)."""
+    a search point's own directory). `route`: the stage's way to hardware (hls or rtl); a
+    firmware config for the other is refused, naming both."""
     if weights not in WEIGHTS:
         raise DesignError(f"weights={weights!r}: one of {', '.join(WEIGHTS)}")
     cfg = model if isinstance(model, dict) else builder.load_config(model)
     fw = fw if isinstance(fw, dict) else load_firmware(fw)
+    if fw.get("route", "hls") != route:
+        make = {"hls": "make estimate / hls-csim / synth", "rtl": "make rtl / rtl-sim / rtl-synth"}
+        raise DesignError(
+            f"{fw['path']}: a firmware config for the {fw['route'].upper()} route (route: "
+            f"{fw['route']}); this stage is the {route.upper()} route's: use "
+            f"{make[fw['route']]}"
+        )
     if not cfg["model"]["quantized"]:
         raise DesignError(
             f"{cfg['path']}: {cfg['name']} is a float model; firmware needs a quantized config"

@@ -7,6 +7,11 @@ overrides one layer's own arguments (e.g. block0_attn: {logit_t: ..., reuse_fact
 Either way the Keras model is rebuilt with those types around the same trained weights, so the
 C simulation is still compared bit for bit with a Keras model that computes the same thing,
 and that model's accuracy is the firmware's accuracy.
+
+`route` says which way to hardware the config is for: `hls` (hls4ml, the default) or `rtl`
+(hls/rtl: the model traced into adder graphs, pipelined Verilog, Verilator, yosys). Each
+route refuses the other's keys by name: an RTL config has no backend, folding or scan, an HLS
+config no `rtl:` section.
 """
 
 from __future__ import annotations
@@ -78,10 +83,22 @@ _BUDGET = {
     "latency_cycles": ((int, type(None)), None),
 }
 
+ROUTES = ("hls", "rtl")
+# what the RTL route reads (hls/rtl): the pipeline's cut and yosys' run
+_RTL = {
+    "latency_cutoff": (float, 5.0),  # combinational delay per pipeline stage (alkaid's, ~ns)
+    "synth_family": (str, "xcup"),  # yosys synth_xilinx -family
+    "synth_timeout_s": (int, 600),  # per stage; a stage past it is reported as not finished
+    "synth_jobs": (int, 2),  # stages synthesized at once
+}
+HLS_ONLY = ("backend", "tool_version", "io_type", "strategy", "reuse_factor", "parallel", "scan")
+
 SCHEMA = {
     "description": (str, ""),
-    "backend": (str, REQUIRED),
+    "route": (str, "hls"),
+    "backend": ((str, type(None)), None),  # required on the HLS route
     "tool_version": ((str, float, type(None)), None),
+    "rtl": (_RTL, {}),
     "part": (str, REQUIRED),
     "part_resources": ((dict, type(None)), None),
     "clock_period": (float, REQUIRED),
@@ -103,8 +120,13 @@ def config_path(name_or_path) -> Path:
 def load_firmware(name_or_path) -> dict:
     """Read and validate a firmware config; errors name the file and the key."""
     path = yamlconfig.find_config(name_or_path, CONFIG_DIR, "firmware")
-    cfg = validate(read_yaml(path), SCHEMA, str(path))
+    raw = read_yaml(path)
+    cfg = validate(raw, SCHEMA, str(path))
     where = str(path)
+    _check_route(where, raw, cfg)
+    if cfg["route"] == "rtl":
+        cfg["backend"] = None
+        return _finish(where, path, cfg)
     if cfg["backend"] not in ("Vivado", "Vitis"):
         raise ConfigError(f"{where}: backend must be 'Vivado' or 'Vitis', got {cfg['backend']!r}")
     if cfg["tool_version"] is not None:  # picks the estimate's calibration family
@@ -126,6 +148,43 @@ def load_firmware(name_or_path) -> dict:
     if cfg["clock_period"] <= 0 or cfg["reuse_factor"] < 1:
         raise ConfigError(f"{where}: clock_period must be > 0 and reuse_factor >= 1")
     check_parallel(where, "parallel", cfg["parallel"], allow_auto=True)
+    return _finish(where, path, cfg)
+
+
+def _check_route(where, raw: dict, cfg: dict) -> None:
+    """A config for one route with a key of the other is refused, naming the key."""
+    if cfg["route"] not in ROUTES:
+        raise ConfigError(
+            f"{where}: route must be one of {', '.join(ROUTES)}, got {cfg['route']!r}"
+        )
+    if cfg["route"] == "hls":
+        if "rtl" in raw:
+            raise ConfigError(
+                f"{where}: rtl: a key of the RTL route; this config is for the HLS route "
+                "(give it route: rtl, without the HLS keys, to build RTL)"
+            )
+        if raw.get("backend") is None:
+            raise ConfigError(f"{where}: missing required key 'backend'")
+        return
+    given = [k for k in HLS_ONLY if k in raw]
+    given += [
+        f"layers.{layer}.{k}"
+        for layer, over in (raw.get("layers") or {}).items()
+        if isinstance(over, dict)
+        for k in _LAYER_KEYS
+        if k in over
+    ]
+    if given:
+        raise ConfigError(
+            f"{where}: {', '.join(given)}: key(s) of the HLS route; this config is for the RTL "
+            "route (route: rtl: fully unrolled, one jet per clock, no folding)"
+        )
+    if cfg["rtl"]["latency_cutoff"] <= 0 or cfg["rtl"]["synth_timeout_s"] < 1:
+        raise ConfigError(f"{where}: rtl.latency_cutoff must be > 0 and rtl.synth_timeout_s >= 1")
+
+
+def _finish(where, path, cfg) -> dict:
+    """The keys both routes share: budget, part, precision, per-layer overrides."""
     cfg["budget"] = validate(cfg["budget"], _BUDGET, f"{where}: budget")
     if not 0 < cfg["budget"]["resources"] <= 1:
         raise ConfigError(

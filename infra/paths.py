@@ -37,6 +37,11 @@ class BuildTree:
         return self.root / "hls"
 
     @property
+    def rtl(self) -> Path:
+        """make rtl / rtl-sim / rtl-synth: <model>-<fw>/"""
+        return self.root / "rtl"
+
+    @property
     def scan(self) -> Path:
         """make scan: <model>-<fw>/scan.json"""
         return self.root / "scan"

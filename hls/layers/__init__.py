@@ -18,6 +18,11 @@ Each hardware module names the Keras classes it describes (`KERAS_CLASSES`) and 
 own, e.g. an input cast folded into the input type). `registry()` finds the layer folders of
 this package, so a new layer adds its Keras class (model/layers.py), its folder and its header.
 Layers with no hardware at all are listed in WIRING; any other class is an error.
+
+    rtl.py        its fixed-point forward pass traced for the RTL route (hls/rtl): `TRACES`
+                  maps each of its Keras classes to a trace (layer, *traced inputs) -> traced
+                  output, on the shared operations of hls/layers/rtl_ops.py; `rtl_trace()`
+                  finds it through the same registry
 """
 
 from __future__ import annotations
@@ -71,6 +76,31 @@ def module_for(keras_class: str, layer_name: str):
             "the qpart firmware supports model.layers' fixed-point layers plus "
             f"{', '.join(sorted(WIRING))}"
         ) from None
+
+
+class NoRtlTrace(UnknownLayerError):
+    """A layer whose folder has no RTL trace for its class (the RTL route cannot build it)."""
+
+
+def rtl_trace(keras_class: str, layer_name: str):
+    """The RTL trace of a Keras class (its folder's rtl.py); None for a wiring layer."""
+    hw = module_for(keras_class, layer_name)
+    if hw is None:
+        return None
+    pkg = hw.__name__.rsplit(".", 1)[0]
+    try:
+        mod = importlib.import_module(f"{pkg}.rtl")
+    except ModuleNotFoundError as err:
+        if err.name != f"{pkg}.rtl":
+            raise
+        mod = None
+    fn = getattr(mod, "TRACES", {}).get(keras_class)
+    if fn is None:
+        raise NoRtlTrace(
+            f"{layer_name}: Keras class {keras_class} has no RTL trace "
+            f"({pkg.replace('.', '/')}/rtl.py)"
+        )
+    return fn
 
 
 def sbits(t) -> int:

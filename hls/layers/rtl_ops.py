@@ -1,0 +1,88 @@
+"""qpart's fixed-point operations on alkaid's symbolic arrays (FVArray), shared by the layers'
+RTL traces (hls/layers/<layer>/rtl.py), exactly as model.fixed and model.tables compute them in
+Keras: the same types, the same rounding and overflow, the same table values (the table
+objects of the Keras layer itself, never rebuilt)."""
+
+from __future__ import annotations
+
+import numpy as np
+from alkaid.trace import FVArray
+
+from model.fixed import Fx, quantize_np
+
+_ROUND = {"AP_RND_CONV": "RND_CONV", "AP_RND": "RND", "AP_TRN": "TRN"}
+_OVERFLOW = {"AP_SAT": "SAT", "AP_WRAP": "WRAP"}
+
+
+def kif(t: Fx) -> tuple[int, int, int]:
+    """alkaid's (keep_negative, integer bits without the sign, fractional bits) of an Fx."""
+    return int(t.signed), t.integer - int(t.signed), t.frac
+
+
+def cast(x: FVArray, t: Fx | None) -> FVArray:
+    """model.fixed.quantize(x, t): round then saturate or wrap (None: unchanged). Constant
+    elements are cast here with model.fixed.quantize_np: alkaid 0.8.2 folds a constant's
+    cast by truncation whatever the rounding, and wraps an unsigned constant modulo twice
+    its range."""
+    if t is None:
+        return x
+    k, i, f = kif(t)
+    raw = np.asarray(x)
+    consts = np.array([v.low == v.high for v in raw.ravel()]).reshape(raw.shape)
+    y = x.quantize(k, i, f, overflow_mode=_OVERFLOW[t.overflow], round_mode=_ROUND[t.rounding])
+    if not consts.any():
+        return y
+    out = np.asarray(y).copy()
+    folded = quantize_np(np.array([v.low for v in raw[consts]], np.float64), t)
+    out[consts] = np.asarray(const(folded, x)).ravel()
+    return FVArray(out, x.solver_options, hwconf=x.hwconf)
+
+
+def inputs(shape, t: Fx) -> FVArray:
+    """A model input port of type t."""
+    k, i, f = kif(t)
+    return FVArray.from_kif(np.full(shape, k), np.full(shape, i), np.full(shape, f))
+
+
+def const(values, like: FVArray) -> FVArray:
+    """Constants in the graph of `like` (a class token, a padding value)."""
+    return FVArray(np.asarray(values, np.float64), like.solver_options, hwconf=like.hwconf)
+
+
+def lookup(x: FVArray, table) -> FVArray:
+    """model.tables._Table.lookup: the index is x cast to the table's index type
+    (ap_ufixed<B,R,AP_TRN,AP_SAT>), the entry is table.values[index]."""
+    idx = cast(x, table.index_t)
+    lsb = table.index_t.lsb
+    qint = (0.0, (table.size - 1) * lsb, lsb)
+    out = [v.lookup(table.values, original_qint=qint) for v in np.asarray(idx).ravel()]
+    return wrap(np.array(out, dtype=object).reshape(idx.shape), x)
+
+
+def where(cond: FVArray, a, b) -> FVArray:
+    """tf.where(cond != 0, a, b) for a 0/1 (or any non-zero) condition."""
+    return np.where(cond, a, b)
+
+
+def dense(x: FVArray, kernel: np.ndarray, bias: np.ndarray) -> FVArray:
+    """x . W + b over the last axis, exact (the constant matrix becomes an adder graph)."""
+    shape = x.shape
+    flat = x.reshape(-1, shape[-1])
+    y = (flat @ np.asarray(kernel, np.float64)) + np.asarray(bias, np.float64)
+    return y.reshape(*shape[:-1], kernel.shape[1])
+
+
+def as_np(t) -> np.ndarray:
+    """A Keras weight (already through the layer's quantizer) as float64."""
+    return np.asarray(t.numpy(), np.float64)
+
+
+def wrap(elements, like: FVArray) -> FVArray:
+    """An object array of traced elements as an FVArray in the graph of `like`."""
+    return FVArray(np.asarray(elements, dtype=object), like.solver_options, hwconf=like.hwconf)
+
+
+def pairs(n: int) -> list[tuple[int, int]]:
+    """The pairs i <= j the firmware computes (pair features and their embedding are
+    symmetric: the other half is the same wires)."""
+    return [(i, j) for i in range(n) for j in range(i, n)]

@@ -1,0 +1,176 @@
+"""The RTL route end to end on a tiny part_tiny-shaped model (two particles, pair features on
+chip): Verilog through Verilator, one jet per clock, bit-exact against Keras; the refusals
+(the other route's keys, a missing tool, a directory of another design, no design yet)."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import yaml
+
+from hls import cli
+from hls.design import DesignError, design
+from hls.firmware import load_firmware
+from hls.rtl import runner, sim, verilog
+from hls.rtl.trace import trace_model
+from infra.yamlconfig import ConfigError
+from model import builder
+
+TINY = {
+    "weight_bits": 4,
+    "bias_bits": 6,
+    "bias_integer": 2,
+    "input_t": "ap_fixed<6,3,AP_RND_CONV,AP_SAT>",
+    "kin_t": "ap_fixed<8,4,AP_RND_CONV,AP_SAT>",
+    "act_t": "ap_fixed<7,3,AP_RND_CONV,AP_SAT>",
+    "pair_t": "ap_fixed<6,3,AP_RND_CONV,AP_SAT>",
+    "logit_t": "ap_fixed<7,3,AP_RND_CONV,AP_SAT>",
+    "attn_t": "ap_ufixed<6,1,AP_RND_CONV,AP_SAT>",
+    "exp_table_size": 16,
+    "exp_t": "ap_ufixed<8,1,AP_RND_CONV,AP_SAT>",
+    "inv_table_size": 16,
+    "inv_t": "ap_ufixed<8,1,AP_RND_CONV,AP_SAT>",
+    "norm_table_size": 16,
+    "rsqrt_t": "ap_ufixed<8,3,AP_RND_CONV,AP_SAT>",
+}
+
+
+def _tiny_model(n=2):
+    cfg = builder.load_config("part_tiny")
+    cfg["data"]["n_particles"] = n
+    cfg["model"].update(embed_dims=[4], pair_embed_dims=[2], num_heads=1, ffn_dim=4)
+    cfg["quantization"].update(TINY)
+    tf.keras.utils.set_random_seed(5)
+    return builder.build_model(cfg, quantized=True)
+
+
+def _jets(model, n_jets, seed=6):
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in model.inputs:
+        shape = tuple(int(d) for d in t.shape[1:])
+        if t.name.startswith("mask"):
+            k = rng.integers(1, shape[0] + 1, n_jets)
+            out.append((np.arange(shape[0])[None] < k[:, None]).astype(np.float32))
+        else:
+            out.append(rng.normal(0, 1.5, (n_jets,) + shape).astype(np.float32))
+    return out
+
+
+def _tiny_cfg(n=2):
+    cfg = builder.load_config("part_tiny")
+    cfg["data"]["n_particles"] = n
+    cfg["model"].update(embed_dims=[4], pair_embed_dims=[2], num_heads=1, ffn_dim=4)
+    cfg["quantization"].update(TINY)
+    return cfg
+
+
+@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator: make rtl-tools")
+def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
+    """make rtl then make rtl-sim (hls/rtl/runner.py) on a 2-particle model: the held-out jets
+    stream through Verilator one per clock, every logits word equal to Keras'."""
+    tf.keras.utils.set_random_seed(5)
+    root = str(tmp_path / "rtl")
+    d, report = runner.make_rtl(_tiny_cfg(), "vu13p_rtl", "untrained", rtl_root=root)
+    rd = verilog.load(d.prj)
+    assert report["latency"]["best_cycles"] == rd.latency_cycles >= 2 and rd.stages >= 2
+    assert report["latency"]["best_ns"] == rd.latency_cycles * 5.0
+    assert report["source"] == "da4ml cost" and report["resources"]["LUT"]["used"] > 0
+    assert (d.prj / "build_vivado_prj.tcl").exists()
+    sim_report = runner.rtl_sim(
+        _tiny_cfg(), "vu13p_rtl", str(jet_sample), 100, "untrained", rtl_root=root
+    )
+    p = sim_report["predict"]
+    assert p["n_jets"] >= 50 and p["bit_exact_fraction"] == 1 and p["first_mismatch"] is None
+    assert sim_report["interpreter"]["bit_exact_fraction"] == 1
+    assert json.loads((d.prj / runner.SIM_REPORT).read_text())["predict"] == p
+    # the logits are read at the design's latency: one clock early they belong to other jets
+    exe = d.prj / "sim_verilator" / "obj_dir" / "tb"
+    early = verilog.RtlDesign(**dict(vars(rd), latency_cycles=rd.latency_cycles - 1))
+    ports = json.loads((d.prj / "ports.json").read_text())
+    assert [p_[0] for p_ in ports] == ["particles", "kinematics", "mask"]
+    lines = (d.prj / "sim_verilator" / "inputs.hex").read_text().split()
+    on_time = (d.prj / "sim_verilator" / "outputs.hex").read_text().split()
+    values = verilog.unpack(lines, rd.inp)
+    out_early, _ = sim.run_testbench(exe, early, values)
+    assert len(on_time) == len(out_early) and not np.array_equal(
+        out_early, verilog.unpack(on_time, rd.out)
+    )
+
+
+def _rtl_fw(tmp_path, **extra):
+    text = yaml.safe_load(open(load_firmware("vu13p_rtl")["path"]).read())
+    text.update(extra)
+    path = tmp_path / "mine_rtl.yml"
+    path.write_text(yaml.safe_dump(text))
+    return path
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"reuse_factor": 4}, "reuse_factor: key(s) of the HLS route"),
+        ({"layers": {"embed_0": {"parallel": 2}}}, "layers.embed_0.parallel"),
+        ({"backend": "Vitis"}, "backend"),
+        ({"route": "asic"}, "route must be one of hls, rtl"),
+    ],
+)
+def test_rtl_config_refuses_hls_keys(tmp_path, extra, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_firmware(_rtl_fw(tmp_path, **extra))
+
+
+def test_hls_config_refuses_rtl_section(tmp_path):
+    text = yaml.safe_load(open(load_firmware("vu13p")["path"]).read())
+    text["rtl"] = {"latency_cutoff": 3.0}
+    path = tmp_path / "mine.yml"
+    path.write_text(yaml.safe_dump(text))
+    with pytest.raises(ConfigError, match="rtl: a key of the RTL route"):
+        load_firmware(path)
+
+
+def test_each_route_refuses_the_other_config():
+    with pytest.raises(DesignError, match="RTL route.*make rtl"):
+        design("part_tiny", "vu13p_rtl", "untrained")
+    with pytest.raises(DesignError, match="HLS route.*make estimate"):
+        design("part_tiny", "vu13p", "untrained", route="rtl")
+
+
+def test_missing_tool_is_one_line_exit_3(monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert cli.main(["rtl-sim", "--model", "part_tiny"]) == sim.EXIT_NO_TOOL == 3
+    assert cli.main(["rtl-synth", "--model", "part_tiny"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "make rtl-sim: verilator is not on PATH: apt-get install verilator (Debian/Ubuntu)",
+        "make rtl-synth: yosys is not on PATH: apt-get install yosys (Debian/Ubuntu)",
+    ]
+
+
+def test_output_dir_of_another_design_refused_and_no_design_yet(tmp_path):
+    prj = tmp_path / "part_tiny-vu13p_rtl"
+    prj.mkdir()
+    (prj / "notes.txt").write_text("mine")
+    with pytest.raises(Exception, match="not a qpart project"):
+        runner.make_rtl("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path))
+    assert (prj / "notes.txt").read_text() == "mine"
+    with pytest.raises(runner.RtlError, match="run make rtl"):
+        runner.rtl_synth("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path / "none"))
+
+
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys: make rtl-tools")
+def test_yosys_stage_and_timeout(tmp_path):
+    from hls.rtl import synth
+
+    model = _tiny_model()
+    rd = verilog.write(trace_model(model).comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p")
+    stages = synth.stages(tmp_path / "src")
+    assert len(stages) == rd.stages
+    yosys = shutil.which("yosys")
+    row = synth.synth_stage(stages[1], "xcup", 300, yosys)
+    assert row["status"] == "done" and row["LUT"] > 0 and row["DSP"] == 0  # -nodsp
+    assert row["LUT"] == sum(row["cells"].get(k, 0) for k in synth.LUTS)
+    late = synth.synth_stage(stages[1], "xcup", 0.01, yosys)
+    assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}

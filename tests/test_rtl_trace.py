@@ -1,0 +1,96 @@
+"""The RTL route's traces (hls/layers/<layer>/rtl.py, hls/rtl/trace.py): every layer's traced
+graph, run by alkaid's own interpreter, equals the Keras layer bit for bit, at two sets of
+widths; the whole model too; a layer without a trace stops with its name."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hls.layers.rtl_ops import cast, const, inputs
+from hls.rtl.trace import UnsupportedLayer, layer_mismatches, trace_model
+from model import builder
+from model.fixed import Fx, quantize_np
+
+N = 3  # particles: every layer, every table path and the padding, in seconds
+
+NARROW = {
+    "weight_bits": 4,
+    "bias_bits": 8,
+    "bias_integer": 2,
+    "input_t": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>",
+    "kin_t": "ap_fixed<10,4,AP_RND_CONV,AP_SAT>",
+    "act_t": "ap_fixed<9,4,AP_RND_CONV,AP_SAT>",
+    "pair_t": "ap_fixed<8,3,AP_RND_CONV,AP_SAT>",
+    "logit_t": "ap_fixed<9,4,AP_RND_CONV,AP_SAT>",
+    "attn_t": "ap_ufixed<8,1,AP_RND_CONV,AP_SAT>",
+    "exp_table_size": 64,
+    "inv_table_size": 64,
+    "norm_table_size": 64,
+}
+
+
+def _model(quant=None, seed=0):
+    cfg = builder.load_config("part_tiny")
+    cfg["data"]["n_particles"] = N
+    cfg["quantization"].update(quant or {})
+    tf.keras.utils.set_random_seed(seed)
+    return builder.build_model(cfg, quantized=True)
+
+
+def _jets(model, n=64, seed=1):
+    """Random inputs: features of order one and beyond (saturation), a random number of
+    real particles per jet (the rest padding)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in model.inputs:
+        shape = tuple(int(d) for d in t.shape[1:])
+        if t.name.startswith("mask"):
+            k = rng.integers(1, N + 1, n)
+            out.append((np.arange(N)[None] < k[:, None]).astype(np.float32))
+        else:
+            out.append(rng.normal(0, 1.5, (n,) + shape).astype(np.float32))
+    return out
+
+
+@pytest.mark.parametrize("quant", [None, NARROW], ids=["part_tiny", "narrow"])
+def test_every_layer_bit_exact(quant):
+    model = _model(quant)
+    result = layer_mismatches(model, _jets(model))
+    inputs_ = {t.name.split(":")[0] for t in model.inputs}
+    casts = {  # the input casts are the wires' types: no hardware, nothing to trace
+        layer.name
+        for layer in model.layers
+        if type(layer).__name__ == "FxQuant" and layer.input.name.split(":")[0] in inputs_
+    }
+    assert len(casts) == 2 and len(result) > 15
+    assert set(result) == {layer.name for layer in model.layers} - inputs_ - casts
+    assert {k: v["differ"] for k, v in result.items()} == {k: 0 for k in result}
+    assert all(v["words"] > 0 for v in result.values())
+
+
+def test_whole_model_bit_exact_and_not_trivial():
+    model = _model(NARROW, seed=3)
+    jets = _jets(model, seed=4)
+    traced = trace_model(model)
+    ref = model.predict(jets, verbose=0)
+    got = traced.interpret(jets)
+    assert got.shape == ref.shape
+    assert np.array_equal(got, ref)
+    assert len(np.unique(ref)) > 10  # the jets do not all give one output
+    assert traced.comb.cost > 0
+
+
+def test_constant_cast_rounds_half_to_even():
+    """alkaid folds a constant's cast by truncation: the traced cast must round as Keras."""
+    t = Fx(6, 2, True, "AP_RND_CONV", "AP_SAT")
+    values = np.array([0.0390625, 0.1171875, -0.0390625, 1.9, -3.0, 7.5])  # halves, saturation
+    like = inputs((1,), t)
+    got = [v.low for v in np.asarray(cast(const(values, like), t))]
+    assert got == list(quantize_np(values, t))
+
+
+def test_unknown_layer_named():
+    x = tf.keras.Input((4,), name="particles")
+    y = tf.keras.layers.Dense(3, name="plain_dense")(x)
+    with pytest.raises(UnsupportedLayer, match="plain_dense"):
+        trace_model(tf.keras.Model(x, y))
