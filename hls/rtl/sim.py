@@ -132,7 +132,7 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
     work = Path(work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     tb = work / "tb.cpp"
-    tb.write_text(
+    text = (
         _TB.replace("@TOP@", design.top)
         .replace("@INP@", design.inp.name)
         .replace("@OUT@", design.out.name)
@@ -143,6 +143,15 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
     sources = sorted(str(p) for p in (src / "static").glob("*.v")) + sorted(
         str(p) for p in src.glob("*.v")
     )
+    exe = work / "obj_dir" / "tb"
+    if (
+        exe.exists()
+        and tb.exists()
+        and tb.read_text() == text
+        and exe.stat().st_mtime > max(Path(p).stat().st_mtime for p in sources)
+    ):  # built from these sources already (a large design verilates for tens of minutes)
+        return exe, 0.0
+    tb.write_text(text)
     cmd = [
         verilator,
         "--cc",
@@ -176,6 +185,15 @@ def build_testbench(design: RtlDesign, work: Path, jobs: int | None = None) -> t
     return work / "obj_dir" / "tb", time.time() - t0
 
 
+def _big_stack():
+    """A large design's model (every register and wire of one clock) lives on the testbench's
+    stack: part_tiny's overflows the default 8 MB (a segfault). Raise it to the hard limit."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_STACK)
+    resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
+
+
 def run_testbench(exe: Path, design: RtlDesign, flat_inputs: np.ndarray) -> tuple:
     """Stream the rows of flat_inputs (exact values of the input port) through the design:
     ((n, outputs) values, seconds)."""
@@ -188,6 +206,7 @@ def run_testbench(exe: Path, design: RtlDesign, flat_inputs: np.ndarray) -> tupl
         cwd=work,
         capture_output=True,
         text=True,
+        preexec_fn=_big_stack,
     )
     if proc.returncode != 0:
         raise RtlSimError(f"testbench {exe} exited {proc.returncode}: {proc.stderr.strip()[:200]}")
