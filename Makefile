@@ -65,7 +65,7 @@ rtl-tools:
 	@command -v verilator >/dev/null && command -v yosys >/dev/null || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	      apt-get update -qq && apt-get install -y -qq verilator yosys >/dev/null; \
-	    else echo "the RTL route needs verilator and yosys (apt-get install verilator yosys)" >&2; fi; }
+	    else echo "make test needs verilator and yosys (apt-get install verilator yosys) for the RTL route" >&2; exit 1; fi; }
 
 data: setup
 	$(PY) -m data.generate --out $(DATA_DIR) --jets-per-class $(JETS_PER_CLASS) \

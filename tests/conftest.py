@@ -55,5 +55,14 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def need_tool(*names, how):
+    """A test of a tool's output needs the tool: `make test` installs it (Makefile: browser,
+    rtl-tools), so a missing one is a failure that says how to get it, never a skip."""
+    import shutil
+
+    if not any(shutil.which(n) for n in names):
+        pytest.fail(f"{' or '.join(names)} is not on PATH: {how}", pytrace=False)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "synth: runs Vitis/Vivado HLS (opt in: QPART_RUN_SYNTH=1)")

@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from conftest import need_tool  # noqa: E402
 from examples import example_csim_report as csim_report  # noqa: E402
 from examples import (  # noqa: E402
     example_metrics_json,
@@ -661,11 +662,8 @@ def test_screenshot_without_chromium_is_a_clear_error(tmp_path, monkeypatch):
         browser.screenshot(page, tmp_path / "shot.png")
 
 
-@pytest.mark.skipif(
-    browser.find_chromium() is None,
-    reason="Chromium is not installed (apt-get install chromium); the page is " "not rendered",
-)
 def test_page_renders_in_headless_chromium(report, tmp_path):
+    need_tool(*browser.CHROMIUM, how="make browser (apt-get install chromium)")
     _, out, _ = report
     shot = browser.screenshot(out / "index.html", tmp_path / "page.png")
     img = check_png(shot)[..., :3]
@@ -880,13 +878,10 @@ def test_interrupted_and_all_failed_runs_are_flagged(tmp_path, no_hls_tools):
     assert "search stopped: interrupted (3 point(s) kept, no search.json)" in page  # warning
 
 
-@pytest.mark.skipif(
-    browser.find_chromium() is None,
-    reason="Chromium is not installed (apt-get install chromium); the page is not laid out",
-)
 def test_every_table_fits_1400_px(report):
     """Item 13: at 1400 px no table scrolls sideways, so the verdict and error columns at the
     right of the widest tables are in sight (measured in headless Chromium)."""
+    need_tool(*browser.CHROMIUM, how="make browser (apt-get install chromium)")
     _, out, _ = report
     layout = browser.table_widths(out / "index.html", width=1400)
     assert layout["window"] == 1400 and layout["page"] <= 1400

@@ -596,7 +596,8 @@ def test_make_estimate_refuses_a_checkpoint_of_another_architecture(tmp_path, ca
 
 def test_every_qpart_layer_has_one_hardware_module():
     """Each Keras class of model.layers has a hardware module (regions, folding, template
-    parameters) and counts its MACs; wiring is listed; any other class is an error naming it."""
+    parameters), an hls4ml extension and an RTL trace in its folder, and counts its MACs;
+    wiring is listed; any other class is an error naming it."""
     from hls import layers as hardware
 
     for name, cls in L.CUSTOM_OBJECTS.items():
@@ -608,6 +609,9 @@ def test_every_qpart_layer_has_one_hardware_module():
     from hls.layers.extension import extensions
 
     assert {e.keras_class for e in extensions()} - {None} == set(L.CUSTOM_OBJECTS)
+    # ... and an RTL trace in the same folder (hls/layers/<layer>/rtl.py)
+    for name in L.CUSTOM_OBJECTS:
+        assert callable(hardware.rtl_trace(name, "some_layer")), name
     for name in ("InputLayer", "Flatten", "Reshape"):
         assert hardware.module_for(name, "wire") is None
     with pytest.raises(hardware.UnknownLayerError, match=r"my_dense: Keras class Dense has no"):

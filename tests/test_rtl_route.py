@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import yaml
+from conftest import need_tool
 
 from hls import cli
 from hls.design import DesignError, design
@@ -67,10 +68,10 @@ def _tiny_cfg(n=2):
     return cfg
 
 
-@pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator: make rtl-tools")
 def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     """make rtl then make rtl-sim (hls/rtl/runner.py) on a 2-particle model: the held-out jets
     stream through Verilator one per clock, every logits word equal to Keras'."""
+    need_tool("verilator", how="make rtl-tools (apt-get install verilator)")
     tf.keras.utils.set_random_seed(5)
     root = str(tmp_path / "rtl")
     d, report = runner.make_rtl(_tiny_cfg(), "vu13p_rtl", "untrained", rtl_root=root)
@@ -160,8 +161,8 @@ def test_output_dir_of_another_design_refused_and_no_design_yet(tmp_path):
         runner.rtl_synth("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path / "none"))
 
 
-@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys: make rtl-tools")
 def test_yosys_stage_and_timeout(tmp_path):
+    need_tool("yosys", how="make rtl-tools (apt-get install yosys)")
     from hls.rtl import synth
 
     model = _tiny_model()

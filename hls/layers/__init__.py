@@ -8,6 +8,10 @@
     extension.py  its hls4ml extension: parser, hls4ml layer, C++ templates (the config struct
                   is written from hardware.py's regions, so the estimate and the generated C++
                   cannot disagree by construction); built on hls/layers/extension.py
+    rtl.py        its fixed-point forward pass traced for the RTL route (hls/rtl): `TRACES`
+                  maps each of its Keras classes to a trace (layer, *traced inputs) -> traced
+                  output, on the shared operations of hls/layers/rtl_ops.py; `rtl_trace()`
+                  finds it through the same registry
 
 The C++ the templates call is in hls/nnet_utils/ (one header may serve several layers: dense,
 add, cast and clone share nnet_qpart_dense.h). The estimate (hls/estimate.py) and the graph
@@ -18,11 +22,6 @@ Each hardware module names the Keras classes it describes (`KERAS_CLASSES`) and 
 own, e.g. an input cast folded into the input type). `registry()` finds the layer folders of
 this package, so a new layer adds its Keras class (model/layers.py), its folder and its header.
 Layers with no hardware at all are listed in WIRING; any other class is an error.
-
-    rtl.py        its fixed-point forward pass traced for the RTL route (hls/rtl): `TRACES`
-                  maps each of its Keras classes to a trace (layer, *traced inputs) -> traced
-                  output, on the shared operations of hls/layers/rtl_ops.py; `rtl_trace()`
-                  finds it through the same registry
 """
 
 from __future__ import annotations

@@ -1,2 +1,3 @@
 """ParticleAttention and ClassAttention:
-hardware.py (cost, folding), extension.py (hls4ml); C++ in hls/nnet_utils/nnet_qpart_attention.h."""
+hardware.py (cost, folding), extension.py (hls4ml), rtl.py (RTL trace);
+C++ in hls/nnet_utils/nnet_qpart_attention.h."""

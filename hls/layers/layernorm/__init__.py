@@ -1,2 +1,3 @@
 """FxLayerNorm:
-hardware.py (cost, folding), extension.py (hls4ml); C++ in hls/nnet_utils/nnet_qpart_layernorm.h."""
+hardware.py (cost, folding), extension.py (hls4ml), rtl.py (RTL trace);
+C++ in hls/nnet_utils/nnet_qpart_layernorm.h."""

@@ -1,3 +1,3 @@
 """PairEmbed:
-hardware.py (cost, folding), extension.py (hls4ml);
+hardware.py (cost, folding), extension.py (hls4ml), rtl.py (RTL trace);
 C++ in hls/nnet_utils/nnet_qpart_pair_embed.h."""
