@@ -42,8 +42,11 @@ GPU ?= $(if $(wildcard $(VENV)/.installed-gpu),1,0)
 TF_BUILD := $(if $(filter 1,$(GPU)),gpu,cpu)
 TF_OTHER := $(if $(filter 1,$(GPU)),tensorflow-cpu,tensorflow)
 
+# An existing .venv keeps the interpreter it was made with: a later update (pyproject.toml or
+# requirements.lock changed) reinstalls into it, never re-creates it with whatever python3 the
+# caller's PATH finds first (another Python's `venv` over it breaks its standard library).
 $(VENV)/.installed-$(TF_BUILD): pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	@# the two builds share the tensorflow/ package: remove the other before installing this one
 	$(VENV)/bin/pip uninstall -q -y $(TF_OTHER) 2>/dev/null || true
