@@ -79,6 +79,8 @@ def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     assert report["latency"]["best_cycles"] == rd.latency_cycles >= 2 and rd.stages >= 2
     assert report["latency"]["best_ns"] == rd.latency_cycles * 5.0
     assert report["source"] == "da4ml cost" and report["resources"]["LUT"]["used"] > 0
+    sources = report["resource_sources"]  # every figure names where it comes from
+    assert sources["LUT"] == "da4ml cost" and sources["FF"].startswith("register bits")
     assert (d.prj / "build_vivado_prj.tcl").exists()
     sim_report = runner.rtl_sim(
         _tiny_cfg(), "vu13p_rtl", str(jet_sample), 100, "untrained", rtl_root=root

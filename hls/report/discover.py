@@ -15,7 +15,7 @@ from data.pairmode import MODES
 from hls.common import PROJECT_NAME, RESOURCES, TOOLS, fmt
 from hls.csim_report import check_csim_report
 from hls.estimate import check_estimate
-from hls.points import check_point, check_result, summarise
+from hls.points import budget_target, check_point, check_result, summarise
 from hls.synth_report import check_synth_report
 from infra.checks import read_json
 from infra.errors import QpartError
@@ -243,13 +243,7 @@ def _budget(fw, est) -> dict | None:
     """The budget a design is checked against: its firmware config's (resource share of the
     part, latency and II in ns), else the share its estimate.json was checked against."""
     if fw is not None:
-        b, clock = fw["budget"], fw["clock_period"]
-        return {
-            "resources": b["resources"],
-            "latency_ns": None if b["latency_cycles"] is None else b["latency_cycles"] * clock,
-            "ii_ns": None if b["ii_cycles"] is None else b["ii_cycles"] * clock,
-            "from": fw["path"],
-        }
+        return {**budget_target(fw), "from": fw["path"]}
     frac = ((est or {}).get("fit") or {}).get("budget_fraction")
     if frac is None:
         return None

@@ -69,6 +69,15 @@ def _resources(used: dict, part: dict) -> dict:
     return out
 
 
+REG_BITS = "register bits counted in the Verilog"  # FF on either source: no tool counts them
+
+
+def _sources(logic: str) -> dict:
+    """Where each resource figure of rtl_report.json comes from: `logic` (da4ml cost, yosys)
+    for the logic, the Verilog's own register count for FF."""
+    return {k: REG_BITS if k == "FF" else logic for k in RESOURCES}
+
+
 def _fit(resources: dict, budget: float) -> dict:
     over = [
         k
@@ -132,6 +141,7 @@ def make_rtl(
         "stages": rd.stages,
         "source": "da4ml cost",
         "resources": res,
+        "resource_sources": _sources("da4ml cost"),
         "fit": _fit(res, d.fw["budget"]["resources"]),
         "da4ml_cost": {
             "LUT": round(rd.cost_lut),
@@ -278,6 +288,7 @@ def rtl_synth(
         report["resources"] = _resources(used, d.fw["resources"])
         report["fit"] = _fit(report["resources"], d.fw["budget"]["resources"])
         report["source"] = "yosys"
+        report["resource_sources"] = _sources("yosys")
     _write_report(d.prj, report)
     record_entries(d.prj)
     t = ys["total"]
