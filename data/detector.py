@@ -402,6 +402,8 @@ def _kind(pid):
 def _calo_direction(card, pt, eta, phi, pz, charge):
     """(eta, phi) where a particle from the origin meets the calorimeter: charged ones bend in
     the solenoid (uniform Bz) and hit the barrel (radius R) or an endcap (|z| = L)."""
+    from data.jets import wrap_phi
+
     charged = charge != 0
     R, L = card.radius_m, card.half_length_m
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -414,7 +416,7 @@ def _calo_direction(card, pt, eta, phi, pz, charge):
         z = np.where(barrel, pz / pt * s_bar, np.sign(pz) * L)
         c_eta = np.where(rho > 0, np.arcsinh(z / rho), np.sign(z) * np.inf)
         c_phi = phi - np.sign(charge) * s / (2 * r)
-    c_phi = np.pi - np.mod(np.pi - c_phi, 2 * np.pi)
+    c_phi = wrap_phi(c_phi)
     reached = ~charged | np.isfinite(s)
     return np.where(charged, c_eta, eta), np.where(charged, c_phi, phi), reached
 
