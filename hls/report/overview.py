@@ -23,21 +23,25 @@ def _pct(v) -> str:
     return f"{v:.1f}%" if v >= 1 or v == 0 else f"{v:.2g}%"
 
 
-def band_pct(band, resource, available):
-    """(low %, high %) of a resource from an estimate's error band, or None. Tolerates the
-    band's shapes: {resource: {low, high}} or {resource: [low, high]}, in counts."""
-    if not isinstance(band, dict) or not available:
-        return None
-    b = band.get(resource)
+def band_span(band, resource):
+    """(low, high) counts of a resource from an estimate's error band, or None. Tolerates the
+    band's shapes: {resource: {low, high}} or {resource: [low, high]}."""
+    b = band.get(resource) if isinstance(band, dict) else None
     if isinstance(b, dict):
         lo, hi = b.get("low"), b.get("high")
     elif isinstance(b, (list, tuple)) and len(b) == 2:
         lo, hi = b
     else:
         return None
-    if not (is_number(lo) and is_number(hi)):
+    return (lo, hi) if is_number(lo) and is_number(hi) else None
+
+
+def band_pct(band, resource, available):
+    """(low %, high %) of a resource from an estimate's error band (band_span), or None."""
+    span = band_span(band, resource)
+    if span is None or not available:
         return None
-    return 100 * lo / available, 100 * hi / available
+    return 100 * span[0] / available, 100 * span[1] / available
 
 
 def budget_words(budget: dict | None, part: str | None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from hls.common import RESOURCE_LABELS, RESOURCES, fmt
 from hls.points import figures
 from hls.report.discover import PAIR_MODES, background_jets, constant_fidelity, utilization
-from hls.report.overview import KIND_WORDS, estimate_verdict
+from hls.report.overview import KIND_WORDS, band_span, estimate_verdict
 from infra.checks import is_number
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -460,10 +460,9 @@ def _band_words(est) -> str:
         return "no error band in this estimate.json"
     parts = []
     for r in RESOURCES:
-        b = band.get(r)
-        lo, hi = (b.get("low"), b.get("high")) if isinstance(b, dict) else (b or (None, None))
-        if is_number(lo) and is_number(hi):
-            parts.append(f"{RESOURCE_LABELS[r]} {fmt(lo)}–{fmt(hi)}")
+        span = band_span(band, r)
+        if span is not None:
+            parts.append(f"{RESOURCE_LABELS[r]} {fmt(span[0])}–{fmt(span[1])}")
     src = f" ({band['source']})" if band.get("source") else ""
     return f"error band{src}: " + (", ".join(parts) or "no resource in it")
 
