@@ -17,9 +17,7 @@ import math
 from dataclasses import dataclass
 
 from infra.errors import QpartError
-from model.fixed import Fx
-
-FLOAT64_BITS = 53
+from model.fixed import FLOAT64_BITS, Fx
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import numpy as np
 
 from infra.errors import QpartError
 
+FLOAT64_BITS = 53  # significand bits: every value and exact sum the emulation holds
 _ROUNDING = ("AP_RND_CONV", "AP_RND", "AP_TRN")
 _OVERFLOW = ("AP_SAT", "AP_WRAP")
 _PATTERN = re.compile(

@@ -30,9 +30,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from infra.errors import QpartError
+from model.fixed import FLOAT64_BITS, bits_for_sum
 
 LN2 = math.log(2.0)
-FLOAT64_BITS = 53  # significand bits: every value and exact sum the emulation holds
 GRANULARITIES = ("weight", "channel")
 
 
@@ -84,7 +84,7 @@ class LearnedWidths:
 
 def check_float64(layer: str, weight_bits: int, input_bits: int, n_terms: int):
     """Refuse a kernel whose exact dot products would not fit float64's significand."""
-    need = weight_bits + input_bits + max(0, math.ceil(math.log2(max(n_terms + 1, 1))))
+    need = weight_bits + input_bits + bits_for_sum(n_terms + 1)  # the bias is one more term
     if need > FLOAT64_BITS:
         raise LearnedWidthError(
             f"{layer}: weights of up to {weight_bits} bits times {input_bits}-bit activations "
