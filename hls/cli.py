@@ -159,8 +159,23 @@ def _tool_or_exit(tool: str, target: str) -> int | None:
 def rtl(args) -> int:
     from hls.rtl.runner import make_rtl
 
-    make_rtl(args.model, args.fw, args.weights, bool(args.force), args.models_root, args.rtl_root)
-    return 0
+    _, report = make_rtl(
+        args.model, args.fw, args.weights, bool(args.force), args.models_root, args.rtl_root
+    )
+    return _fit_code(report, "rtl")
+
+
+def _fit_code(report, target) -> int:
+    """1 where the design is written but does not fit its budget (as make estimate), else 0."""
+    fit = report["fit"]
+    if fit["fits"]:
+        return 0
+    print(
+        f"make {target}: does not fit ({report['source']}): {', '.join(fit['over'])} over "
+        f"{fit['budget']:.0%} of {report['part']}",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def rtl_sim(args) -> int:
@@ -196,7 +211,7 @@ def rtl_synth(args) -> int:
         args.models_root,
         args.rtl_root,
     )
-    return 0 if not report["yosys"]["unfinished"] else 1
+    return 1 if report["yosys"]["unfinished"] else _fit_code(report, "rtl-synth")
 
 
 def _rtl_args(p):

@@ -177,3 +177,18 @@ def test_yosys_stage_and_timeout(tmp_path):
     assert row["LUT"] == sum(row["cells"].get(k, 0) for k in synth.LUTS)
     late = synth.synth_stage(stages[1], "xcup", 0.01, yosys)
     assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}
+
+
+def test_a_design_over_its_budget_exits_1_naming_the_resources(capsys):
+    """make rtl / rtl-synth as make estimate: the design is written, but one that does not fit
+    its budget is a negative result (exit 1), said with its source and resources."""
+    report = {
+        "source": "da4ml cost",
+        "part": "xcvu13p-flga2577-2-e",
+        "fit": {"fits": False, "budget": 0.8, "over": ["LUT", "FF"]},
+    }
+    assert cli._fit_code(report, "rtl") == 1
+    err = capsys.readouterr().err
+    assert "make rtl: does not fit (da4ml cost): LUT, FF over 80% of xcvu13p" in err
+    report["fit"] = {"fits": True, "budget": 0.8, "over": []}
+    assert cli._fit_code(report, "rtl") == 0
