@@ -58,6 +58,7 @@ EXPECTED_PLOTS = {
     "search_example.png",
     "scan_part_tiny-vu13p.png",
     "overview.png",
+    "routes.png",
 }  # BOPs per layer of the quantized models only
 SEARCH = "search/example/search.json"
 

@@ -101,6 +101,21 @@ def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     assert len(on_time) == len(out_early) and not np.array_equal(
         out_early, verilog.unpack(on_time, rd.out)
     )
+    # the dashboard places the design beside the HLS route's, every figure labelled
+    from hls.report.build import build_dashboard
+
+    summary = build_dashboard(str(tmp_path), str(tmp_path / "reports"))
+    (found,) = summary["found"]["rtl_designs"]
+    assert found["name"] == d.prj.name and found["source"] == "da4ml cost"
+    (row,) = [r for r in summary["overview"]["rows"] if r["route"] == "rtl"]
+    assert row["kind"] == "rtl" and row["source"] == "da4ml cost"
+    assert row["latency_cycles"] == rd.latency_cycles and row["ii_cycles"] == 1
+    assert row["accuracy"] == p["csim_accuracy"] and row["accuracy_kind"] == "Verilator"
+    lut = report["resources"]["LUT"]
+    assert row["lut_pct"] == pytest.approx(100 * lut["used"] / lut["available"], abs=1e-3)
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert "RTL route designs" in page and f"bit-exact on {p['n_jets']} jets" in page
+    assert (tmp_path / "reports" / "routes.png").stat().st_size > 0
 
 
 def _rtl_fw(tmp_path, **extra):

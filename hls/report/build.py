@@ -82,6 +82,20 @@ def _summary_json(data, points, written, skipped, copied, generated, out) -> dic
                 }
                 for d in data["designs"]
             ],
+            "rtl_designs": [
+                {
+                    "name": d["name"],
+                    "model": d["model"],
+                    "firmware": d["firmware"],
+                    "part": d["part"],
+                    "rtl_report": d["rtl_path"],
+                    "rtlsim_report": d["csim_path"],
+                    "source": d["rtl"]["source"],
+                    "verilator": d["csim_status"],
+                    "yosys_unfinished": d["yosys_unfinished"],
+                }
+                for d in data["rtl_designs"]
+            ],
             "scans": [
                 {
                     "name": s["name"],
@@ -164,7 +178,7 @@ def build_dashboard(build=str(BUILD.root), out=str(BUILD.reports)) -> dict:
     from hls.report.plots import make_plots, safe_name  # matplotlib: only when plotting
 
     points = accuracy_points(data)
-    ov = overview(data["designs"])
+    ov = overview(data["designs"] + data["rtl_designs"])
     written, skipped = make_plots(data, points, out, ov)
     copied = []
 

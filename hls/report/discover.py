@@ -17,7 +17,7 @@ from hls.csim_report import check_csim_report
 from hls.estimate import check_estimate
 from hls.points import budget_target, check_point, check_result, summarise
 from hls.synth_report import check_synth_report
-from infra.checks import read_json
+from infra.checks import need, read_json
 from infra.errors import QpartError
 from model.metrics import check_metrics_json
 
@@ -254,7 +254,7 @@ def _check_rtl(r, path) -> dict:
     """rtl_report.json (the RTL route's report, beside the design): a `source` (what measured
     it, e.g. a da4ml cost or yosys) and resources as synth_report.json has them; a latency
     where the route gives one."""
-    from infra.checks import SchemaError, need, numbers
+    from infra.checks import SchemaError, numbers
 
     need(r, "source", path, kind=str)
     res = need(r, "resources", path, kind=dict)
@@ -264,7 +264,8 @@ def _check_rtl(r, path) -> dict:
         numbers(v, ("used", "available", "utilization_pct"), path, f"resources.{k}.")
     lat = r.get("latency")
     if lat is not None:
-        numbers(need(r, "latency", path, kind=dict), tuple(lat), path, "latency.")
+        keys = tuple(k for k in lat if k != "pipeline_type")  # the one word among numbers
+        numbers(need(r, "latency", path, kind=dict), keys, path, "latency.")
     return r
 
 
@@ -353,6 +354,68 @@ def collect_designs(root: Path, models: list[dict], not_run: list) -> list[dict]
                 not_run.append(f"{d.name}: C/RTL co-simulation not run (make synth COSIM=1)")
         if csim is not None and csim.get("testbench") is None:
             not_run.append(f"{d.name}: standalone testbench route not run")
+        designs.append(design)
+    return designs
+
+
+def collect_rtl_designs(root: Path, not_run: list) -> list[dict]:
+    """The RTL route's designs (build/rtl/<model>-<fw>/, make rtl): rtl_report.json (latency
+    counted in registers; resources by da4ml cost or yosys, each labelled) and, where make
+    rtl-sim ran, rtlsim_report.json (csim_report.json's schema: Verilator against Keras).
+    Each has the keys of an HLS design that the overview and the accuracy plots read."""
+    from hls.rtl import REPORT, SIM_REPORT
+
+    designs = []
+    if not root.is_dir():
+        return designs
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        rtl_path, sim_path = d / REPORT, d / SIM_REPORT
+        if not rtl_path.is_file():
+            if (d / "qpart_project.json").is_file():
+                not_run.append(f"{d.name}: make rtl did not finish (no {rtl_path})")
+            continue
+        rtl = _check_rtl(read_json(rtl_path), rtl_path)
+        for key in ("model", "firmware"):
+            need(rtl, key, rtl_path, kind=str)
+        if f"{rtl['model']}-{rtl['firmware']}" != d.name:
+            raise DashboardError(
+                f"{rtl_path}: written for model {rtl['model']!r} / firmware "
+                f"{rtl['firmware']!r}, not for {d.name}; rerun make rtl or move the design"
+            )
+        sim = read_json(sim_path) if sim_path.is_file() else None
+        if sim is not None:
+            _check_csim(sim, sim_path, d)
+        fw = _design_firmware(rtl["firmware"], rtl)
+        yosys = rtl.get("yosys") or {}
+        design = {
+            "name": d.name,
+            "route": "rtl",
+            "dir": str(d),
+            "model": rtl["model"],
+            "firmware": rtl["firmware"],
+            "backend": "rtl",
+            "part": rtl.get("part") or (fw or {}).get("part"),
+            "fw_config": fw["path"] if fw else None,
+            "clock_ns": (rtl.get("clock") or {}).get("target_ns"),
+            "csim_path": str(sim_path) if sim else None,
+            "csim": sim,
+            "csim_status": "ok" if sim else "not run (no rtlsim_report.json; make rtl-sim)",
+            "synth": None,
+            "capacity": _part_capacity(rtl.get("part"), fw),
+            "bops": None,
+            "estimate": None,
+            "estimate_util": None,
+            "budget": _budget(fw, None),
+            "rtl": rtl,
+            "rtl_path": str(rtl_path),
+            "stages": rtl.get("stages"),
+            "yosys_unfinished": yosys.get("unfinished"),
+        }
+        design["utilization"] = utilization(rtl["resources"], design["capacity"])
+        if sim is None:
+            not_run.append(f"{d.name}: Verilator simulation not run (make rtl-sim)")
+        if not yosys:
+            not_run.append(f"{d.name}: yosys not run (make rtl-synth); LUT by da4ml cost")
         designs.append(design)
     return designs
 
@@ -471,6 +534,7 @@ def collect(build: Path) -> dict:
     warnings, not_run = [], []
     models = collect_models(build / "models", warnings)
     designs = collect_designs(build / "hls", models, not_run)
+    rtl_designs = collect_rtl_designs(build / "rtl", not_run)
     searches = collect_points(build, warnings)
     for s in searches:
         n = sum(p.get("synth") is None for p in s["points"])
@@ -503,6 +567,7 @@ def collect(build: Path) -> dict:
         "build": str(build),
         "models": models,
         "designs": designs,
+        "rtl_designs": rtl_designs,
         "searches": searches,
         "bench": bench,
         "warnings": warnings,

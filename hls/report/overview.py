@@ -169,6 +169,18 @@ def _ns(lat: dict, key_ns, key_cycles, clock):
     return None
 
 
+def design_accuracy(d: dict):
+    """(accuracy, what measured it) of a design on its held-out jets: the simulation's own
+    (C simulation; Verilator on the RTL route), else the Keras model's on the same jets."""
+    sim = "Verilator" if d.get("route") == "rtl" else "C-sim"
+    p = (d.get("csim") or {}).get("predict") or {}
+    if is_number(p.get("csim_accuracy")):
+        return p["csim_accuracy"], sim
+    if is_number(p.get("keras_accuracy")):
+        return p["keras_accuracy"], "Keras"
+    return None, None
+
+
 def design_rows(d: dict) -> list[dict]:
     """One row per source of a design: latency (ns, cycles), II, LUT and DSP share of the part,
     the estimate's band (LUT, DSP in % of the part) and the verdict."""
@@ -176,12 +188,16 @@ def design_rows(d: dict) -> list[dict]:
 
     rows = []
     budget, clock, part = d.get("budget"), d.get("clock_ns"), d.get("part")
+    accuracy, accuracy_kind = design_accuracy(d)
 
     def row(kind, label, util, lat, verdict, band=None):
         lat = lat or {}
         rows.append(
             {
                 "design": d["name"],
+                "route": d.get("route", "hls"),
+                "accuracy": accuracy,
+                "accuracy_kind": accuracy_kind,
                 "kind": kind,
                 "source": label,
                 "latency_ns": _ns(lat, "worst_ns", "worst_cycles", clock),

@@ -198,6 +198,12 @@ def training_plot(models: list[dict], path: Path, background="QCD"):
 
 
 KIND_MARKER = {"estimate": "o", "rtl": "^", "hls": "s", "vivado": "X"}
+KIND_LEGEND = {
+    "estimate": "estimate (bar: its error band)",
+    "rtl": "RTL route (da4ml cost / yosys)",
+    "hls": "HLS synthesis (Vivado / Vitis)",
+    "vivado": "Vivado logic synthesis (HLS latency)",
+}
 
 
 def overview_plot(ov: dict, path: Path):
@@ -288,18 +294,91 @@ def overview_plot(ov: dict, path: Path):
             mfc="white" if k == "estimate" else "black",
             label=label,
         )
-        for k, label in (
-            ("estimate", "estimate (bar: its error band)"),
-            ("rtl", "RTL route (da4ml cost / yosys)"),
-            ("hls", "HLS synthesis (Vivado / Vitis)"),
-            ("vivado", "Vivado logic synthesis (HLS latency)"),
-        )
+        for k, label in KIND_LEGEND.items()
         if any(r["kind"] == k for r in rows)
     ]
     axes[1].legend(handles=handles, fontsize=8, loc="lower right")
     fig.suptitle(
         "The designs: latency against LUT and DSP share of the part, per source "
         "(dashed: budget; ✓ fits / ✗ does not, by the estimate)",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    _save(fig, path)
+
+
+DESIGN_ROUTE_COLOR = {"hls": "C0", "rtl": "C3"}
+DESIGN_ROUTE_WORDS = {"hls": "HLS route (hls4ml)", "rtl": "RTL route (alkaid Verilog)"}
+
+
+def routes_plot(ov: dict, path: Path):
+    """Accuracy against LUT share and against latency, one point per design and source: the
+    colour tells the route (HLS or RTL), the marker the source (estimate hollow, with its
+    band; RTL report; HLS synthesis; Vivado); the accuracy is the design's own simulation's
+    on its held-out jets (C simulation, Verilator)."""
+    rows = [r for r in ov["rows"] if _finite(r.get("accuracy"))]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
+    for ax, key, xlabel in (
+        (axes[0], "lut_pct", "LUT (% of the part)"),
+        (axes[1], "latency_ns", "latency (ns, worst case)"),
+    ):
+        mine = [r for r in rows if _finite(r[key])]
+        named = set()
+        for r in mine:
+            color = DESIGN_ROUTE_COLOR.get(r["route"], "C7")
+            band = (r.get("band") or {}).get("LUT") if key == "lut_pct" else None
+            xerr = None if not band else [[r[key] - band[0]], [band[1] - r[key]]]
+            ax.errorbar(
+                r[key],
+                r["accuracy"],
+                xerr=xerr,
+                fmt=KIND_MARKER[r["kind"]],
+                ms=8,
+                color=color,
+                mfc="white" if r["kind"] == "estimate" else color,
+                mew=1.5,
+                capsize=3,
+                zorder=3,
+            )
+            if r["design"] in named:  # one name per design: its first source
+                continue
+            named.add(r["design"])
+            ax.annotate(
+                r["design"],
+                (r[key], r["accuracy"]),
+                fontsize=7,
+                xytext=(5, 3),
+                textcoords="offset points",
+                color=color,
+            )
+        vals = [r[key] for r in mine]
+        if key == "latency_ns" and vals and min(vals) > 0 and max(vals) / min(vals) > 20:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel("accuracy (the design's simulation, held-out jets)")
+    handles = [
+        plt.Line2D(
+            [], [], marker="s", ls="none", color=DESIGN_ROUTE_COLOR[k], label=DESIGN_ROUTE_WORDS[k]
+        )
+        for k in DESIGN_ROUTE_COLOR
+        if any(r["route"] == k for r in rows)
+    ] + [
+        plt.Line2D(
+            [],
+            [],
+            marker=KIND_MARKER[k],
+            ls="none",
+            color="black",
+            mfc="white" if k == "estimate" else "black",
+            label=KIND_LEGEND[k],
+        )
+        for k in KIND_MARKER
+        if any(r["kind"] == k for r in rows)
+    ]
+    axes[1].legend(handles=handles, fontsize=8, loc="lower right")
+    fig.suptitle(
+        "Both routes: accuracy against LUT share and latency, per source (never merged)",
         fontsize=11,
     )
     fig.tight_layout()
@@ -841,6 +920,18 @@ def make_plots(data: dict, points: list[dict], out: Path, ov: dict | None = None
         )
     elif designs:
         skipped.append({"plot": "overview.png", "reason": "no design has a latency figure"})
+    if ov and any(_finite(r.get("accuracy")) for r in ov["rows"]):
+        run(
+            routes_plot,
+            (ov,),
+            "routes.png",
+            "Both routes: accuracy against LUT share and latency, per source",
+            "overview",
+        )
+    elif ov and ov["rows"]:
+        skipped.append(
+            {"plot": "routes.png", "reason": "no design simulated (make hls-csim, make rtl-sim)"}
+        )
     if models:
         run(
             training_plot,

@@ -197,7 +197,7 @@ def _overview_section(ov, written, skipped) -> str:
             ]
         )
     table = _table(["design", "source", "latency", "LUT", "DSP", "verdict"], rows)
-    return _figures(written, "overview") + _skipped(skipped, ["overview.png"]) + table
+    return _figures(written, "overview") + _skipped(skipped, ["overview.png", "routes.png"]) + table
 
 
 def _designs_section(data) -> str:
@@ -269,6 +269,75 @@ def _designs_section(data) -> str:
         ],
         rows,
     )
+
+
+def _rtl_cell(rtl: dict, util: dict, r: str) -> str:
+    """A resource of an RTL design: used, its share of the part, and what counted it."""
+    v = util.get(r) or {}
+    if v.get("used") is None:
+        return "<td class='missing'>—</td>"
+    src = (rtl.get("resource_sources") or {}).get(r, rtl["source"])
+    share = f" ({v['pct']:.1f}%)" if is_number(v.get("pct")) else ""
+    return f"<td class='num'>{_e(v['used'])}{share}<br><span class='sub'>{_e(src)}</span></td>"
+
+
+def _rtl_section(data) -> str:
+    """The RTL route's designs (make rtl): the pipeline, resources labelled by their source,
+    Verilator's bit-exact check and yosys' stages."""
+    designs = data.get("rtl_designs") or []
+    if not designs:
+        return (
+            "<p class='notrun-p'>No RTL design in build/rtl: not run (make rtl MODEL=... "
+            "FW=vu13p_rtl).</p>"
+        )
+    rows = []
+    for d in designs:
+        rtl, c, util = d["rtl"], d["csim"], d["utilization"]
+        lat = rtl.get("latency") or {}
+        pipe = (
+            f"<td class='num'>{_e(lat.get('worst_cycles'))} cycles, {_e(lat.get('worst_ns'))} ns"
+            f"<br><span class='sub'>{_e(d.get('stages'))} stages, II "
+            f"{_e(lat.get('interval_max'))}</span></td>"
+        )
+        if c is None:
+            sim = _notrun(d["csim_status"])
+        else:
+            p = c["predict"]
+            ok = p.get("bit_exact_fraction") == 1
+            sim = (
+                f"<td class='{'ok' if ok else 'bad'}'>"
+                + ("bit-exact" if ok else f"MISMATCH ({_e(p.get('bit_exact_fraction'))} bit-exact)")
+                + f" on {_e(p.get('n_jets'))} jets</td>"
+            )
+        ys = rtl.get("yosys")
+        if not ys:
+            yosys = _notrun("not run (make rtl-synth)")
+        else:
+            n, left = len(ys.get("stages") or []), ys.get("unfinished") or []
+            yosys = (
+                f"<td class='{'bad' if left else 'ok'}'>{n - len(left)}/{n} stages"
+                + (
+                    f"<br><span class='sub'>not finished: {_e(', '.join(left))}</span>"
+                    if left
+                    else ""
+                )
+                + "</td>"
+            )
+        rows.append(
+            [
+                f"<td>{_e(d['name'])}</td>",
+                f"<td>{_e(d['model'])}</td>",
+                f"<td>{_e(d['firmware'])}</td>",
+                f"<td>{_e(d['part'])}</td>",
+                _td(d["clock_ns"]),
+                pipe,
+                *(_rtl_cell(rtl, util, r) for r in ("LUT", "FF", "DSP")),
+                sim,
+                yosys,
+            ]
+        )
+    headers = ["design", "model", "firmware", "part", "clock ns", "pipeline", "LUT", "FF", "DSP"]
+    return _table(headers + ["Verilator", "yosys"], rows)
 
 
 FIDELITY_WORDS = {
@@ -860,6 +929,7 @@ def render_html(data, points, written, skipped, copied, generated, ov) -> str:
         f"<span>{len(designs)} design(s), {sum(d['estimate'] is not None for d in designs)} "
         f"estimated, {sum(d['csim'] is not None for d in designs)} C-simulated, {n_synth} "
         "synthesised</span>"
+        + f"<span>{len(data['rtl_designs'])} RTL design(s)</span>"
         + _counts_of_points(data)
         + f"<span>{len(data['models'])} trained model(s)</span>"
         f"<span>{len(data['bench'])} benchmark file(s)</span>"
@@ -874,6 +944,7 @@ def render_html(data, points, written, skipped, copied, generated, ov) -> str:
             _overview_section(ov, written, skipped),
         ),
         ("designs", "Designs (build/hls/&lt;model&gt;-&lt;fw&gt;)", _designs_section(data)),
+        ("rtl", "RTL route designs (build/rtl/&lt;model&gt;-&lt;fw&gt;)", _rtl_section(data)),
         (
             "estimate",
             "Estimate: resources, II and latency before synthesis",

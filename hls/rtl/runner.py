@@ -29,14 +29,12 @@ from hls.csim import (
 )
 from hls.csim_report import write_csim_report
 from hls.design import design
-from hls.rtl import sim, synth, verilog
+from hls.rtl import REPORT, SIM_REPORT, sim, synth, verilog
 from hls.rtl.trace import Port, flat_inputs, trace_model
 from infra.errors import QpartError
 from infra.paths import BUILD
 from model.fixed import Fx, as_fx
 
-REPORT = "rtl_report.json"
-SIM_REPORT = "rtlsim_report.json"
 RESOURCES = ("LUT", "FF", "DSP", "BRAM_18K", "URAM")
 
 
