@@ -3,6 +3,7 @@ chip): Verilog through Verilator, one jet per clock, bit-exact against Keras; th
 (the other route's keys, a missing tool, a directory of another design, no design yet)."""
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -12,6 +13,7 @@ import yaml
 from conftest import need_tool
 
 from hls import cli
+from hls.common import fmt
 from hls.design import DesignError, design
 from hls.firmware import load_firmware
 from hls.rtl import runner, sim, verilog
@@ -101,9 +103,23 @@ def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     assert len(on_time) == len(out_early) and not np.array_equal(
         out_early, verilog.unpack(on_time, rd.out)
     )
+    # per layer, each layer traced alone: every traced layer of the model, its own cost
+    layers = report["layers"]["rows"]
+    assert report["layers"]["source"].startswith("da4ml cost, the layer traced alone")
+    traced = [x.name for x in d.model.layers if type(x).__name__ not in ("InputLayer", "FxQuant")]
+    assert [x["name"] for x in layers] == [n for n in traced if n in {x["name"] for x in layers}]
+    assert {"embed_0", "block0_attn", "head"} <= {x["name"] for x in layers}
+    assert all(x["da4ml_cost_lut"] >= 0 for x in layers)
+    assert sum(x["da4ml_cost_lut"] for x in layers) > 0
     # the dashboard places the design beside the HLS route's, every figure labelled
     from hls.report.build import build_dashboard
+    from hls.runner import make_estimate
 
+    fw = {k: v for k, v in yaml.safe_load(open(load_firmware("vu13p")["path"])).items()}
+    fw.pop("layers")  # its per-layer folding is part_l1's (528 pairs), not 3 pairs'
+    (tmp_path / "vu13p.yml").write_text(yaml.safe_dump(fw))
+    hls_root = str(tmp_path / "hls")
+    _, est, _ = make_estimate(_tiny_cfg(), str(tmp_path / "vu13p.yml"), True, hls_root=hls_root)
     summary = build_dashboard(str(tmp_path), str(tmp_path / "reports"))
     (found,) = summary["found"]["rtl_designs"]
     assert found["name"] == d.prj.name and found["source"] == "da4ml cost"
@@ -116,6 +132,14 @@ def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     page = (tmp_path / "reports" / "index.html").read_text()
     assert "RTL route designs" in page and f"bit-exact on {p['n_jets']} jets" in page
     assert (tmp_path / "reports" / "routes.png").stat().st_size > 0
+    (side,) = [t for t in page.split("<details") if "RTL route per layer" in t]
+    for x in layers:  # each layer's own cost beside the HLS estimate of the same layer
+        e = next(r for r in est["layers"] if r["name"] == x["name"])
+        assert re.search(
+            rf"<td>{x['name']}</td><td>{x['class']}</td><td[^>]*>{fmt(x['da4ml_cost_lut'])}</td>"
+            rf"<td[^>]*>{re.escape(fmt(e['resources']['LUT']))}</td>",
+            side,
+        ), x["name"]
 
 
 def _rtl_fw(tmp_path, **extra):

@@ -863,14 +863,66 @@ def _layer_estimates(d) -> str:
     )
 
 
+def _side_by_side(d, designs) -> str:
+    """An RTL design per layer beside the HLS estimate of the same model (every HLS design of
+    it with an estimate.json), each column named by its source; the totals row adds the whole
+    design's da4ml cost and yosys' sum, which no layer row splits."""
+    layers = (d["rtl"].get("layers") or {}).get("rows")
+    if not layers:
+        return ""
+    hls = [h for h in designs if h["model"] == d["model"] and h["estimate"]]
+    est = [{x["name"]: x.get("resources") or {} for x in h["estimate"]["layers"]} for h in hls]
+    rows = []
+    for layer in layers:
+        cells = [f"<td>{_e(layer['name'])}</td>", f"<td>{_e(layer['class'])}</td>"]
+        cells.append(_td(layer["da4ml_cost_lut"]))
+        for e in est:
+            res = e.get(layer["name"]) or {}
+            cells += [_td(res.get("LUT")), _td(res.get("DSP"))]
+        rows.append(cells)
+    rtl = d["rtl"]
+    ys = rtl.get("yosys") or {}
+    whole = [
+        f"whole design: da4ml cost {fmt((rtl.get('da4ml_cost') or {}).get('LUT'))} LUT",
+        "yosys "
+        + (
+            f"{fmt((ys.get('total') or {}).get('LUT'))} LUT"
+            + (f" ({len(ys['unfinished'])} stages unfinished)" if ys.get("unfinished") else "")
+            if ys
+            else "not run"
+        ),
+    ]
+    total = ["<td><b>total</b></td>", f"<td class='wrap'>{_e('; '.join(whole))}</td>"]
+    total.append(_td(sum(r["da4ml_cost_lut"] for r in layers)))
+    for h in hls:
+        res = h["estimate"]["resources"]
+        total += [_td(res["LUT"]["used"]), _td(res["DSP"]["used"])]
+    rows.append(total)
+    headers = ["layer", "class", "da4ml cost LUT (alone)"]
+    for h in hls:
+        headers += [f"HLS est. LUT ({h['firmware']})", f"HLS est. DSP ({h['firmware']})"]
+    note = (
+        f"<p class='sub'>da4ml cost: {_e(d['rtl']['layers']['source'])}; HLS estimate: "
+        "estimate.json of the same model on the HLS route"
+        + ("" if hls else " (none: make estimate MODEL=" + _e(d["model"]) + ")")
+        + ". The RTL route's DSP count is 0 (products in LUTs).</p>"
+    )
+    return (
+        f"<details open><summary>{_e(d['name'])}: RTL route per layer beside the HLS estimate"
+        f"</summary>{note}" + _table(headers, rows) + "</details>"
+    )
+
+
 def _layers_section(data, written, skipped) -> str:
     estimates = "".join(_layer_estimates(d) for d in data["designs"] if d["estimate"])
+    sides = "".join(_side_by_side(d, data["designs"]) for d in data.get("rtl_designs") or [])
     body = (
         (
             "<h3>Estimate per layer (estimate.json: before synthesis)</h3>" + estimates
             if estimates
             else ""
         )
+        + ("<h3>Both routes per layer</h3>" + sides if sides else "")
         + _figures(written, "layers")
         + _skipped(skipped, [s["plot"] for s in skipped if s["plot"].startswith("layers_")])
     )

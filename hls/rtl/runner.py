@@ -30,7 +30,7 @@ from hls.csim import (
 from hls.csim_report import write_csim_report
 from hls.design import design
 from hls.rtl import REPORT, SIM_REPORT, sim, synth, verilog
-from hls.rtl.trace import Port, flat_inputs, trace_model
+from hls.rtl.trace import ALONE, Port, flat_inputs, layer_costs, trace_model
 from infra.errors import QpartError
 from infra.paths import BUILD
 from model.fixed import Fx, as_fx
@@ -100,6 +100,8 @@ def make_rtl(
     print(f"[rtl] tracing {d.cfg['name']} ({'trained' if d.trained else 'untrained'}) ...")
     traced = trace_model(d.model)
     trace_s = time.time() - t0
+    print(f"[rtl] traced in {trace_s:.0f} s; each layer alone, for its own cost ...", flush=True)
+    layers = layer_costs(d.model)
     rd = verilog.write(
         traced.comb,
         d.prj,
@@ -147,6 +149,7 @@ def make_rtl(
             "note": "LUT: alkaid's cost of the logic; FF: the pipeline's register bits",
         },
         "yosys": None,
+        "layers": {"source": ALONE, "rows": layers},
         "trace_seconds": round(trace_s, 1),
         "configs": d.configs,
     }
@@ -154,7 +157,8 @@ def make_rtl(
     record_entries(d.prj)
     print(
         f"[rtl] {d.prj}: {rd.latency_cycles} cycles ({report['latency']['best_ns']} ns) at "
-        f"{d.fw['clock_period']} ns, II 1, da4ml cost {cost['LUT']} LUT, {rd.reg_bits} FF"
+        f"{d.fw['clock_period']} ns, II 1, da4ml cost {cost['LUT']} LUT, {rd.reg_bits} FF "
+        f"(layers alone: {sum(r['da4ml_cost_lut'] for r in layers)} LUT)"
     )
     return d, report
 

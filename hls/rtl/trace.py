@@ -170,6 +170,28 @@ def trace_each_layer(model):
         yield layer, alkaid_trace(flat_in, np.asarray(out).ravel(), keep_dead_inputs=True), tensors
 
 
+ALONE = "da4ml cost, the layer traced alone (inputs at their declared types)"
+
+
+def layer_costs(model) -> list[dict]:
+    """Per layer, in graph order: alkaid's LUT cost and combinational depth of the layer
+    traced alone (ALONE). Its inputs carry their declared types, not the narrower ranges the
+    whole trace propagates, so the sum is at least the whole design's cost."""
+    out = []
+    for layer, comb, _ in trace_each_layer(model):
+        if isinstance(layer, (tf.keras.layers.Flatten, tf.keras.layers.Reshape)):
+            continue  # wiring
+        out.append(
+            {
+                "name": layer.name,
+                "class": type(layer).__name__,
+                "da4ml_cost_lut": round(comb.cost),
+                "depth": round(float(comb.latency[1]), 3),
+            }
+        )
+    return out
+
+
 def layer_mismatches(model, arrays: list[np.ndarray]) -> dict:
     """Per layer, on a batch of model inputs: how many output words of the traced layer (its
     own interpreter, fed the Keras values of its inputs) differ from the Keras layer's."""
