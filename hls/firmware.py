@@ -23,7 +23,7 @@ from hls.common import RESOURCES
 from infra import yamlconfig
 from infra.yamlconfig import REQUIRED, ConfigError, read_yaml, validate
 from model import builder
-from model.fixed import Fx, FxError
+from model.fixed import FLOAT64_BITS, Fx, FxError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "firmware_configs"
 
@@ -90,6 +90,7 @@ _RTL = {
     "synth_family": (str, "xcup"),  # yosys synth_xilinx -family
     "synth_timeout_s": (int, 600),  # per stage; a stage past it is reported as not finished
     "synth_jobs": (int, 2),  # stages synthesized at once
+    "max_bits": (int, FLOAT64_BITS),  # the widest wire a trace may have (float64 holds 53)
 }
 HLS_ONLY = ("backend", "tool_version", "io_type", "strategy", "reuse_factor", "parallel", "scan")
 
@@ -181,6 +182,11 @@ def _check_route(where, raw: dict, cfg: dict) -> None:
         )
     if cfg["rtl"]["latency_cutoff"] <= 0 or cfg["rtl"]["synth_timeout_s"] < 1:
         raise ConfigError(f"{where}: rtl.latency_cutoff must be > 0 and rtl.synth_timeout_s >= 1")
+    if not 1 <= cfg["rtl"]["max_bits"] <= FLOAT64_BITS:
+        raise ConfigError(
+            f"{where}: rtl.max_bits must be 1..{FLOAT64_BITS} (the interpreter and the comparison "
+            f"with Keras hold {FLOAT64_BITS} bits exactly), got {cfg['rtl']['max_bits']}"
+        )
 
 
 def _finish(where, path, cfg) -> dict:

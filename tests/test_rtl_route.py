@@ -17,7 +17,7 @@ from hls.common import fmt
 from hls.design import DesignError, design
 from hls.firmware import load_firmware
 from hls.rtl import runner, sim, verilog
-from hls.rtl.trace import trace_model
+from hls.rtl.trace import UnsupportedLayer, trace_model
 from infra.yamlconfig import ConfigError
 from model import builder
 
@@ -157,6 +157,7 @@ def _rtl_fw(tmp_path, **extra):
         ({"layers": {"embed_0": {"parallel": 2}}}, "layers.embed_0.parallel"),
         ({"backend": "Vitis"}, "backend"),
         ({"route": "asic"}, "route must be one of hls, rtl"),
+        ({"rtl": {"max_bits": 60}}, "rtl.max_bits must be 1..53"),
     ],
 )
 def test_rtl_config_refuses_hls_keys(tmp_path, extra, message):
@@ -200,6 +201,20 @@ def test_output_dir_of_another_design_refused_and_no_design_yet(tmp_path):
     assert (prj / "notes.txt").read_text() == "mine"
     with pytest.raises(runner.RtlError, match="run make rtl"):
         runner.rtl_synth("part_tiny", "vu13p_rtl", "untrained", rtl_root=str(tmp_path / "none"))
+
+
+def test_a_wire_wider_than_max_bits_stops_make_rtl_naming_the_layer(tmp_path):
+    """Each layer alone first: the widest layer is named, nothing is written."""
+    root = str(tmp_path / "rtl")
+    _, report = runner.make_rtl(_tiny_cfg(), "vu13p_rtl", "untrained", rtl_root=root)
+    widths = {x["name"]: x["widest_bits"] for x in report["layers"]["rows"]}
+    top = max(widths.values())
+    assert 8 < top <= 53 and sorted(widths.values())[-2] < top  # one widest layer
+    (name,) = [n for n, w in widths.items() if w == top]
+    fw = _rtl_fw(tmp_path, rtl={"max_bits": top - 1})
+    with pytest.raises(UnsupportedLayer, match=rf"layer {name} \(\w+\): a {top}-bit wire, above"):
+        runner.make_rtl(_tiny_cfg(), str(fw), "untrained", rtl_root=root)
+    assert not (tmp_path / "rtl" / "part_tiny-mine_rtl" / "rtl_report.json").exists()
 
 
 def test_yosys_stage_and_timeout(tmp_path):

@@ -30,7 +30,7 @@ from hls.csim import (
 from hls.csim_report import write_csim_report
 from hls.design import design
 from hls.rtl import REPORT, SIM_REPORT, sim, synth, verilog
-from hls.rtl.trace import ALONE, Port, flat_inputs, layer_costs, trace_model
+from hls.rtl.trace import ALONE, Port, check_widths, flat_inputs, layer_costs, trace_model
 from infra.errors import QpartError
 from infra.paths import BUILD
 from model.fixed import Fx, as_fx
@@ -97,11 +97,12 @@ def make_rtl(
     d = _design(model, fw, weights, models_root, rtl_root)
     claim_output_dir(d.prj, d.identity, force, tag="rtl")
     t0 = time.time()
+    print(f"[rtl] each layer of {d.cfg['name']} alone: its cost and widest wire ...", flush=True)
+    layers = layer_costs(d.model)  # first: a layer too wide stops here, before the long trace
+    check_widths(layers, d.fw["rtl"]["max_bits"], d.fw["path"])
     print(f"[rtl] tracing {d.cfg['name']} ({'trained' if d.trained else 'untrained'}) ...")
     traced = trace_model(d.model)
     trace_s = time.time() - t0
-    print(f"[rtl] traced in {trace_s:.0f} s; each layer alone, for its own cost ...", flush=True)
-    layers = layer_costs(d.model)
     rd = verilog.write(
         traced.comb,
         d.prj,

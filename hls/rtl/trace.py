@@ -187,9 +187,28 @@ def layer_costs(model) -> list[dict]:
                 "class": type(layer).__name__,
                 "da4ml_cost_lut": round(comb.cost),
                 "depth": round(float(comb.latency[1]), 3),
+                "widest_bits": widest(comb),
             }
         )
     return out
+
+
+def widest(comb) -> int:
+    """The widest wire of a traced graph (sign, integer and fractional bits of its values)."""
+    return max((sum(op.qint.kif) for op in comb.ops), default=0)
+
+
+def check_widths(layers: list[dict], max_bits: int, where: str) -> None:
+    """Refuses a trace with a wire wider than `max_bits` (rtl.max_bits), naming the layer."""
+    over = [x for x in layers if x["widest_bits"] > max_bits]
+    if over:
+        x = max(over, key=lambda r: r["widest_bits"])
+        raise UnsupportedLayer(
+            f"layer {x['name']} ({x['class']}): a {x['widest_bits']}-bit wire, above "
+            f"{where} rtl.max_bits = {max_bits}"
+            + (f" (and {len(over) - 1} more layer(s))" if len(over) > 1 else "")
+            + "; narrow its types (quantization or precision keys)"
+        )
 
 
 def layer_mismatches(model, arrays: list[np.ndarray]) -> dict:
