@@ -131,6 +131,7 @@ lint: setup
 bench: setup
 	$(PY) -m bench.data_bench --data-dir $(DATA_DIR) --out build/bench/data.json
 	$(PY) -m bench.detector_bench --out build/bench/detector.json --plots build/bench/detector
+	$(PY) -m bench.detector_train_bench --out build/bench/detector_train.json
 	$(PY) -m bench.pipeline_bench --data-dir $(DATA_DIR) --out build/bench/pipeline.json
 	$(PY) -m bench.train_bench --data-dir $(DATA_DIR) --out build/bench/train.json
 	$(PY) -m bench.csim_bench --data-dir $(DATA_DIR) --models-root build/bench/models \

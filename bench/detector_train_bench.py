@@ -47,6 +47,32 @@ def score(model_dir: Path, name: str, data_dir: Path) -> dict:
     return {k: m[k] for k in (*FIELDS, "n_jets")}
 
 
+def _rejections(m: dict, classes) -> str:
+    """Rejections of QCD at 50% signal efficiency, '>N' where no QCD jet passed."""
+    rej, bound = m["rejection_at_50pct"], m.get("rejection_at_50pct_lower_bound") or {}
+    return " / ".join(
+        f">{bound[c]}" if rej.get(c) is None and c in bound else f"{rej.get(c, float('nan')):.0f}"
+        for c in classes
+    )
+
+
+def markdown(rows: list[dict], classes=("Hbb", "Hcc", "Hgg", "H4q", "Zqq", "Wqq", "Tbqq")) -> str:
+    """The README's table: each model, trained on each sample, scored on both."""
+    head = (
+        "| model | trained on | tested on | accuracy | macro AUC | rejection of QCD at 50% "
+        f"signal efficiency: {' / '.join(classes)} |\n|---|---|---|---|---|---|"
+    )
+    lines = [head]
+    for r in rows:
+        for det in (r["trained_on"], *(d for d in r["test"] if d != r["trained_on"])):
+            m = r["test"][det]
+            lines.append(
+                f"| {r['model']} | {SAMPLES[r['trained_on']]} | {SAMPLES[det]} | "
+                f"{m['accuracy']:.3f} | {m['macro_auc']:.3f} | {_rejections(m, classes)} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-root", default=str(BUILD.root), help="holds data-bench-<detector>/")
@@ -100,6 +126,7 @@ def main(argv=None):
             "results": rows,
         },
     )
+    print(markdown(rows))
     return 0
 
 
