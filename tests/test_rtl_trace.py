@@ -5,8 +5,9 @@ widths; the whole model too; a layer without a trace stops with its name."""
 import numpy as np
 import pytest
 import tensorflow as tf
+from alkaid.trace import trace as alkaid_trace
 
-from hls.layers.rtl_ops import cast, const, inputs
+from hls.layers.rtl_ops import cast, const, dense, inputs
 from hls.rtl.trace import UnsupportedLayer, layer_mismatches, trace_model
 from model import builder
 from model.fixed import Fx, quantize_np
@@ -87,6 +88,20 @@ def test_constant_cast_rounds_half_to_even():
     like = inputs((1,), t)
     got = [v.low for v in np.asarray(cast(const(values, like), t))]
     assert got == list(quantize_np(values, t))
+
+
+def test_dense_of_signed_single_bits_is_exact():
+    """A signed 1-bit input (values -1 and 0: an activation a trained range narrowed to its
+    sign) through a dense layer: alkaid 0.8.2's 1-bit table lowering stops on it, so dense
+    builds the adder graph instead, exact against numpy."""
+    t = Fx(1, 1, True, "AP_TRN", "AP_SAT")  # one signed bit: -1 or 0
+    x = inputs((8,), t)
+    kernel = np.array([[1.0, -2.0], [0.5, 3.0]] * 4)
+    out = dense(x, kernel, np.array([0.25, -1.0]))
+    comb = alkaid_trace(np.asarray(x).ravel(), np.asarray(out).ravel())
+    values = np.random.default_rng(0).integers(-1, 1, (64, 8)).astype(np.float64)
+    assert (values == -1).any() and (values == 0).any()
+    np.testing.assert_array_equal(comb.predict(values), values @ kernel + [0.25, -1.0])
 
 
 def test_unknown_layer_named():

@@ -64,10 +64,21 @@ def where(cond: FVArray, a, b) -> FVArray:
     return np.where(cond, a, b)
 
 
+def _without_signed_bit_luts(x: FVArray) -> FVArray:
+    """x, with alkaid's 1-bit-input table lowering switched off when an element is a signed
+    single bit (values -1 x step and 0: an activation the trained ranges narrowed to its sign).
+    alkaid 0.8.2 addresses that table with the negative value and stops on an assertion; the
+    adder graph computes the same product."""
+    bits = [v.kif for v in np.asarray(x).ravel()]
+    if not any(k and sum((k, i, f)) == 1 for k, i, f in bits):
+        return x
+    return FVArray(np.asarray(x), {**x.solver_options, "binary_lut": False}, hwconf=x.hwconf)
+
+
 def dense(x: FVArray, kernel: np.ndarray, bias: np.ndarray) -> FVArray:
     """x . W + b over the last axis, exact (the constant matrix becomes an adder graph)."""
     shape = x.shape
-    flat = x.reshape(-1, shape[-1])
+    flat = _without_signed_bit_luts(x.reshape(-1, shape[-1]))
     y = (flat @ np.asarray(kernel, np.float64)) + np.asarray(bias, np.float64)
     return y.reshape(*shape[:-1], kernel.shape[1])
 
