@@ -132,6 +132,12 @@ def test_rtl_then_rtl_sim_bit_exact_on_held_out_jets(tmp_path, jet_sample):
     page = (tmp_path / "reports" / "index.html").read_text()
     assert "RTL route designs" in page and f"bit-exact on {p['n_jets']} jets" in page
     assert (tmp_path / "reports" / "routes.png").stat().st_size > 0
+    # a design folder holding another design's report is refused, naming the file
+    from hls.report.discover import DashboardError
+
+    shutil.copytree(d.prj, tmp_path / "rtl" / "part_l1-vu13p_rtl")
+    with pytest.raises(DashboardError, match=r"part_l1-vu13p_rtl/rtl_report.json: written for"):
+        build_dashboard(str(tmp_path), str(tmp_path / "reports2"))
     (side,) = [t for t in page.split("<details") if "RTL route per layer" in t]
     for x in layers:  # each layer's own cost beside the HLS estimate of the same layer
         e = next(r for r in est["layers"] if r["name"] == x["name"])
