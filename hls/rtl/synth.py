@@ -50,6 +50,7 @@ def summarize(cells: dict) -> dict:
 
 
 def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
+    stage = Path(stage).resolve()  # yosys runs in the sources' folder: no path relative to ours
     src = stage.parent
     files = sorted(str(p) for p in (src / "static").glob("*.v")) + sorted(
         str(p) for p in src.glob("*_tables.v")
