@@ -8,6 +8,7 @@ is not placed on a latency axis."""
 from __future__ import annotations
 
 from hls.common import RESOURCE_LABELS, RESOURCES
+from hls.report.points import accuracy_of
 from infra.checks import is_number
 
 KINDS = ("estimate", "rtl", "hls", "vivado")  # the order of a design's rows
@@ -172,13 +173,8 @@ def _ns(lat: dict, key_ns, key_cycles, clock):
 def design_accuracy(d: dict):
     """(accuracy, what measured it) of a design on its held-out jets: the simulation's own
     (C simulation; Verilator on the RTL route), else the Keras model's on the same jets."""
-    sim = "Verilator" if d.get("route") == "rtl" else "C-sim"
-    p = (d.get("csim") or {}).get("predict") or {}
-    if is_number(p.get("csim_accuracy")):
-        return p["csim_accuracy"], sim
-    if is_number(p.get("keras_accuracy")):
-        return p["keras_accuracy"], "Keras"
-    return None, None
+    acc, kind = accuracy_of((d.get("csim") or {}).get("predict") or {})
+    return acc, ("Verilator" if kind == "C-sim" and d.get("route") == "rtl" else kind)
 
 
 def design_rows(d: dict) -> list[dict]:

@@ -206,6 +206,41 @@ KIND_LEGEND = {
 }
 
 
+def _source_marker(ax, r: dict, key: str, y, color, band=None):
+    """One overview row as a marker: its source's shape, hollow for the estimate, and the
+    estimate's error band (low, high) as a horizontal bar."""
+    xerr = None if not band else [[r[key] - band[0]], [band[1] - r[key]]]
+    ax.errorbar(
+        r[key],
+        y,
+        xerr=xerr,
+        fmt=KIND_MARKER[r["kind"]],
+        ms=8,
+        color=color,
+        mfc="white" if r["kind"] == "estimate" else color,
+        mew=1.5,
+        capsize=3,
+        zorder=3,
+    )
+
+
+def _source_handles(rows: list[dict]) -> list:
+    """The legend of the sources present in `rows`."""
+    return [
+        plt.Line2D(
+            [],
+            [],
+            marker=KIND_MARKER[k],
+            ls="none",
+            color="black",
+            mfc="white" if k == "estimate" else "black",
+            label=label,
+        )
+        for k, label in KIND_LEGEND.items()
+        if any(r["kind"] == k for r in rows)
+    ]
+
+
 def overview_plot(ov: dict, path: Path):
     """Every design's latency against its LUT and DSP share of the part, one colour per design
     and one marker per source (the estimate hollow, with its band as an error bar where it has
@@ -227,21 +262,7 @@ def overview_plot(ov: dict, path: Path):
                     alpha=0.5,
                 )
             for r in mine:
-                band = (r.get("band") or {}).get(res)
-                xerr = None if not band else [[r[key] - band[0]], [band[1] - r[key]]]
-                filled = r["kind"] != "estimate"
-                ax.errorbar(
-                    r[key],
-                    r["latency_ns"],
-                    xerr=xerr,
-                    fmt=KIND_MARKER[r["kind"]],
-                    ms=8,
-                    color=color,
-                    mfc=color if filled else "white",
-                    mew=1.5,
-                    capsize=3,
-                    zorder=3,
-                )
+                _source_marker(ax, r, key, r["latency_ns"], color, (r.get("band") or {}).get(res))
             est = next((r for r in mine if r["kind"] == "estimate"), mine[0] if mine else None)
             if est is not None:
                 ok = est["verdict"]["ok"]
@@ -284,20 +305,7 @@ def overview_plot(ov: dict, path: Path):
     if lats and min(lats) > 0 and max(lats) / min(lats) > 20:
         axes[0].set_yscale("log")
     axes[0].set_ylabel("latency (ns, worst case)")
-    handles = [
-        plt.Line2D(
-            [],
-            [],
-            marker=KIND_MARKER[k],
-            ls="none",
-            color="black",
-            mfc="white" if k == "estimate" else "black",
-            label=label,
-        )
-        for k, label in KIND_LEGEND.items()
-        if any(r["kind"] == k for r in rows)
-    ]
-    axes[1].legend(handles=handles, fontsize=8, loc="lower right")
+    axes[1].legend(handles=_source_handles(rows), fontsize=8, loc="lower right")
     fig.suptitle(
         "The designs: latency against LUT and DSP share of the part, per source "
         "(dashed: budget; ✓ fits / ✗ does not, by the estimate)",
@@ -327,19 +335,7 @@ def routes_plot(ov: dict, path: Path):
         for r in mine:
             color = DESIGN_ROUTE_COLOR.get(r["route"], "C7")
             band = (r.get("band") or {}).get("LUT") if key == "lut_pct" else None
-            xerr = None if not band else [[r[key] - band[0]], [band[1] - r[key]]]
-            ax.errorbar(
-                r[key],
-                r["accuracy"],
-                xerr=xerr,
-                fmt=KIND_MARKER[r["kind"]],
-                ms=8,
-                color=color,
-                mfc="white" if r["kind"] == "estimate" else color,
-                mew=1.5,
-                capsize=3,
-                zorder=3,
-            )
+            _source_marker(ax, r, key, r["accuracy"], color, band)
             if r["design"] in named:  # one name per design: its first source
                 continue
             named.add(r["design"])
@@ -363,19 +359,7 @@ def routes_plot(ov: dict, path: Path):
         )
         for k in DESIGN_ROUTE_COLOR
         if any(r["route"] == k for r in rows)
-    ] + [
-        plt.Line2D(
-            [],
-            [],
-            marker=KIND_MARKER[k],
-            ls="none",
-            color="black",
-            mfc="white" if k == "estimate" else "black",
-            label=KIND_LEGEND[k],
-        )
-        for k in KIND_MARKER
-        if any(r["kind"] == k for r in rows)
-    ]
+    ] + _source_handles(rows)
     axes[1].legend(handles=handles, fontsize=8, loc="lower right")
     fig.suptitle(
         "Both routes: accuracy against LUT share and latency, per source (never merged)",

@@ -28,8 +28,9 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
-def _acc(obj):
-    """(accuracy, kind): C-simulation accuracy, else the Keras model's, else (None, None)."""
+def accuracy_of(obj):
+    """(accuracy, kind) of a simulation's `predict` block: the simulation's own accuracy,
+    else the Keras model's on the same jets, else (None, None)."""
     if obj.get("csim_accuracy") is not None:
         return obj["csim_accuracy"], "C-sim"
     if obj.get("keras_accuracy") is not None:
@@ -47,7 +48,7 @@ def _lut_dsp(util):
 def _point(label, source, record, util, est_util, bops, model) -> dict:
     """One accuracy point: its accuracy (C-sim, else Keras), the synthesised binding resource
     and, apart, the estimate's larger of LUT / DSP."""
-    acc, kind = _acc(record)
+    acc, kind = accuracy_of(record)
     res, pct = binding(util)
     est_res, est_pct = _lut_dsp(est_util)
     return {
