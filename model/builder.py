@@ -60,10 +60,20 @@ SCHEMA = {
             "input_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
             "pair_input_t": (str, "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"),
             "kin_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),  # on-chip pair features' input
+            # the on-chip pair features' internal types (model.layers.PairFeatures): angle
+            # differences, the cosh/cos/softplus/log table values, the logarithms
+            "pair_angle_t": (str, "ap_fixed<12,2,AP_RND_CONV,AP_SAT>"),
+            "pair_table_t": (str, "ap_ufixed<18,0,AP_RND_CONV,AP_SAT>"),
+            "pair_ln_t": (str, "ap_fixed<18,6,AP_RND_CONV,AP_SAT>"),
+            "pair_log_bits": (int, 10),  # the log table's index bits
+            "pair_angle_table_size": (int, 256),  # the cosh and cos tables' entries
+            "pair_softplus_table_size": (int, 1024),
             "act_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
             "pair_t": (str, "ap_fixed<12,4,AP_RND_CONV,AP_SAT>"),
             "logit_t": (str, "ap_fixed<16,6,AP_RND_CONV,AP_SAT>"),
             "attn_t": (str, "ap_ufixed<16,1,AP_RND_CONV,AP_SAT>"),
+            # the attention's q, k and v (the operands of its variable products); None: act_t
+            "qkv_t": ((str, type(None)), None),
             "exp_table_size": (int, 1024),
             "exp_range": (int, 3),
             "exp_t": (str, "ap_ufixed<18,1,AP_RND_CONV,AP_SAT>"),
@@ -92,6 +102,19 @@ SCHEMA = {
 }
 
 _TYPE_KEYS = [k for k in SCHEMA["quantization"][0] if k.endswith("_t")]
+# keys added after models were trained: at these values they stay out of architecture_hash
+_HASH_SILENT = {
+    k: SCHEMA["quantization"][0][k][1]
+    for k in (
+        "pair_angle_t",
+        "pair_table_t",
+        "pair_ln_t",
+        "pair_log_bits",
+        "pair_angle_table_size",
+        "pair_softplus_table_size",
+        "qkv_t",
+    )
+}
 
 LEARNED_SCHEMA = {
     "granularity": (str, "weight"),  # weight | channel (one width per output channel)
@@ -191,6 +214,8 @@ def load_config(name_or_path) -> dict:
             f"by model.num_heads={m['num_heads']}"
         )
     for key in _TYPE_KEYS:
+        if cfg["quantization"][key] is None:  # qkv_t: act_t's
+            continue
         try:
             Fx.parse(cfg["quantization"][key]).check_useful()
         except FxError as err:
@@ -214,6 +239,9 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
         key["quantization"] = dict(cfg["quantization"])
         if key["quantization"].get("learned_widths") is None:  # off: the hash of before
             key["quantization"].pop("learned_widths", None)
+        for k, default in _HASH_SILENT.items():
+            if key["quantization"].get(k) == default:
+                key["quantization"].pop(k, None)
         for k in mode.hash_drops:
             key["quantization"].pop(k, None)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
@@ -265,7 +293,7 @@ def build_model(cfg: dict, quantized: bool | None = None):
         norm_var_range=q["norm_var_range"],
         norm_rsqrt_t=t("rsqrt_t"),
         norm_t=t("act_t"),
-        qkv_t=t("act_t"),
+        qkv_t=t("qkv_t") or t("act_t"),
         logit_t=t("logit_t"),
         exp_table_size=q["exp_table_size"],
         exp_range=q["exp_range"],
@@ -293,9 +321,23 @@ def build_model(cfg: dict, quantized: bool | None = None):
         pairs = tf.keras.Input(mode.input_shape(n), name=mode.input_name)
         u = L.FxQuant(result_t=t(mode.cast_type), name=mode.cast_layer, **common)(pairs)
         if mode.pair_features_layer:
-            u = L.PairFeatures(result_t=t("pair_input_t"), name="pair_features", **common)(
-                [u, mask]
-            )
+            u = L.PairFeatures(
+                result_t=t("pair_input_t"),
+                name="pair_features",
+                **(
+                    {}
+                    if not quantized
+                    else dict(
+                        angle_t=q["pair_angle_t"],
+                        table_t=q["pair_table_t"],
+                        ln_t=q["pair_ln_t"],
+                        log_bits=q["pair_log_bits"],
+                        angle_table_size=q["pair_angle_table_size"],
+                        softplus_table_size=q["pair_softplus_table_size"],
+                    )
+                ),
+                **common,
+            )([u, mask])
 
     h = L.FxQuant(result_t=t("input_t"), name="particles_q", **common)(particles)
     for i, dim in enumerate(m["embed_dims"]):

@@ -71,6 +71,8 @@ def test_cost_report(tiny):
         "part_l1_host",
         "part_full_onchip",
         "part_trigger",
+        "part_trigger_rtl",
+        "part_trigger_rtl_plain",
     ],
 )
 def test_shipped_configs_build(name):
@@ -104,6 +106,39 @@ def test_fingerprint_is_unchanged_by_the_onchip_keys():
         )
     onchip = builder.load_config("part_tiny")
     assert builder.architecture_hash(onchip, True) != builder.architecture_hash(cfg, True)
+
+
+def test_fingerprint_is_unchanged_by_the_internal_type_keys():
+    """The pair features' internal types, their table sizes and qkv_t came after models were
+    trained: at their defaults the fingerprint is the one of before; set, they enter it and
+    reach the layers (qkv_t unset: the attention's q, k, v are act_t)."""
+    import copy
+
+    cfg = builder.load_config("part_tiny")
+    old = copy.deepcopy(cfg)
+    new_keys = ["pair_angle_t", "pair_table_t", "pair_ln_t", "pair_log_bits"]
+    new_keys += ["pair_angle_table_size", "pair_softplus_table_size", "qkv_t"]
+    for k in new_keys:
+        del old["quantization"][k]
+    assert builder.architecture_hash(cfg, True) == builder.architecture_hash(old, True)
+    model = builder.build_model(cfg)
+    attn = model.get_layer("block0_attn")
+    assert str(attn.qkv_t) == str(attn.ctx_t) == cfg["quantization"]["act_t"]
+
+    narrow = builder.load_config("part_trigger_rtl")
+    q = narrow["quantization"]
+    assert builder.architecture_hash(narrow, True) != builder.architecture_hash(
+        builder.load_config("part_trigger_narrow"), True
+    )
+    model = builder.build_model(narrow)
+    pf, attn = model.get_layer("pair_features"), model.get_layer("block0_attn")
+    assert (str(pf.angle_t), str(pf.table_t), str(pf.ln_t)) == (
+        q["pair_angle_t"],
+        q["pair_table_t"],
+        q["pair_ln_t"],
+    )
+    assert (pf.log_bits, pf.softplus_table_size) == (q["pair_log_bits"], 256)
+    assert str(attn.qkv_t) == q["qkv_t"] != q["act_t"]
 
 
 def test_a_type_without_fractional_bits_is_refused(tmp_path):

@@ -14,8 +14,20 @@ PAIR_T = "ap_fixed<10,4,AP_RND_CONV,AP_SAT>"
 N = 8
 
 
-def layer(quantized=True):
-    return L.PairFeatures(result_t=PAIR_T if quantized else None, quantized=quantized)
+# the internals narrowed as part_trigger_rtl narrows them (quantization.pair_* keys), the
+# tables shorter still
+NARROW = dict(
+    angle_t="ap_fixed<10,2,AP_RND_CONV,AP_SAT>",
+    table_t="ap_ufixed<10,0,AP_RND_CONV,AP_SAT>",
+    ln_t="ap_fixed<12,5,AP_RND_CONV,AP_SAT>",
+    log_bits=7,
+    angle_table_size=64,
+    softplus_table_size=128,
+)
+
+
+def layer(quantized=True, **internals):
+    return L.PairFeatures(result_t=PAIR_T if quantized else None, quantized=quantized, **internals)
 
 
 # ------------------------------------------------------------------------ integer reference
@@ -112,18 +124,24 @@ def jets(rng, lengths):
     return kin, mask
 
 
-@pytest.fixture(scope="module")
-def case():
+def _case(**internals):
     rng = np.random.default_rng(11)
     lengths = [N, N, 1, 0, 5, 3, N, 2]
     kin, mask = jets(rng, lengths)
-    lay = layer()
+    lay = layer(**internals)
     out = lay([tf.constant(kin), tf.constant(mask)]).numpy()
     return lay, kin, mask, out
 
 
-def test_bit_exact_against_the_integer_reference(case):
-    lay, kin, mask, out = case
+@pytest.fixture(scope="module")
+def case():
+    return _case()
+
+
+@pytest.mark.parametrize("internals", [{}, NARROW], ids=["default", "narrow"])
+def test_bit_exact_against_the_integer_reference(internals):
+    lay, kin, mask, out = _case(**internals)
+    assert lay.table_t.width == (10 if internals else 18)
     want = reference(kin, mask, lay)
     bad = np.argwhere(out != want)
     assert len(bad) == 0, (
@@ -193,18 +211,23 @@ def test_cost_of_the_approximations_on_generated_jets(jet_sample):
 # ------------------------------------------------------------------------------ firmware
 
 FOLDINGS = {"parallel": ("all", 1), "partial": (4, 2), "row": (1, 3)}
-HLS_CASES = [(b, f) for b in ("Vivado", "Vitis") for f in FOLDINGS]
+# every backend and folding at the default internals; the narrow ones once (the tables' sizes
+# and types reach the generated code as the layer's, no new path)
+HLS_CASES = [(b, f, "default") for b in ("Vivado", "Vitis") for f in FOLDINGS]
+HLS_CASES.append(("Vivado", "partial", "narrow"))
 
 
-@pytest.mark.parametrize("backend,fold", HLS_CASES, ids=[f"{b}-{f}" for b, f in HLS_CASES])
-def test_firmware_bit_exact_in_every_folding(case, tmp_path, backend, fold):
+@pytest.mark.parametrize("backend,fold,internals", HLS_CASES, ids=["-".join(c) for c in HLS_CASES])
+def test_firmware_bit_exact_in_every_folding(tmp_path, backend, fold, internals):
     from hls.convert import convert
 
-    _, kin, mask, _ = case
+    internals = NARROW if internals == "narrow" else {}
+    _, kin, mask, _ = _case(**internals)
     x = tf.keras.Input((N, 3), name="kin")
     m = tf.keras.Input((N,), name="m")
     q = L.FxQuant(result_t="ap_fixed<16,6,AP_RND_CONV,AP_SAT>", name="kin_q")(x)
-    model = tf.keras.Model([x, m], L.PairFeatures(result_t=PAIR_T, name="pf")([q, m]))
+    pf = L.PairFeatures(result_t=PAIR_T, name="pf", **internals)
+    model = tf.keras.Model([x, m], pf([q, m]))
     want = model.predict([kin, mask], verbose=0)
     parallel, reuse = FOLDINGS[fold]
     hls_model = convert(
@@ -217,6 +240,9 @@ def test_firmware_bit_exact_in_every_folding(case, tmp_path, backend, fold):
         f"{len(bad)} differ, first {bad[0]}: {got[tuple(bad[0])]} vs " f"{want[tuple(bad[0])]}"
     )
     assert np.abs(want).max() == 5.0  # the clip is reached
+    if internals:  # the narrow tables are the ones in the generated code
+        src = "".join(p.read_text() for p in (tmp_path / "prj" / "firmware").rglob("*.h"))
+        assert "softplus_table_size = 128;" in src and "log_bits = 7;" in src
 
 
 def test_whole_onchip_model_takes_the_particle_list(tmp_path):
