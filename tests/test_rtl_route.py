@@ -238,6 +238,22 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     assert row["LUT"] == sum(row["cells"].get(k, 0) for k in synth.LUTS)
     late = synth.synth_stage(stages[1], "xcup", 0.01, yosys)
     assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}
+    # every stage has its own da4ml cost; the finished stages' yosys LUT is set against theirs
+    assert set(rd.stage_cost_lut) == {p.stem for p in stages}
+    assert 0 < sum(rd.stage_cost_lut.values()) <= 1.001 * rd.cost_lut
+    two = tmp_path / "two"
+    shutil.copytree(tmp_path / "src" / "static", two / "static")
+    for p in list(tmp_path.joinpath("src").glob("*_tables.v")) + [stages[1], stages[2]]:
+        shutil.copy(tmp_path / "src" / p.name, two)
+    ys = synth.synth(two, "xcup", 300, 1, rd.stage_cost_lut)
+    assert ys["unfinished"] == [] and len(ys["stages"]) == 2
+    costs = [rd.stage_cost_lut[r["stage"]] for r in ys["stages"]]
+    assert [r["da4ml_cost_lut"] for r in ys["stages"]] == costs
+    vs = ys["lut_vs_da4ml_cost"]
+    assert vs["yosys_lut"] == sum(r["LUT"] for r in ys["stages"]) == ys["total"]["LUT"]
+    assert vs["ratio"] == round(vs["yosys_lut"] / sum(costs), 3) and vs["stages"] == 2
+    part = synth.synth(two, "xcup", 0.01, 1, rd.stage_cost_lut)  # nothing finishes: no ratio
+    assert len(part["unfinished"]) == 2 and part["lut_vs_da4ml_cost"] is None
 
 
 def test_a_design_over_its_budget_exits_1_naming_the_resources(capsys):

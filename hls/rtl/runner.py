@@ -283,6 +283,7 @@ def rtl_synth(
         cfg["synth_family"],
         timeout_s or cfg["synth_timeout_s"],
         jobs or cfg["synth_jobs"],
+        rd.stage_cost_lut,
     )
     report["yosys"] = ys
     if not ys["unfinished"]:
@@ -300,6 +301,12 @@ def rtl_synth(
         f"{time.time() - t0:.0f} s: LUT {t['LUT']} CARRY {t['CARRY']} DSP {t['DSP']} "
         f"(stage FFs {t['FF']}; pipeline registers {rd.reg_bits})"
     )
+    vs = ys["lut_vs_da4ml_cost"]
+    if vs:
+        print(
+            f"[rtl-synth] yosys LUT / da4ml cost over the {vs['stages']} finished stages: "
+            f"{vs['yosys_lut']} / {vs['da4ml_cost_lut']} = {vs['ratio']}"
+        )
     if ys["unfinished"]:
         print(f"[rtl-synth] not finished: {', '.join(ys['unfinished'])}")
     return report

@@ -85,23 +85,55 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
     }
 
 
-def synth(src, family="xcup", timeout_s=600, jobs=2) -> dict:
+def synth(src, family="xcup", timeout_s=600, jobs=2, stage_cost=None) -> dict:
     """Every stage of the design in src/, `jobs` at a time: per stage and summed over those
-    that finished; `unfinished` names the others."""
+    that finished; `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
+    RtlDesign.stage_cost_lut) each row carries its stage's da4ml cost, and the finished stages'
+    yosys LUT is set against theirs (never against the unfinished ones')."""
+    stage_cost = stage_cost or {}
     yosys = require("yosys")
     todo = stages(Path(src))
     t0 = time.time()
+    finished = []
+
+    def one(stage):
+        r = synth_stage(stage, family, timeout_s, yosys)
+        if stage.stem in stage_cost:
+            r["da4ml_cost_lut"] = stage_cost[stage.stem]
+        finished.append(r)  # list.append is atomic: the count is the threads' shared progress
+        what = f"{r['LUT']} LUT" if r["status"] == "done" else r["status"]
+        if "da4ml_cost_lut" in r:
+            what += f", da4ml cost {r['da4ml_cost_lut']:.0f}"
+        print(
+            f"[rtl-synth] {len(finished)}/{len(todo)} {r['stage']}: {what} "
+            f"({r.get('seconds', timeout_s)} s)",
+            flush=True,
+        )
+        return r
+
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        rows = list(pool.map(lambda s: synth_stage(s, family, timeout_s, yosys), todo))
+        rows = list(pool.map(one, todo))
     done = [r for r in rows if r["status"] == "done"]
     total = {k: sum(r[k] for r in done) for k in ("LUT", "CARRY", "MUXF", "FF", "DSP")}
     cells = {}
     for r in done:
         for k, v in r["cells"].items():
             cells[k] = cells.get(k, 0) + v
+    costed = [r for r in done if "da4ml_cost_lut" in r]
+    vs_cost = None
+    if costed and len(costed) == len(done):
+        cost = sum(r["da4ml_cost_lut"] for r in costed)
+        vs_cost = {
+            "stages": len(costed),
+            "yosys_lut": total["LUT"],
+            "da4ml_cost_lut": round(cost),
+            "ratio": round(total["LUT"] / cost, 3) if cost else None,
+        }
     return {
         "family": family,
         "flags": "synth_xilinx -nodsp -flatten, per stage",
+        # the finished stages' yosys LUT against their own da4ml cost (None: no stage costs)
+        "lut_vs_da4ml_cost": vs_cost,
         "stages": rows,
         "total": total,
         "cells": cells,

@@ -52,6 +52,9 @@ class RtlDesign:
     reg_bits: int
     inp: PortLayout
     out: PortLayout
+    # alkaid's LUT estimate of each stage's logic (src/<stage>.v) as pipelined, after its
+    # adder fusion: what a stage's yosys count is set against. None: written before it existed
+    stage_cost_lut: dict | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -115,9 +118,15 @@ def write(comb, out_dir, name: str, clock_ns: float, latency_cutoff: float, part
         reg_bits=int(model.reg_bits),
         inp=_layout(inp, wrapper),
         out=_layout(out, wrapper),
+        stage_cost_lut=stage_costs(fsm),
     )
     (out_dir / "rtl_design.json").write_text(json.dumps(design.to_json(), indent=1))
     return design
+
+
+def stage_costs(fsm) -> dict:
+    """{stage module name: alkaid's LUT cost of its logic} of a pipeline (alkaid's to_pipeline)."""
+    return {name: round(float(comb.cost), 1) for name, comb in fsm.logic.items()}
 
 
 def load(out_dir) -> RtlDesign:
