@@ -213,6 +213,24 @@ def test_training_writes_the_width_summary(jet_sample, tmp_path):
     assert 0 < saved["ebops"] < saved["bops"]
     assert len({b for r in s["layers"] for b in r["histogram"] if b != "0"}) > 1  # widths moved
 
+    # the dashboard shows it: one row per layer and one for all, the summary's own figures
+    import shutil
+
+    from hls.report.build import build_dashboard
+
+    shutil.copytree(tmp_path / "lw", tmp_path / "build" / "models" / "lw")
+    build_dashboard(tmp_path / "build", tmp_path / "reports")
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert "Where the bits went" in page and "no model trained with them" not in page
+    for r in s["layers"]:
+        widths = sorted(r["histogram"].items(), key=lambda x: int(x[0]))
+        hist = " ".join(f"{b}b×{n:,}" for b, n in widths)
+        row = f"<td>lw</td><td>{r['layer']}</td>"
+        assert row in page and hist in page, (row, hist)
+    assert "<td>lw</td><td>all layers</td>" in page
+    saved_by_dashboard = json.loads((tmp_path / "reports" / "dashboard.json").read_text())
+    assert [m["learned_widths"] for m in saved_by_dashboard["found"]["models"]] == [s]
+
 
 def test_a_beta_that_prunes_everything_stops_training(jet_sample, tmp_path):
     from model import train

@@ -58,6 +58,8 @@ def _summary_json(data, points, written, skipped, copied, generated, out) -> dic
                     "model": m["model"],
                     "quantized": m["quantized"],
                     "metrics": m["path"],
+                    # where the bits went (model.widths.summary); None: one width per model
+                    "learned_widths": m["metrics"].get("learned_widths"),
                 }
                 for m in data["models"]
             ],

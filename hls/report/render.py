@@ -159,7 +159,64 @@ def _models_section(data, written, skipped, copied) -> str:
             f"(one jet passing): {_e(', '.join(caps))}. A bar at that cap marked ≥ means no "
             "QCD jet passed (a lower bound).</p>"
         )
-    return table + note + _figures(written, "models") + _skipped(skipped, ["training.png"]) + extra
+    return (
+        table
+        + note
+        + _widths_table(models)
+        + _figures(written, "models")
+        + _skipped(skipped, ["training.png"])
+        + extra
+    )
+
+
+def _histogram_cell(hist: dict) -> str:
+    """{bits: weights} as 'bits×weights' items, narrowest first."""
+    return " ".join(f"{b}b×{n:,}" for b, n in sorted(hist.items(), key=lambda kv: int(kv[0])))
+
+
+def _widths_table(models) -> str:
+    """Where the bits went: per layer of each model trained with learned widths (metrics.json's
+    `learned_widths`, model.widths.summary), the mean width, its distribution and the pruned
+    fraction."""
+    learned = [m for m in models if m["quantized"] and m["metrics"].get("learned_widths")]
+    if not learned:
+        return (
+            "<p>Learned weight widths: no model trained with them "
+            "(quantization.learned_widths); the others have one weight width per model.</p>"
+        )
+    rows = []
+    for m in learned:
+        s = m["metrics"]["learned_widths"]
+        for r in s["layers"] + [dict(s, layer="all layers", weight_t="")]:
+            rows.append(
+                [
+                    f"<td>{_e(m['model'])}</td>",
+                    f"<td>{_e(r['layer'])}</td>",
+                    _td(r["weights"]),
+                    _td(r["mean_bits"], 3),
+                    _td(r.get("mean_bits_kept"), 3),
+                    _td(100 * r["pruned_fraction"], 3),
+                    f"<td>{_e(_histogram_cell(r['histogram']) if 'histogram' in r else '')}</td>",
+                    f"<td>{_e(r['weight_t'])}</td>",
+                    _td(r["ebops"]),
+                ]
+            )
+    return _table(
+        [
+            "model",
+            "layer",
+            "weights",
+            "mean bits",
+            "mean bits (kept)",
+            "pruned %",
+            "widths (bits×weights)",
+            "firmware weight type",
+            "EBOPs",
+        ],
+        rows,
+        caption="Where the bits went: learned weight widths per layer (metrics.json "
+        "learned_widths; a pruned weight counts 0 bits in the mean)",
+    )
 
 
 def _overview_section(ov, written, skipped) -> str:
