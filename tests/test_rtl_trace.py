@@ -60,9 +60,32 @@ def _jets(model, n=64, seed=1):
     return out
 
 
-@pytest.mark.parametrize("quant", [None, NARROW], ids=["part_tiny", "narrow"])
+# NARROW with learned per-weight widths (model.learned), spread over 0 (pruned) to 4 bits
+LEARNED = dict(
+    NARROW,
+    learned_widths={
+        "granularity": "weight",
+        "beta": 1e-6,
+        "warmup_epochs": 1,
+        "init_fractional_bits": 2.0,
+        "max_bits": 4,
+        "lr_scale": 1.0,
+    },
+)
+
+
+@pytest.mark.parametrize("quant", [None, NARROW, LEARNED], ids=["part_tiny", "narrow", "learned"])
 def test_every_layer_bit_exact(quant):
     model = _model(quant)
+    if quant is LEARNED:  # every weight its own width: fractional bits -1 (pruned) .. 3
+        rng = np.random.default_rng(2)
+        fbits = [w for w in model.weights if "fbits" in w.name]
+        assert fbits
+        for w in fbits:
+            w.assign(rng.uniform(-1.5, 3.4, w.shape))
+        dense = model.get_layer("embed_0")
+        (_, _, f), *_ = dense.learned_kernels()
+        assert len(np.unique(np.round(f))) >= 4
     result = layer_mismatches(model, _jets(model))
     inputs_ = {t.name.split(":")[0] for t in model.inputs}
     casts = {  # the input casts are the wires' types: no hardware, nothing to trace
