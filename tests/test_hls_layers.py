@@ -43,7 +43,8 @@ LAYERS = {
     "pair_embed": "PairEmbed, every pair (Symmetric: false)",
     "pair_embed_sym": "PairEmbed, i <= j mirrored (default), symmetric input",
     "particle_attn": "ParticleAttention with bias and mask",
-    "class_attn": "ClassAttention, token and particles of different types",
+    "class_attn": "ClassAttention, token and particles of different types, q/k/v narrower "
+    "than the activations (qkv_t)",
     "cls_token": "ClassToken",
 }
 
@@ -92,7 +93,10 @@ def build_model():
     out["particle_attn"] = L.ParticleAttention(name="particle_attn", **ATTN)(
         [q["e"], q["b"], inp["m"]]
     )
-    out["class_attn"] = L.ClassAttention(name="class_attn", **ATTN)([q["c"], q["e"], inp["m"]])
+    narrow_qkv = dict(ATTN, qkv_t="ap_fixed<10,6,AP_RND_CONV,AP_SAT>")
+    out["class_attn"] = L.ClassAttention(name="class_attn", **narrow_qkv)(
+        [q["c"], q["e"], inp["m"]]
+    )
     out["cls_token"] = L.ClassToken(result_t=ACT, name="cls_token")(q["e"])
     assert list(out) == list(LAYERS)
     return tf.keras.Model(list(inp.values()), list(out.values()))
