@@ -3,7 +3,9 @@
 The stages (src/logic<k>.v, the combinational logic between two register ranks) are
 independent, so each is synthesized alone with the primitives and the tables it reads; a stage
 past the timeout is stopped and named, never filled in. `-nodsp` keeps the variable products
-in LUTs, as the da4ml cost counts them. The registers between stages are the design's own
+in LUTs, as the da4ml cost counts them; `-noiopad`: a stage is synthesized out of context, its
+ports are wires inside the design, not pins (their IO buffers took two thirds of a stage's
+time). The registers between stages are the design's own
 (RtlDesign.reg_bits: one flip-flop per bit), not synthesized per stage.
 """
 
@@ -57,7 +59,7 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
     )
     script = (
         f"read_verilog -defer {' '.join(files)} {stage}; hierarchy -top {stage.stem}; "
-        f"synth_xilinx -family {family} -nodsp -flatten; stat"
+        f"synth_xilinx -family {family} -nodsp -flatten -noiopad; stat"
     )
     t0 = time.time()
     try:
@@ -131,7 +133,7 @@ def synth(src, family="xcup", timeout_s=600, jobs=2, stage_cost=None) -> dict:
         }
     return {
         "family": family,
-        "flags": "synth_xilinx -nodsp -flatten, per stage",
+        "flags": "synth_xilinx -nodsp -flatten -noiopad, per stage",
         # the finished stages' yosys LUT against their own da4ml cost (None: no stage costs)
         "lut_vs_da4ml_cost": vs_cost,
         "stages": rows,
