@@ -120,7 +120,7 @@ report: setup
 	$(PY) -m hls.report --build build --out build/reports
 
 test: setup browser rtl-tools
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 # Python: ruff (E, F, I, W) and ruff format; the HLS headers: clang-format (.clang-format).
 lint: setup
