@@ -73,6 +73,7 @@ def test_cost_report(tiny):
         "part_trigger",
         "part_trigger_rtl",
         "part_trigger_rtl_plain",
+        "part_trigger_rtl_learned",
     ],
 )
 def test_shipped_configs_build(name):
@@ -85,6 +86,9 @@ def test_shipped_configs_build(name):
         assert isinstance(model.get_layer("pair_features"), L.PairFeatures)
         twin = builder.build_model(cfg, quantized=False)
         assert not twin.get_layer("pair_features").quantized
+    elif cfg["model"]["pair_features"] == "none":  # the plain transformer: no pair input
+        assert model.input_names == ["particles", "mask"]
+        assert "pair_embed" not in [layer.name for layer in model.layers]
     else:
         assert model.inputs[1].shape[1:] == (n, n, 4)
     assert model.outputs[0].shape[-1] == 10
