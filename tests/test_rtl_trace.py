@@ -1,6 +1,6 @@
 """The RTL route's traces (hls/layers/<layer>/rtl.py, hls/rtl/trace.py): every layer's traced
 graph, run by alkaid's own interpreter, equals the Keras layer bit for bit, at two sets of
-widths; the whole model too; a layer without a trace stops with its name."""
+widths (the narrow one with learned per-weight widths); the whole model too; a layer without a trace stops with its name."""
 
 import numpy as np
 import pytest
@@ -74,7 +74,8 @@ LEARNED = dict(
 )
 
 
-@pytest.mark.parametrize("quant", [None, NARROW, LEARNED], ids=["part_tiny", "narrow", "learned"])
+# NARROW's uniform weights: test_whole_model_bit_exact_and_not_trivial
+@pytest.mark.parametrize("quant", [None, LEARNED], ids=["part_tiny", "narrow-learned"])
 def test_every_layer_bit_exact(quant):
     model = _model(quant)
     if quant is LEARNED:  # every weight its own width: fractional bits -1 (pruned) .. 3
