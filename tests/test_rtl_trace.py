@@ -1,6 +1,7 @@
 """The RTL route's traces (hls/layers/<layer>/rtl.py, hls/rtl/trace.py): every layer's traced
 graph, run by alkaid's own interpreter, equals the Keras layer bit for bit, at two sets of
-widths (the narrow one with learned per-weight widths); the whole model too; a layer without a trace stops with its name."""
+widths (the narrow one with learned per-weight widths); the whole model too; a layer without a
+trace stops with its name."""
 
 import numpy as np
 import pytest
