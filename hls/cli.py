@@ -210,6 +210,7 @@ def rtl_synth(args) -> int:
         args.jobs,
         args.models_root,
         args.rtl_root,
+        bool(args.whole_stages),
     )
     return 1 if report["yosys"]["unfinished"] else _fit_code(report, "rtl-synth")
 
@@ -282,10 +283,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jets", type=int, default=1000)
     p.set_defaults(run=rtl_sim)
 
-    p = sub.add_parser("rtl-synth", help="yosys synth_xilinx per pipeline stage, summed")
+    p = sub.add_parser("rtl-synth", help="yosys synth_xilinx per stage (or its parts), summed")
     _rtl_args(p)
-    p.add_argument("--timeout", type=int, default=None, help="seconds per stage (config's)")
-    p.add_argument("--jobs", type=int, default=None, help="stages at once (config's)")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per stage or part (config's)")
+    p.add_argument("--jobs", type=int, default=None, help="stages or parts at once (config's)")
+    p.add_argument(
+        "--whole-stages",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="1: each stage whole, not in the parts make rtl cut it into",
+    )
     p.set_defaults(run=rtl_synth)
     return ap
 

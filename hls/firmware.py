@@ -89,7 +89,10 @@ _RTL = {
     "latency_cutoff": (float, 5.0),  # combinational delay per pipeline stage (alkaid's, ~ns)
     "synth_family": (str, "xcup"),  # yosys synth_xilinx -family
     "synth_timeout_s": (int, 600),  # per stage; a stage past it is reported as not finished
-    "synth_jobs": (int, 2),  # stages synthesized at once
+    "synth_jobs": (int, 2),  # stages (or parts) synthesized at once
+    # each stage cut into parts of cones sharing no logic, at most this da4ml cost each, for
+    # yosys (hls/rtl/parts.py); 0: each stage whole
+    "synth_part_cost": (float, 16000.0),
     "max_bits": (int, FLOAT64_BITS),  # the widest wire a trace may have (float64 holds 53)
 }
 HLS_ONLY = ("backend", "tool_version", "io_type", "strategy", "reuse_factor", "parallel", "scan")

@@ -228,7 +228,8 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     from hls.rtl import synth
 
     model = _tiny_model()
-    rd = verilog.write(trace_model(model).comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p")
+    comb = trace_model(model).comb
+    rd = verilog.write(comb, tmp_path, "qpart", 5.0, 5.0, "xcvu13p", part_cost=300)
     monkeypatch.chdir(tmp_path.parent)  # the sources by a relative path, as make rtl-synth has
     stages = synth.stages(f"{tmp_path.name}/src")
     assert len(stages) == rd.stages and not stages[1].is_absolute()
@@ -236,8 +237,17 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     row = synth.synth_stage(stages[1], "xcup", 300, yosys)
     assert row["status"] == "done" and row["LUT"] > 0 and row["DSP"] == 0  # -nodsp
     assert row["LUT"] == sum(row["cells"].get(k, 0) for k in synth.LUTS)
-    late = synth.synth_stage(stages[1], "xcup", 0.01, yosys)
+    again = synth.synth_stage(stages[1], "xcup", 0.01, yosys)  # kept: no yosys run
+    assert again == {**row, "reused": True}
+    late = synth.synth_stage(stages[1], "xcup", 0.01, yosys, reuse=False)
     assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}
+    edited = tmp_path / "src" / "logic1_edited.v"  # another module's text: not reused
+    edited.write_text(stages[1].read_text() + "// edited\n")
+    (tmp_path / "src" / "logic1_edited.yosys.json").write_text(
+        (tmp_path / "src" / "logic1.yosys.json").read_text()
+    )
+    assert synth.synth_stage(edited, "xcup", 0.01, yosys)["status"].startswith("did not finish")
+    edited.unlink()
     # every stage has its own da4ml cost; the finished stages' yosys LUT is set against theirs
     assert set(rd.stage_cost_lut) == {p.stem for p in stages}
     assert 0 < sum(rd.stage_cost_lut.values()) <= 1.001 * rd.cost_lut
@@ -245,15 +255,30 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     shutil.copytree(tmp_path / "src" / "static", two / "static")
     for p in list(tmp_path.joinpath("src").glob("*_tables.v")) + [stages[1], stages[2]]:
         shutil.copy(tmp_path / "src" / p.name, two)
-    ys = synth.synth(two, "xcup", 300, 1, rd.stage_cost_lut)
+    ys = synth.synth(two, "xcup", 300, 1, rd.stage_cost_lut, whole=True)
     assert ys["unfinished"] == [] and len(ys["stages"]) == 2
+    assert ys["stages"][0]["LUT"] == row["LUT"] and "parts" not in ys["stages"][0]
     costs = [rd.stage_cost_lut[r["stage"]] for r in ys["stages"]]
     assert [r["da4ml_cost_lut"] for r in ys["stages"]] == costs
     vs = ys["lut_vs_da4ml_cost"]
     assert vs["yosys_lut"] == sum(r["LUT"] for r in ys["stages"]) == ys["total"]["LUT"]
     assert vs["ratio"] == round(vs["yosys_lut"] / sum(costs), 3) and vs["stages"] == 2
-    part = synth.synth(two, "xcup", 0.01, 1, rd.stage_cost_lut)  # nothing finishes: no ratio
+    part = synth.synth(two, "xcup", 0.01, 1, rd.stage_cost_lut, whole=True, reuse=False)
     assert len(part["unfinished"]) == 2 and part["lut_vs_da4ml_cost"] is None
+    # stage 1 in the parts make rtl cut it into (hls/rtl/parts.py), summed: the gates of the
+    # stage whole up to the logic yosys shares across parts (parts share no traced op)
+    index = json.loads((tmp_path / "src" / "parts" / "parts.json").read_text())
+    n = len(index[stages[1].stem])
+    assert n > 1, index
+    one = tmp_path / "one"
+    shutil.copytree(two, one, ignore=shutil.ignore_patterns(stages[2].name))
+    shutil.copytree(tmp_path / "src" / "parts", one / "parts")
+    by_part = synth.synth(one, "xcup", 300, 2, rd.stage_cost_lut)
+    (r,) = by_part["stages"]
+    assert by_part["unfinished"] == [] and by_part["flags"].endswith(f"({n} parts)")
+    assert r["parts"] == n and r["LUT"] == pytest.approx(row["LUT"], rel=0.3)
+    late = synth.synth(one, "xcup", 0.01, 2, reuse=False)
+    assert late["stages"][0]["status"].startswith(f"{n} of {n} parts unfinished")
 
 
 def test_a_design_over_its_budget_exits_1_naming_the_resources(capsys):
@@ -269,3 +294,45 @@ def test_a_design_over_its_budget_exits_1_naming_the_resources(capsys):
     assert "make rtl: does not fit (da4ml cost): LUT, FF over 80% of xcvu13p" in err
     report["fit"] = {"fits": True, "budget": 0.8, "over": []}
     assert cli._fit_code(report, "rtl") == 0
+
+
+def test_parts_of_a_stage_share_no_logic_and_compute_the_stage(tmp_path):
+    """hls/rtl/parts.py: each stage cut into parts of cones joined only through inputs and
+    constants: together they compute every output of the stage once, their costs add up to
+    the stage's (no gate counted twice), each within the bound unless a single cone is above it,
+    and make rtl writes each part as a module listed in parts.json."""
+    from alkaid.codegen import RTLModel
+
+    from hls.rtl import parts
+
+    comb = trace_model(_tiny_model(n=3)).comb
+    fsm = RTLModel(comb, tmp_path / "m", "qpart", latency_cutoff=5.0, print_latency=False).fsm
+    rng = np.random.default_rng(3)
+    cut_somewhere = False
+    for name, stage in fsm.logic.items():
+        cone = parts.cones(stage)
+        cone_cost = {}
+        for i, op in enumerate(stage.ops):
+            cone_cost[cone[i]] = cone_cost.get(cone[i], 0.0) + op.cost
+        assert cone_cost.get(-1, 0.0) == 0  # inputs and constants: the only thing parts share
+        split = parts.split(stage, max_cost=60)
+        cut_somewhere |= len(split) > 1
+        outs = np.concatenate([o for o, _ in split])
+        assert sorted(outs) == list(range(len(stage.out_idxs)))
+        assert sum(p.cost for _, p in split) == pytest.approx(stage.cost)
+        biggest = max(cone_cost.values())
+        assert all(p.cost <= max(60, biggest) + 1e-9 for _, p in split)
+        for _ in range(5):
+            x = [rng.integers(q.min / q.step, q.max / q.step + 1) * q.step for q in stage.inp_qint]
+            got = np.concatenate([p(np.array(x)) for _, p in split])
+            assert np.array_equal(got, stage(np.array(x))[outs]), name
+        assert len(parts.split(stage, max_cost=1e12)) == 1
+    assert cut_somewhere  # a bound this small cuts some stage of the 3-particle model
+    rd = verilog.write(comb, tmp_path / "d", "qpart", 5.0, 5.0, "xcvu13p", part_cost=60)
+    index = json.loads((tmp_path / "d" / "src" / "parts" / "parts.json").read_text())
+    assert set(index) == set(rd.stage_cost_lut)
+    for stage, ps in index.items():
+        assert sum(ps.values()) == pytest.approx(rd.stage_cost_lut[stage], abs=0.1 * len(ps))
+        for p in ps:
+            text = (tmp_path / "d" / "src" / "parts" / f"{p}.v").read_text()
+            assert f"module {p} (" in text

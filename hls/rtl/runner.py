@@ -110,6 +110,7 @@ def make_rtl(
         d.fw["clock_period"],
         d.fw["rtl"]["latency_cutoff"],
         d.fw["part"],
+        d.fw["rtl"]["synth_part_cost"],
     )
     traced.comb.save(d.prj / "model" / "comb.json.gz")
     (d.prj / "ports.json").write_text(
@@ -271,8 +272,10 @@ def rtl_synth(
     jobs=None,
     models_root=str(BUILD.models),
     rtl_root=str(BUILD.rtl),
+    whole_stages=False,
 ) -> dict:
-    """yosys per stage: rtl_report.json's resources by yosys (FF: the register bits)."""
+    """yosys per stage (per part of a stage where make rtl cut them): rtl_report.json's
+    resources by yosys (FF: the register bits)."""
     d = _design(model, fw, weights, models_root, rtl_root)
     rd, report = _load(d)
     cfg = d.fw["rtl"]
@@ -284,6 +287,7 @@ def rtl_synth(
         timeout_s or cfg["synth_timeout_s"],
         jobs or cfg["synth_jobs"],
         rd.stage_cost_lut,
+        whole_stages,
     )
     report["yosys"] = ys
     if not ys["unfinished"]:
@@ -307,6 +311,8 @@ def rtl_synth(
             f"[rtl-synth] yosys LUT / da4ml cost over the {vs['stages']} finished stages: "
             f"{vs['yosys_lut']} / {vs['da4ml_cost_lut']} = {vs['ratio']}"
         )
+    if ys["reused_modules"]:
+        print(f"[rtl-synth] {ys['reused_modules']} modules as an earlier run finished them")
     if ys["unfinished"]:
         print(f"[rtl-synth] not finished: {', '.join(ys['unfinished'])}")
     return report

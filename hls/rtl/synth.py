@@ -11,8 +11,11 @@ time). The registers between stages are the design's own
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +24,8 @@ from hls.rtl.sim import require
 
 _CELL = re.compile(r"^\s+(\S+)\s+(\d+)\s*$")
 LUTS = ("LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6")
+KINDS = ("LUT", "CARRY", "MUXF", "FF", "DSP")
+PARTS = "parts"  # src/parts/: the stages cut into parts that share no logic (hls/rtl/parts.py)
 
 
 def stages(src: Path) -> list[Path]:
@@ -51,9 +56,13 @@ def summarize(cells: dict) -> dict:
     }
 
 
-def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
+def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True) -> dict:
+    """One module (a stage, src/logic<k>.v, or a part of one, src/parts/logic<k>_p<j>.v) with
+    the design's primitives and tables. A finished run is kept beside the module
+    (<module>.yosys.json, keyed by the module's hash and the script): a design's hours of yosys
+    can be stopped and resumed, and a rerun redoes only what changed or did not finish."""
     stage = Path(stage).resolve()  # yosys runs in the sources' folder: no path relative to ours
-    src = stage.parent
+    src = stage.parent.parent if stage.parent.name == PARTS else stage.parent
     files = sorted(str(p) for p in (src / "static").glob("*.v")) + sorted(
         str(p) for p in src.glob("*_tables.v")
     )
@@ -61,10 +70,16 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
         f"read_verilog -defer {' '.join(files)} {stage}; hierarchy -top {stage.stem}; "
         f"synth_xilinx -family {family} -nodsp -flatten -noiopad; stat"
     )
+    cache = stage.parent / f"{stage.stem}.yosys.json"
+    key = {"module_sha256": hashlib.sha256(stage.read_bytes()).hexdigest(), "script": script}
+    if reuse and cache.exists():  # an earlier run's result for this very module and script
+        kept = json.loads(cache.read_text())
+        if kept.get("key") == key:
+            return {**kept["row"], "reused": True}
     t0 = time.time()
     try:
         proc = subprocess.run(
-            [yosys, "-q", "-p", script, "-l", str(src / f"{stage.stem}.yosys.log")],
+            [yosys, "-q", "-p", script, "-l", str(stage.parent / f"{stage.stem}.yosys.log")],
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -76,47 +91,95 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str) -> dict:
     if proc.returncode != 0:
         err = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
         return {"stage": stage.stem, "status": f"failed: {err}", "seconds": seconds}
-    log = (src / f"{stage.stem}.yosys.log").read_text()
+    log = (stage.parent / f"{stage.stem}.yosys.log").read_text()
     cells = parse_stat(log)
+    row = {"stage": stage.stem, "status": "done", "seconds": seconds, "cells": cells}
+    row.update(summarize(cells))
+    cache.write_text(json.dumps({"key": key, "row": row}))
+    return row
+
+
+def _merge(stage: str, rows: list[dict]) -> dict:
+    """A stage's row from its parts' rows: done when every part is, the sums, the slowest part's
+    and the summed seconds; an unfinished part is named in the stage's status."""
+    if len(rows) == 1 and rows[0]["stage"] == stage:
+        return rows[0]
+    late = [r for r in rows if r["status"] != "done"]
+    row = {"stage": stage, "parts": len(rows), "seconds": sum(r.get("seconds", 0) for r in rows)}
+    if late:
+        names = ", ".join(r["stage"] for r in late)
+        row["status"] = f"{len(late)} of {len(rows)} parts unfinished ({names}): "
+        row["status"] += late[0]["status"]
+        return row
+    cells = {}
+    for r in rows:
+        for k, v in r["cells"].items():
+            cells[k] = cells.get(k, 0) + v
+    return {**row, "status": "done", "cells": cells, **summarize(cells)}
+
+
+def jobs_of(src: Path, whole: bool = False) -> dict:
+    """{stage: [module files yosys runs for it]}: its parts where make rtl cut it into parts
+    (src/parts/parts.json) and `whole` is not asked for, else the stage itself."""
+    index = Path(src) / PARTS / "parts.json"
+    cut = {} if whole or not index.exists() else json.loads(index.read_text())
     return {
-        "stage": stage.stem,
-        "status": "done",
-        "seconds": seconds,
-        "cells": cells,
-        **summarize(cells),
+        st.stem: [Path(src) / PARTS / f"{p}.v" for p in cut[st.stem]] if st.stem in cut else [st]
+        for st in stages(Path(src))
     }
 
 
-def synth(src, family="xcup", timeout_s=600, jobs=2, stage_cost=None) -> dict:
-    """Every stage of the design in src/, `jobs` at a time: per stage and summed over those
-    that finished; `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
+def synth(
+    src, family="xcup", timeout_s=600, jobs=2, stage_cost=None, whole=False, reuse=True
+) -> dict:
+    """Every stage of the design in src/ (each part of it where the stages were cut into parts,
+    unless `whole`), `jobs` at a time (a module an earlier run finished is reused unless
+    `reuse` is off): per stage and summed over the stages that finished;
+    `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
     RtlDesign.stage_cost_lut) each row carries its stage's da4ml cost, and the finished stages'
     yosys LUT is set against theirs (never against the unfinished ones')."""
     stage_cost = stage_cost or {}
     yosys = require("yosys")
-    todo = stages(Path(src))
+    todo = jobs_of(Path(src), whole)
+    modules = [(st, m) for st, ms in todo.items() for m in ms]
+    # the largest first: the long runs start while the short ones fill in beside them
+    modules.sort(key=lambda sm: -sm[1].stat().st_size)
+    if len(modules) > len(todo):
+        print(f"[rtl-synth] {len(todo)} stages in {len(modules)} parts", flush=True)
     t0 = time.time()
-    finished = []
+    finished, by_stage = [], {st: [] for st in todo}
+    stage_done = []
+    lock = threading.Lock()  # the threads' shared progress
 
-    def one(stage):
-        r = synth_stage(stage, family, timeout_s, yosys)
-        if stage.stem in stage_cost:
-            r["da4ml_cost_lut"] = stage_cost[stage.stem]
-        finished.append(r)  # list.append is atomic: the count is the threads' shared progress
-        what = f"{r['LUT']} LUT" if r["status"] == "done" else r["status"]
-        if "da4ml_cost_lut" in r:
-            what += f", da4ml cost {r['da4ml_cost_lut']:.0f}"
+    def one(job):
+        st, module = job
+        r = synth_stage(module, family, timeout_s, yosys, reuse)
+        with lock:
+            finished.append(r)
+            by_stage[st].append(r)
+            if len(by_stage[st]) < len(todo[st]):
+                return
+            row = _merge(st, by_stage[st])
+            if st in stage_cost:
+                row["da4ml_cost_lut"] = stage_cost[st]
+            by_stage[st] = [row]
+            stage_done.append(st)
+        what = f"{row['LUT']} LUT" if row["status"] == "done" else row["status"]
+        if "da4ml_cost_lut" in row:
+            what += f", da4ml cost {row['da4ml_cost_lut']:.0f}"
+        n = f" in {row['parts']} parts" if "parts" in row else ""
         print(
-            f"[rtl-synth] {len(finished)}/{len(todo)} {r['stage']}: {what} "
-            f"({r.get('seconds', timeout_s)} s)",
+            f"[rtl-synth] {len(stage_done)}/{len(todo)} {st}{n}: {what} "
+            f"({row.get('seconds', timeout_s):.1f} s; {len(finished)}/{len(modules)} modules, "
+            f"{time.time() - t0:.0f} s)",
             flush=True,
         )
-        return r
 
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        rows = list(pool.map(one, todo))
+        list(pool.map(one, modules))
+    rows = [by_stage[st][0] for st in todo]
     done = [r for r in rows if r["status"] == "done"]
-    total = {k: sum(r[k] for r in done) for k in ("LUT", "CARRY", "MUXF", "FF", "DSP")}
+    total = {k: sum(r[k] for r in done) for k in KINDS}
     cells = {}
     for r in done:
         for k, v in r["cells"].items():
@@ -131,14 +194,17 @@ def synth(src, family="xcup", timeout_s=600, jobs=2, stage_cost=None) -> dict:
             "da4ml_cost_lut": round(cost),
             "ratio": round(total["LUT"] / cost, 3) if cost else None,
         }
+    cut = len(modules) > len(todo)
     return {
         "family": family,
-        "flags": "synth_xilinx -nodsp -flatten -noiopad, per stage",
+        "flags": "synth_xilinx -nodsp -flatten -noiopad, "
+        + (f"per part of a stage ({len(modules)} parts)" if cut else "per stage"),
         # the finished stages' yosys LUT against their own da4ml cost (None: no stage costs)
         "lut_vs_da4ml_cost": vs_cost,
         "stages": rows,
         "total": total,
         "cells": cells,
         "unfinished": [r["stage"] for r in rows if r["status"] != "done"],
+        "reused_modules": sum(bool(r.get("reused")) for r in finished),
         "seconds": round(time.time() - t0, 1),
     }

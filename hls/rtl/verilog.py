@@ -86,10 +86,21 @@ def for_verilator_5006(src: Path) -> None:
             path.write_text(fixed)
 
 
-def write(comb, out_dir, name: str, clock_ns: float, latency_cutoff: float, part: str):
+def write(
+    comb,
+    out_dir,
+    name: str,
+    clock_ns: float,
+    latency_cutoff: float,
+    part: str,
+    part_cost: float = 0.0,
+):
     """Pipeline `comb` (stages cut at `latency_cutoff`, alkaid's delay units, roughly ns) and
-    write out_dir/src/*.v, out_dir/build_vivado_prj.tcl, out_dir/rtl_design.json."""
+    write out_dir/src/*.v, out_dir/build_vivado_prj.tcl, out_dir/rtl_design.json; with
+    `part_cost` > 0 also each stage cut into parts for yosys (src/parts/, hls/rtl/parts.py)."""
     from alkaid.codegen import RTLModel
+
+    from hls.rtl import parts
 
     out_dir = Path(out_dir)
     model = RTLModel(
@@ -107,6 +118,8 @@ def write(comb, out_dir, name: str, clock_ns: float, latency_cutoff: float, part
     top = f"{name}_wrapper"
     wrapper = (src / f"{top}.v").read_text()
     fsm = model.fsm
+    if part_cost > 0:
+        parts.write(fsm.logic, src, part_cost)
     (inp,), (out,) = fsm.inp_signals, fsm.out_signals
     design = RtlDesign(
         top=top,
