@@ -48,6 +48,10 @@ SCHEMA = {
             # host | onchip | none: what the model reads beside the particles and whether it
             # has a pair bias (data.pairmode)
             "pair_features": (str, pairmode.DEFAULT),
+            # the layer norms outside the attentions (each FFN's pre-norm, the head's): each is
+            # about 27 of alkaid's delay units in series on the RTL route; false drops them
+            "ffn_norm": (bool, True),
+            "head_norm": (bool, True),
         },
         REQUIRED,
     ),
@@ -232,6 +236,9 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     it only when they are used, so that models trained before they existed keep theirs."""
     key = {k: dict(cfg[k]) for k in ("data", "model")}
     mode = pairmode.pair_mode(key["model"].pop("pair_features", pairmode.DEFAULT))
+    for k in ("ffn_norm", "head_norm"):  # on (the only architecture before): the hash of before
+        if key["model"].get(k, True):
+            key["model"].pop(k, None)
     if mode.hash_name:
         key["model"]["pair_features"] = mode.name
     key["quantized"] = bool(quantized)
@@ -354,7 +361,7 @@ def build_model(cfg: dict, quantized: bool | None = None):
         )(u)
 
     def ffn(x, prefix):
-        y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x)
+        y = L.FxLayerNorm(name=f"{prefix}_norm", **norm)(x) if m["ffn_norm"] else x
         y = L.FxDense(
             m["ffn_dim"], "relu", result_t=act, name=f"{prefix}_fc1", **common, **lw("fc")
         )(y)
@@ -374,7 +381,8 @@ def build_model(cfg: dict, quantized: bool | None = None):
         cls = L.FxAdd(result_t=act, name=f"cls{b}_attn_add", **common)([cls, a])
         cls = ffn(cls, f"cls{b}_ffn")
 
-    cls = L.FxLayerNorm(name="head_norm", **norm)(cls)
+    if m["head_norm"]:
+        cls = L.FxLayerNorm(name="head_norm", **norm)(cls)
     logits = L.FxDense(num_classes(cfg), result_t=act, name="head", **common, **lw("head"))(cls)
     logits = tf.keras.layers.Flatten(name="logits", dtype=L.DTYPE if quantized else L.FLOAT_DTYPE)(
         logits

@@ -145,6 +145,26 @@ def test_fingerprint_is_unchanged_by_the_internal_type_keys():
     assert str(attn.qkv_t) == q["qkv_t"] != q["act_t"]
 
 
+def test_the_norms_outside_the_attentions_can_be_dropped():
+    """ffn_norm / head_norm false: the FFNs and the head read their input unnormalised (the
+    layers are gone, the attentions keep theirs); true, as every model before them, keeps the
+    fingerprint of before."""
+    import copy
+
+    cfg = builder.load_config("part_trigger_rtl")
+    old = copy.deepcopy(cfg)
+    del old["model"]["ffn_norm"], old["model"]["head_norm"]
+    assert builder.architecture_hash(cfg, True) == builder.architecture_hash(old, True)
+    fast = builder.load_config("part_trigger_rtl_fast")
+    assert builder.architecture_hash(fast, True) != builder.architecture_hash(cfg, True)
+    norms = [x.name for x in builder.build_model(cfg).layers if "norm" in x.name]
+    assert norms == ["block0_ffn_norm", "cls0_ffn_norm", "head_norm"]
+    model = builder.build_model(fast)
+    assert not [x.name for x in model.layers if "norm" in x.name]
+    fc1 = model.get_layer("block0_ffn_fc1")
+    assert fc1.input.node.layer.name == "block0_attn_add"  # the residual sum, as it is
+
+
 def test_a_type_without_fractional_bits_is_refused(tmp_path):
     """ap_fixed<4,9> (a step of 32) once trained to chance and C-simulated "bit-exact"; the
     config is refused naming the file, the key and why (issue 21, item 4)."""
