@@ -305,7 +305,7 @@ def test_parts_of_a_stage_share_no_logic_and_compute_the_stage(tmp_path):
 
     from hls.rtl import parts
 
-    comb = trace_model(_tiny_model(n=3)).comb
+    comb = trace_model(_tiny_model()).comb
     fsm = RTLModel(comb, tmp_path / "m", "qpart", latency_cutoff=5.0, print_latency=False).fsm
     rng = np.random.default_rng(3)
     cut_somewhere = False
@@ -327,7 +327,7 @@ def test_parts_of_a_stage_share_no_logic_and_compute_the_stage(tmp_path):
             got = np.concatenate([p(np.array(x)) for _, p in split])
             assert np.array_equal(got, stage(np.array(x))[outs]), name
         assert len(parts.split(stage, max_cost=1e12)) == 1
-    assert cut_somewhere  # a bound this small cuts some stage of the 3-particle model
+    assert cut_somewhere  # a bound this small cuts some stage of the 2-particle model
     rd = verilog.write(comb, tmp_path / "d", "qpart", 5.0, 5.0, "xcvu13p", part_cost=60)
     index = json.loads((tmp_path / "d" / "src" / "parts" / "parts.json").read_text())
     assert set(index) == set(rd.stage_cost_lut)

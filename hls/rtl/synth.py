@@ -157,7 +157,13 @@ def synth(
         with lock:
             finished.append(r)
             by_stage[st].append(r)
-            if len(by_stage[st]) < len(todo[st]):
+            if len(by_stage[st]) < len(todo[st]):  # a part: its own line, the stage's later
+                what = f"{r['LUT']} LUT" if r["status"] == "done" else r["status"]
+                print(
+                    f"[rtl-synth] {len(finished)}/{len(modules)} modules: {r['stage']} {what} "
+                    f"({r.get('seconds', timeout_s):.1f} s, {time.time() - t0:.0f} s)",
+                    flush=True,
+                )
                 return
             row = _merge(st, by_stage[st])
             if st in stage_cost:
