@@ -30,6 +30,7 @@ RTL_FW ?= $(if $(filter command line environment,$(origin FW)),$(FW),vu13p_rtl)
 WEIGHTS ?= if-trained
 SYNTH_TIMEOUT ?=
 WHOLE_STAGES ?= 0
+SYNTH_BUDGET ?=
 
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -115,7 +116,8 @@ rtl-sim: setup
 
 rtl-synth: setup
 	$(PY) -m hls.cli rtl-synth --model $(MODEL) --fw $(RTL_FW) --weights $(WEIGHTS) \
-		$(if $(SYNTH_TIMEOUT),--timeout $(SYNTH_TIMEOUT)) --whole-stages $(WHOLE_STAGES)
+		$(if $(SYNTH_TIMEOUT),--timeout $(SYNTH_TIMEOUT)) --whole-stages $(WHOLE_STAGES) \
+		$(if $(SYNTH_BUDGET),--budget $(SYNTH_BUDGET))
 
 report: setup
 	$(PY) -m hls.report --build build --out build/reports

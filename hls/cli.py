@@ -211,6 +211,7 @@ def rtl_synth(args) -> int:
         args.models_root,
         args.rtl_root,
         bool(args.whole_stages),
+        args.budget,
     )
     return 1 if report["yosys"]["unfinished"] else _fit_code(report, "rtl-synth")
 
@@ -287,6 +288,13 @@ def parser() -> argparse.ArgumentParser:
     _rtl_args(p)
     p.add_argument("--timeout", type=int, default=None, help="seconds per stage or part (config's)")
     p.add_argument("--jobs", type=int, default=None, help="stages or parts at once (config's)")
+    p.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help="seconds for the whole run: no module starts after it, stage after stage "
+        "(the rest are named unfinished)",
+    )
     p.add_argument(
         "--whole-stages",
         type=int,

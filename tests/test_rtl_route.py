@@ -279,6 +279,9 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     assert r["parts"] == n and r["LUT"] == pytest.approx(row["LUT"], rel=0.3)
     late = synth.synth(one, "xcup", 0.01, 2, reuse=False)
     assert late["stages"][0]["status"].startswith(f"{n} of {n} parts unfinished")
+    spent = synth.synth(one, "xcup", 300, 2, budget_s=0)  # the run's time spent: none starts
+    assert spent["unfinished"] == [stages[1].stem] and spent["reused_modules"] == 0
+    assert spent["stages"][0]["status"].endswith("not started: the run's 0 s were spent")
 
 
 def test_a_design_over_its_budget_exits_1_naming_the_resources(capsys):

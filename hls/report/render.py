@@ -371,8 +371,10 @@ def _rtl_section(data) -> str:
             yosys = _notrun("not run (make rtl-synth)")
         else:
             n, left = len(ys.get("stages") or []), ys.get("unfinished") or []
+            parts = sum(r.get("parts", 1) for r in ys.get("stages") or [])
             yosys = (
                 f"<td class='{'bad' if left else 'ok'}'>{n - len(left)}/{n} stages"
+                + (f" ({parts} parts)" if parts > n else "")
                 + (
                     f"<br><span class='sub'>not finished: {_e(', '.join(left))}</span>"
                     if left

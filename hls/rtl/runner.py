@@ -273,6 +273,7 @@ def rtl_synth(
     models_root=str(BUILD.models),
     rtl_root=str(BUILD.rtl),
     whole_stages=False,
+    budget_s=None,
 ) -> dict:
     """yosys per stage (per part of a stage where make rtl cut them): rtl_report.json's
     resources by yosys (FF: the register bits)."""
@@ -288,6 +289,7 @@ def rtl_synth(
         jobs or cfg["synth_jobs"],
         rd.stage_cost_lut,
         whole_stages,
+        budget_s=budget_s,
     )
     report["yosys"] = ys
     if not ys["unfinished"]:

@@ -130,11 +130,20 @@ def jobs_of(src: Path, whole: bool = False) -> dict:
 
 
 def synth(
-    src, family="xcup", timeout_s=600, jobs=2, stage_cost=None, whole=False, reuse=True
+    src,
+    family="xcup",
+    timeout_s=600,
+    jobs=2,
+    stage_cost=None,
+    whole=False,
+    reuse=True,
+    budget_s=None,
 ) -> dict:
     """Every stage of the design in src/ (each part of it where the stages were cut into parts,
     unless `whole`), `jobs` at a time (a module an earlier run finished is reused unless
-    `reuse` is off): per stage and summed over the stages that finished;
+    `reuse` is off; none is started after `budget_s` seconds of the run, stage after stage so
+    that the stages finished by then are whole): per stage and summed over the stages that
+    finished;
     `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
     RtlDesign.stage_cost_lut) each row carries its stage's da4ml cost, and the finished stages'
     yosys LUT is set against theirs (never against the unfinished ones')."""
@@ -142,8 +151,8 @@ def synth(
     yosys = require("yosys")
     todo = jobs_of(Path(src), whole)
     modules = [(st, m) for st, ms in todo.items() for m in ms]
-    # the largest first: the long runs start while the short ones fill in beside them
-    modules.sort(key=lambda sm: -sm[1].stat().st_size)
+    if budget_s is None:  # the largest first: the long runs start while the short ones fill in
+        modules.sort(key=lambda sm: -sm[1].stat().st_size)
     if len(modules) > len(todo):
         print(f"[rtl-synth] {len(todo)} stages in {len(modules)} parts", flush=True)
     t0 = time.time()
@@ -153,11 +162,16 @@ def synth(
 
     def one(job):
         st, module = job
-        r = synth_stage(module, family, timeout_s, yosys, reuse)
+        if budget_s is not None and time.time() - t0 > budget_s:
+            r = {"stage": module.stem, "status": f"not started: the run's {budget_s} s were spent"}
+        else:
+            r = synth_stage(module, family, timeout_s, yosys, reuse)
         with lock:
             finished.append(r)
             by_stage[st].append(r)
             if len(by_stage[st]) < len(todo[st]):  # a part: its own line, the stage's later
+                if r["status"].startswith("not started"):
+                    return
                 what = f"{r['LUT']} LUT" if r["status"] == "done" else r["status"]
                 print(
                     f"[rtl-synth] {len(finished)}/{len(modules)} modules: {r['stage']} {what} "
