@@ -100,8 +100,8 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True
 
 
 def _merge(stage: str, rows: list[dict]) -> dict:
-    """A stage's row from its parts' rows: done when every part is, the sums, the slowest part's
-    and the summed seconds; an unfinished part is named in the stage's status."""
+    """A stage's row from its parts' rows: done when every part is, with the sums of their
+    cells and seconds; an unfinished part is named in the stage's status."""
     if len(rows) == 1 and rows[0]["stage"] == stage:
         return rows[0]
     late = [r for r in rows if r["status"] != "done"]
@@ -143,8 +143,7 @@ def synth(
     unless `whole`), `jobs` at a time (a module an earlier run finished is reused unless
     `reuse` is off; none is started after `budget_s` seconds of the run, stage after stage so
     that the stages finished by then are whole): per stage and summed over the stages that
-    finished;
-    `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
+    finished; `unfinished` names the others. With `stage_cost` ({stage: da4ml cost},
     RtlDesign.stage_cost_lut) each row carries its stage's da4ml cost, and the finished stages'
     yosys LUT is set against theirs (never against the unfinished ones')."""
     stage_cost = stage_cost or {}
@@ -184,6 +183,8 @@ def synth(
                 row["da4ml_cost_lut"] = stage_cost[st]
             by_stage[st] = [row]
             stage_done.append(st)
+        if "not started" in row["status"]:  # the budget's rest: named once, at the end
+            return
         what = f"{row['LUT']} LUT" if row["status"] == "done" else row["status"]
         if "da4ml_cost_lut" in row:
             what += f", da4ml cost {row['da4ml_cost_lut']:.0f}"

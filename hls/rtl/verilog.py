@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def write(
     top = f"{name}_wrapper"
     wrapper = (src / f"{top}.v").read_text()
     fsm = model.fsm
+    shutil.rmtree(src / "parts", ignore_errors=True)  # an earlier cut is not this design's
     if part_cost > 0:
         parts.write(fsm.logic, src, part_cost)
     (inp,), (out,) = fsm.inp_signals, fsm.out_signals
