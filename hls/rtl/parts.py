@@ -1,13 +1,14 @@
 """Cut each pipeline stage into parts that share no logic, for yosys.
 
-yosys' time grows faster than a stage's size (an 18k-LUT stage took 112 s, the 100k-LUT stages
-of the attention did not finish in 10 minutes), but a wide stage is mostly independent cones: a
-q.k product per particle pair, a projection per particle, a pair's features. Ops joined through
-any operand other than an input or a constant belong to one cone (union-find over the stage's
-graph); the cones are packed into parts of at most `max_cost` of alkaid's LUT cost, and each part
-is written as its own module (alkaid's combinational Verilog writer, the stage's own tables).
-Parts share only their inputs and constants, never logic, so synthesizing them one by one and
-summing counts every gate of the stage once.
+yosys takes about 4 ms of CPU per unit of alkaid's cost (67 s and 1.2 GB for a 17k part), so a
+140k stage whole runs for tens of minutes in one job; but a wide stage is mostly independent
+cones: a q.k product per particle pair, a projection per particle, a pair's features. Ops
+joined through any operand other than an input or a constant belong to one cone (union-find
+over the stage's graph); the cones are packed into parts of at most `max_cost` of alkaid's LUT
+cost, and each part is written as its own module (alkaid's combinational Verilog writer, the
+stage's own tables). Parts share only their inputs and constants, never a traced operation, so
+the parts' sum counts every operation of the stage once; yosys, which merges some decoding of
+shared inputs inside a module only, reads it 7-19% above the stage whole (docs/rtl.md).
 """
 
 from __future__ import annotations
