@@ -8,7 +8,7 @@ over the stage's graph); the cones are packed into parts of at most `max_cost` o
 cost, and each part is written as its own module (alkaid's combinational Verilog writer, the
 stage's own tables). Parts share only their inputs and constants, never a traced operation, so
 the parts' sum counts every operation of the stage once; yosys, which merges some decoding of
-shared inputs inside a module only, reads it 7-19% above the stage whole (docs/rtl.md).
+shared inputs inside a module only, reads it 7-29% above the stage whole (docs/rtl.md).
 """
 
 from __future__ import annotations
