@@ -54,26 +54,23 @@ def split(comb, max_cost: float) -> list[tuple[list[int], object]]:
     from alkaid.types import CombLogic
 
     cone = cones(comb)
-    cost = {}
+    # each cone's cost, and the first input it reads: cones that read the same inputs go side by
+    # side (yosys shares their decoding, e.g. two tables of one address, only inside a module)
+    cost, first_inp = {}, {}
     for i, op in enumerate(comb.ops):
-        if cone[i] >= 0:
-            cost[cone[i]] = cost.get(cone[i], 0.0) + float(op.cost)
+        c = int(cone[i])
+        if c < 0:
+            continue
+        cost[c] = cost.get(c, 0.0) + float(op.cost)
+        for a in op.addr:
+            if comb.ops[a].opcode == _INPUT:
+                first_inp[c] = min(first_inp.get(c, comb.shape[0]), comb.ops[a].data[0])
     # each output joins its cone; outputs read straight from an input or a constant join a part
     # of their own kind (key -1): they cost nothing
     outs_of = {}
     for k, idx in enumerate(comb.out_idxs):
         key = int(cone[idx]) if idx >= 0 else -1
         outs_of.setdefault(key, []).append(k)
-    # cones that read the same inputs side by side (yosys shares their decoding, e.g. two
-    # tables of one address, only inside a module): ordered by the first input each reads
-    first_inp = {}
-    for i, op in enumerate(comb.ops):
-        if cone[i] < 0:
-            continue
-        for a in op.addr:
-            if comb.ops[a].opcode == _INPUT:
-                c = int(cone[i])
-                first_inp[c] = min(first_inp.get(c, comb.shape[0]), comb.ops[a].data[0])
     groups, current, current_cost = [], [], 0.0
     for key in sorted(outs_of, key=lambda c: (first_inp.get(c, -1), min(outs_of[c]))):
         c = cost.get(key, 0.0)

@@ -99,6 +99,14 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True
     return row
 
 
+def _sum_cells(rows: list[dict]) -> dict:
+    cells = {}
+    for r in rows:
+        for k, v in r["cells"].items():
+            cells[k] = cells.get(k, 0) + v
+    return cells
+
+
 def _merge(stage: str, rows: list[dict]) -> dict:
     """A stage's row from its parts' rows: done when every part is, with the sums of their
     cells and seconds; an unfinished part is named in the stage's status."""
@@ -111,10 +119,7 @@ def _merge(stage: str, rows: list[dict]) -> dict:
         row["status"] = f"{len(late)} of {len(rows)} parts unfinished ({names}): "
         row["status"] += late[0]["status"]
         return row
-    cells = {}
-    for r in rows:
-        for k, v in r["cells"].items():
-            cells[k] = cells.get(k, 0) + v
+    cells = _sum_cells(rows)
     return {**row, "status": "done", "cells": cells, **summarize(cells)}
 
 
@@ -201,10 +206,7 @@ def synth(
     rows = [by_stage[st][0] for st in todo]
     done = [r for r in rows if r["status"] == "done"]
     total = {k: sum(r[k] for r in done) for k in KINDS}
-    cells = {}
-    for r in done:
-        for k, v in r["cells"].items():
-            cells[k] = cells.get(k, 0) + v
+    cells = _sum_cells(done)
     costed = [r for r in done if "da4ml_cost_lut" in r]
     vs_cost = None
     if costed and len(costed) == len(done):
