@@ -84,12 +84,14 @@ _BUDGET = {
 }
 
 ROUTES = ("hls", "rtl")
+SYNTH_MAPPERS = ("abc9", "abc")  # yosys synth_xilinx's LUT mapper (hls/rtl/synth.py)
 # what the RTL route reads (hls/rtl): the pipeline's cut and yosys' run
 _RTL = {
     "latency_cutoff": (float, 5.0),  # combinational delay per pipeline stage (alkaid's, ~ns)
     "synth_family": (str, "xcup"),  # yosys synth_xilinx -family
     "synth_timeout_s": (int, 600),  # per stage; a stage past it is reported as not finished
     "synth_jobs": (int, 2),  # stages (or parts) synthesized at once
+    "synth_mapper": (str, "abc9"),  # synth_xilinx's LUT mapper: abc9 | abc (hls/rtl/synth.py)
     # each stage cut into parts of cones sharing no logic, at most this da4ml cost each, for
     # yosys (hls/rtl/parts.py); 0: each stage whole
     "synth_part_cost": (float, 16000.0),
@@ -185,6 +187,11 @@ def _check_route(where, raw: dict, cfg: dict) -> None:
         )
     if cfg["rtl"]["latency_cutoff"] <= 0 or cfg["rtl"]["synth_timeout_s"] < 1:
         raise ConfigError(f"{where}: rtl.latency_cutoff must be > 0 and rtl.synth_timeout_s >= 1")
+    if cfg["rtl"]["synth_mapper"] not in SYNTH_MAPPERS:
+        raise ConfigError(
+            f"{where}: rtl.synth_mapper must be one of {', '.join(SYNTH_MAPPERS)}, got "
+            f"{cfg['rtl']['synth_mapper']!r}"
+        )
     if not 1 <= cfg["rtl"]["max_bits"] <= FLOAT64_BITS:
         raise ConfigError(
             f"{where}: rtl.max_bits must be 1..{FLOAT64_BITS} (the interpreter and the comparison "

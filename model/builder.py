@@ -52,6 +52,8 @@ SCHEMA = {
             # about 27 of alkaid's delay units in series on the RTL route; false drops them
             "ffn_norm": (bool, True),
             "head_norm": (bool, True),
+            # the pre-norm inside each attention (ParticleAttention, ClassAttention)
+            "attn_norm": (bool, True),
         },
         REQUIRED,
     ),
@@ -236,7 +238,11 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     it only when they are used, so that models trained before they existed keep theirs."""
     key = {k: dict(cfg[k]) for k in ("data", "model")}
     mode = pairmode.pair_mode(key["model"].pop("pair_features", pairmode.DEFAULT))
-    for k in ("ffn_norm", "head_norm"):  # on (the only architecture before): the hash of before
+    for k in (
+        "ffn_norm",
+        "head_norm",
+        "attn_norm",
+    ):  # on (the only architecture before): the hash of before
         if key["model"].get(k, True):
             key["model"].pop(k, None)
     if mode.hash_name:
@@ -296,6 +302,7 @@ def build_model(cfg: dict, quantized: bool | None = None):
     attn = dict(
         common,
         num_heads=m["num_heads"],
+        norm=m["attn_norm"],
         norm_table_size=q["norm_table_size"],
         norm_var_range=q["norm_var_range"],
         norm_rsqrt_t=t("rsqrt_t"),

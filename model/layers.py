@@ -478,8 +478,9 @@ class PairEmbed(_FxLayer):
 class _Attention(_FxLayer):
     """Multi-head attention with an optional additive bias per head and a key padding mask.
 
-    Fixed-point path per head and query:
-      q, k, v  = cast_qkv(x . W + b)
+    Fixed-point path per head and query (h = the pre-norm's output, or x itself with
+    `norm=False`: a layer norm is about 27 of alkaid's delay units in series on the RTL route):
+      q, k, v  = cast_qkv(h . W + b)
       logit_j  = cast_logit(q . k_j * 2**-shift + bias_j)
       e_j      = exp_table[trunc(max_unmasked(logit) - logit_j)]   (0 for a masked key)
       a_j      = cast_attn(e_j * inv_table[trunc(sum_j e_j)])
@@ -501,6 +502,7 @@ class _Attention(_FxLayer):
     def __init__(
         self,
         num_heads=2,
+        norm=True,
         norm_table_size=1024,
         norm_var_range=4,
         norm_rsqrt_t="ap_ufixed<18,6,AP_RND_CONV,AP_SAT>",
@@ -519,6 +521,7 @@ class _Attention(_FxLayer):
     ):
         super().__init__(**kwargs)
         self.num_heads = int(num_heads)
+        self.use_norm = bool(norm)
         self.norm_table_size, self.norm_var_range = int(norm_table_size), int(norm_var_range)
         self.exp_table_size, self.exp_range = int(exp_table_size), int(exp_range)
         self.inv_table_size = int(inv_table_size)
@@ -533,12 +536,16 @@ class _Attention(_FxLayer):
         self.dim, self.key_dim = dim, dim // self.num_heads
         self.shift = attention_shift(self.key_dim)
         self.n_keys = n_keys
-        self.norm = LayerNormFx(
-            self, dim, self.norm_table_size, self.norm_var_range, self.norm_rsqrt_t, self.norm_t
+        self.norm = (
+            LayerNormFx(
+                self, dim, self.norm_table_size, self.norm_var_range, self.norm_rsqrt_t, self.norm_t
+            )
+            if self.use_norm
+            else None
         )
         bits = {
             c: (t.width if t is not None else None)
-            for c, t in (("n", self.norm_t), ("c", self.ctx_t))
+            for c, t in (("n", self.norm_t if self.use_norm else None), ("c", self.ctx_t))
         }
         self.wq, self.wk, self.wv, self.wo = (
             self.add_kernel(f"w{c}", (dim, dim), input_bits=bits["c" if c == "o" else "n"])
@@ -558,7 +565,7 @@ class _Attention(_FxLayer):
         """q and o per query, k and v per key; they multiply norm_t and ctx_t."""
         nk = self.n_keys
         nq = nk if isinstance(self, ParticleAttention) else 1
-        bn = self.norm_t.width if self.norm_t is not None else input_bits
+        bn = self.norm_t.width if self.use_norm and self.norm_t is not None else input_bits
         bc = self.ctx_t.width if self.ctx_t is not None else input_bits
         return {"wq": (nq, bn), "wk": (nk, bn), "wv": (nk, bn), "wo": (nq, bc)}
 
@@ -599,6 +606,9 @@ class _Attention(_FxLayer):
         out = tf.tensordot(ctx, self.qw(self.wo), axes=[[-1], [0]]) + self.qb(self.bo)
         return self.q(out, self.result_t)
 
+    def _pre_norm(self, x):
+        return self.norm(x) if self.norm is not None else x
+
     def _softmax_fx(self, logits, keep):
         lowest = tf.constant(self.logit_t.min, self.dtype)
         top = tf.reduce_max(tf.where(keep, logits, lowest), axis=-1, keepdims=True)
@@ -610,6 +620,7 @@ class _Attention(_FxLayer):
         return {
             **super().get_config(),
             "num_heads": self.num_heads,
+            "norm": self.use_norm,
             "norm_table_size": self.norm_table_size,
             "norm_var_range": self.norm_var_range,
             "exp_table_size": self.exp_table_size,
@@ -619,7 +630,7 @@ class _Attention(_FxLayer):
 
 
 class ParticleAttention(_Attention):
-    """Pre-norm particle self-attention with the pair-interaction bias: (x, bias, mask) -> out,
+    """(Pre-norm) particle self-attention with the pair-interaction bias: (x, bias, mask) -> out,
     or without it (the plain transformer): (x, mask) -> out.
 
     x (B, N, E), bias (B, H, N, N), mask (B, N). Padded particles are masked as keys; their own
@@ -635,15 +646,15 @@ class ParticleAttention(_Attention):
     def call(self, inputs):
         x, mask = inputs[0], inputs[-1]
         bias = inputs[1] if len(inputs) == 3 else None
-        h = self.norm(x)
+        h = self._pre_norm(x)
         return self._attend(h, h, tf.cast(mask, self.dtype), bias)
 
 
 class ClassAttention(_Attention):
     """Class-token attention (CaiT / ParT): (cls, x, mask) -> out for the token, (B, 1, E).
 
-    Query: the normalised class token; keys and values: the normalised token followed by the
-    normalised particles, padded particles masked.
+    Query: the (normalised) class token; keys and values: the token followed by the
+    particles, normalised alike, padded particles masked.
     """
 
     def build(self, input_shape):
@@ -653,7 +664,7 @@ class ClassAttention(_Attention):
 
     def call(self, inputs):
         cls, x, mask = inputs
-        hc, hx = self.norm(cls), self.norm(x)
+        hc, hx = self._pre_norm(cls), self._pre_norm(x)
         mask = tf.cast(mask, self.dtype)
         keys = tf.concat([hc, hx], axis=1)
         mask = tf.concat([tf.ones_like(mask[:, :1]), mask], axis=1)

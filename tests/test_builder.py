@@ -147,13 +147,13 @@ def test_fingerprint_is_unchanged_by_the_internal_type_keys():
 
 def test_the_norms_outside_the_attentions_can_be_dropped():
     """ffn_norm / head_norm false: the FFNs and the head read their input unnormalised (the
-    layers are gone, the attentions keep theirs); true, as every model before them, keeps the
-    fingerprint of before."""
+    layers are gone, the attentions keep theirs); attn_norm false drops the attentions' own;
+    true, as every model before them, keeps the fingerprint of before."""
     import copy
 
     cfg = builder.load_config("part_trigger_rtl")
     old = copy.deepcopy(cfg)
-    del old["model"]["ffn_norm"], old["model"]["head_norm"]
+    del old["model"]["ffn_norm"], old["model"]["head_norm"], old["model"]["attn_norm"]
     assert builder.architecture_hash(cfg, True) == builder.architecture_hash(old, True)
     fast = builder.load_config("part_trigger_rtl_fast")
     assert builder.architecture_hash(fast, True) != builder.architecture_hash(cfg, True)
@@ -163,6 +163,12 @@ def test_the_norms_outside_the_attentions_can_be_dropped():
     assert not [x.name for x in model.layers if "norm" in x.name]
     fc1 = model.get_layer("block0_ffn_fc1")
     assert fc1.input.node.layer.name == "block0_attn_add"  # the residual sum, as it is
+    assert all(model.get_layer(x).norm is not None for x in ("block0_attn", "cls0_attn"))
+    bare = builder.load_config("part_trigger_rtl_nonorm")  # the attentions' pre-norms too
+    assert builder.architecture_hash(bare, True) != builder.architecture_hash(fast, True)
+    model = builder.build_model(bare)
+    assert all(model.get_layer(x).norm is None for x in ("block0_attn", "cls0_attn"))
+    assert not [w.name for w in model.weights if "norm" in w.name]
 
 
 def test_a_type_without_fractional_bits_is_refused(tmp_path):

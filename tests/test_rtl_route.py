@@ -164,6 +164,10 @@ def _rtl_fw(tmp_path, **extra):
         ({"backend": "Vitis"}, "backend"),
         ({"route": "asic"}, "route must be one of hls, rtl"),
         ({"rtl": {"max_bits": 60}}, "rtl.max_bits must be 1..53"),
+        (
+            {"rtl": {"synth_mapper": "abc10"}},
+            "rtl.synth_mapper must be one of abc9, abc, got 'abc10'",
+        ),
     ],
 )
 def test_rtl_config_refuses_hls_keys(tmp_path, extra, message):
@@ -243,11 +247,16 @@ def test_yosys_stage_and_timeout(tmp_path, monkeypatch):
     assert late == {"stage": stages[1].stem, "status": "did not finish in 0.01 s"}
     edited = tmp_path / "src" / "logic1_edited.v"  # another module's text: not reused
     edited.write_text(stages[1].read_text() + "// edited\n")
-    (tmp_path / "src" / "logic1_edited.yosys.json").write_text(
-        (tmp_path / "src" / "logic1.yosys.json").read_text()
+    (tmp_path / "src" / "logic1_edited.abc9.yosys.json").write_text(
+        (tmp_path / "src" / "logic1.abc9.yosys.json").read_text()
     )
     assert synth.synth_stage(edited, "xcup", 0.01, yosys)["status"].startswith("did not finish")
     edited.unlink()
+    # the other LUT mapper is another script: its own run, never the abc9 result reused
+    by_abc = synth.synth_stage(stages[1], "xcup", 300, yosys, mapper="abc")
+    assert by_abc["status"] == "done" and "reused" not in by_abc and by_abc["LUT"] > 0
+    assert synth.synth_stage(stages[1], "xcup", 0.01, yosys, mapper="abc")["reused"]
+    assert synth.synth_stage(stages[1], "xcup", 0.01, yosys) == {**row, "reused": True}
     # every stage has its own da4ml cost; the finished stages' yosys LUT is set against theirs
     assert set(rd.stage_cost_lut) == {p.stem for p in stages}
     assert 0 < sum(rd.stage_cost_lut.values()) <= 1.001 * rd.cost_lut

@@ -141,3 +141,37 @@ def test_unknown_layer_named():
     y = tf.keras.layers.Dense(3, name="plain_dense")(x)
     with pytest.raises(UnsupportedLayer, match="plain_dense"):
         trace_model(tf.keras.Model(x, y))
+
+
+def test_attentions_without_their_pre_norm(tmp_path):
+    """model.attn_norm false (with the other norms off: part_trigger_rtl_nonorm): the
+    attentions project the residual stream itself; every layer and the whole model stay
+    bit-exact, the trace is shallower than with the norms, and the HLS route refuses the layer
+    by name rather than building something else."""
+    from hls.convert import convert
+    from hls.layers.extension import QpartHLSError
+
+    def model(norm, seed=5):
+        cfg = builder.load_config("part_tiny")
+        cfg["data"]["n_particles"] = N
+        cfg["quantization"].update(NARROW)
+        cfg["model"].update(attn_norm=norm, ffn_norm=norm, head_norm=norm)
+        tf.keras.utils.set_random_seed(seed)
+        return builder.build_model(cfg, quantized=True)
+
+    bare, normed = model(False), model(True)
+    attn = [x for x in bare.layers if type(x).__name__.endswith("Attention")]
+    assert len(attn) == 2 and all(x.norm is None for x in attn)
+    assert not [w.name for x in attn for w in x.weights if "norm" in w.name]
+    assert [w.name for w in normed.get_layer(attn[0].name).weights if "norm" in w.name]
+    jets = _jets(bare, seed=6)
+    result = layer_mismatches(bare, jets)
+    assert {a.name for a in attn} <= set(result)
+    assert {k: v["differ"] for k, v in result.items()} == {k: 0 for k in result}
+    traced = trace_model(bare)
+    ref = bare.predict(jets, verbose=0)
+    assert np.array_equal(traced.interpret(jets), ref) and len(np.unique(ref)) > 10
+    depth = traced.comb.latency[1]
+    assert depth < trace_model(normed).comb.latency[1] - 2 * 20  # two attention norms, and more
+    with pytest.raises(QpartHLSError, match=r"block0_attn: an attention without its pre-norm"):
+        convert(bare, str(tmp_path / "hls"))

@@ -281,7 +281,10 @@ def rtl_synth(
     rd, report = _load(d)
     cfg = d.fw["rtl"]
     t0 = time.time()
-    print(f"[rtl-synth] yosys synth_xilinx on {rd.stages} stages ...", flush=True)
+    print(
+        f"[rtl-synth] yosys synth_xilinx ({cfg['synth_mapper']}) on {rd.stages} stages ...",
+        flush=True,
+    )
     ys = synth.synth(
         rd.src,
         cfg["synth_family"],
@@ -290,6 +293,7 @@ def rtl_synth(
         rd.stage_cost_lut,
         whole_stages,
         budget_s=budget_s,
+        mapper=cfg["synth_mapper"],
     )
     report["yosys"] = ys
     if not ys["unfinished"]:

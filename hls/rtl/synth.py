@@ -56,11 +56,20 @@ def summarize(cells: dict) -> dict:
     }
 
 
-def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True) -> dict:
+# synth_xilinx's LUT mapping (firmware key rtl.synth_mapper): abc9 (its -abc9, timing-driven,
+# carry chains as boxes) or abc (yosys 0.23's default). On variable products and tables abc maps
+# wide multiplexers that abc9 does not (docs/rtl.md: yosys / Vivado on public designs, each way).
+_MAP_FLAG = {"abc9": " -abc9", "abc": ""}
+
+
+def synth_stage(
+    stage: Path, family: str, timeout_s: int, yosys: str, reuse=True, mapper="abc9"
+) -> dict:
     """One module (a stage, src/logic<k>.v, or a part of one, src/parts/logic<k>_p<j>.v) with
     the design's primitives and tables. A finished run is kept beside the module
-    (<module>.yosys.json, keyed by the module's hash and the script): a design's hours of yosys
-    can be stopped and resumed, and a rerun redoes only what changed or did not finish."""
+    (<module>.<mapper>.yosys.json, keyed by the module's hash and the script): a design's hours
+    of yosys can be stopped and resumed, and a rerun redoes only what changed or did not
+    finish."""
     stage = Path(stage).resolve()  # yosys runs in the sources' folder: no path relative to ours
     src = stage.parent.parent if stage.parent.name == PARTS else stage.parent
     files = sorted(str(p) for p in (src / "static").glob("*.v")) + sorted(
@@ -68,9 +77,9 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True
     )
     script = (
         f"read_verilog -defer {' '.join(files)} {stage}; hierarchy -top {stage.stem}; "
-        f"synth_xilinx -family {family} -nodsp -flatten -noiopad; stat"
+        f"synth_xilinx -family {family} -nodsp -flatten -noiopad{_MAP_FLAG[mapper]}; stat"
     )
-    cache = stage.parent / f"{stage.stem}.yosys.json"
+    cache, log_file = (stage.parent / f"{stage.stem}.{mapper}.yosys.{x}" for x in ("json", "log"))
     key = {"module_sha256": hashlib.sha256(stage.read_bytes()).hexdigest(), "script": script}
     if reuse and cache.exists():  # an earlier run's result for this very module and script
         kept = json.loads(cache.read_text())
@@ -79,7 +88,7 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True
     t0 = time.time()
     try:
         proc = subprocess.run(
-            [yosys, "-q", "-p", script, "-l", str(stage.parent / f"{stage.stem}.yosys.log")],
+            [yosys, "-q", "-p", script, "-l", str(log_file)],
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -91,7 +100,7 @@ def synth_stage(stage: Path, family: str, timeout_s: int, yosys: str, reuse=True
     if proc.returncode != 0:
         err = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
         return {"stage": stage.stem, "status": f"failed: {err}", "seconds": seconds}
-    log = (stage.parent / f"{stage.stem}.yosys.log").read_text()
+    log = log_file.read_text()
     cells = parse_stat(log)
     row = {"stage": stage.stem, "status": "done", "seconds": seconds, "cells": cells}
     row.update(summarize(cells))
@@ -143,6 +152,7 @@ def synth(
     whole=False,
     reuse=True,
     budget_s=None,
+    mapper="abc9",
 ) -> dict:
     """Every stage of the design in src/ (each part of it where the stages were cut into parts,
     unless `whole`), `jobs` at a time (a module an earlier run finished is reused unless
@@ -169,7 +179,7 @@ def synth(
         if budget_s is not None and time.time() - t0 > budget_s:
             r = {"stage": module.stem, "status": f"not started: the run's {budget_s} s were spent"}
         else:
-            r = synth_stage(module, family, timeout_s, yosys, reuse)
+            r = synth_stage(module, family, timeout_s, yosys, reuse, mapper)
         with lock:
             finished.append(r)
             by_stage[st].append(r)
@@ -187,15 +197,16 @@ def synth(
             if st in stage_cost:
                 row["da4ml_cost_lut"] = stage_cost[st]
             by_stage[st] = [row]
-            stage_done.append(st)
-        if "not started" in row["status"]:  # the budget's rest: named once, at the end
-            return
+            if "not started" in row["status"]:  # the budget's rest: named once, at the end
+                return
+            stage_done.append(st)  # the stages yosys ran (the count on the lines)
+            n_done = len(stage_done)
         what = f"{row['LUT']} LUT" if row["status"] == "done" else row["status"]
         if "da4ml_cost_lut" in row:
             what += f", da4ml cost {row['da4ml_cost_lut']:.0f}"
         n = f" in {row['parts']} parts" if "parts" in row else ""
         print(
-            f"[rtl-synth] {len(stage_done)}/{len(todo)} {st}{n}: {what} "
+            f"[rtl-synth] {n_done}/{len(todo)} {st}{n}: {what} "
             f"({row.get('seconds', timeout_s):.1f} s; {len(finished)}/{len(modules)} modules, "
             f"{time.time() - t0:.0f} s)",
             flush=True,
@@ -220,7 +231,7 @@ def synth(
     cut = len(modules) > len(todo)
     return {
         "family": family,
-        "flags": "synth_xilinx -nodsp -flatten -noiopad, "
+        "flags": f"synth_xilinx -nodsp -flatten -noiopad{_MAP_FLAG[mapper]}, "
         + (f"per part of a stage ({len(modules)} parts)" if cut else "per stage"),
         # the finished stages' yosys LUT against their own da4ml cost (None: no stage costs)
         "lut_vs_da4ml_cost": vs_cost,

@@ -58,6 +58,11 @@ def _parse_attention(
     layer, cfg = parse_base(keras_layer, input_names, class_name, n_inputs)
     twin = keras_twin(keras_layer)
     name = layer["name"]
+    if not cfg.get("norm", True):
+        raise QpartHLSError(
+            f"{name}: an attention without its pre-norm (model.attn_norm: false) is not built "
+            "by the HLS route yet; the RTL route builds it (make rtl)"
+        )
     x_shape = list(input_shapes[x_index])
     if len(x_shape) != 3:
         raise QpartHLSError(f"{name}: expected x of shape (batch, N, E), got {x_shape}")

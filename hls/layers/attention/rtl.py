@@ -38,15 +38,19 @@ def attend(layer, xq, xkv, keep, bias=None):
     return cast(dense(ctx, as_np(layer.qw(layer.wo)), as_np(layer.qb(layer.bo))), layer.result_t)
 
 
+def _pre_norm(layer, x):
+    return layer_norm(layer.norm, x) if layer.norm is not None else x
+
+
 def particle_attention(layer, *inputs):
     x, mask = inputs[0], inputs[-1]
     bias = inputs[1] if len(inputs) == 3 else None
-    h = layer_norm(layer.norm, x)
+    h = _pre_norm(layer, x)
     return attend(layer, h, h, mask, bias)
 
 
 def class_attention(layer, cls, x, mask):
-    hc, hx = layer_norm(layer.norm, cls), layer_norm(layer.norm, x)
+    hc, hx = _pre_norm(layer, cls), _pre_norm(layer, x)
     keys = np.concatenate([hc, hx], axis=0)
     keep = np.concatenate([const([1.0], mask), mask], axis=0)
     return attend(layer, hc, keys, keep)
