@@ -21,19 +21,26 @@ def _log(layer, x, frac: int, max_bits: int):
     """tables.LogTable.lookup then the cast to ln_t, for x = raw * 2**-frac > 0: the leading
     one e = sum_k [raw >= 2**k] (as the Keras code counts it), the `bits` bits below it index
     the mantissa table, ln = (e - frac) * ln2 + mant. raw = 0 gives ln_t.min (the caller's
-    tf.where)."""
+    tf.where).
+
+    The leading one is found by halving (a balanced tree of multiplexers on the thresholds
+    [raw >= 2**k], which hold for every k up to it): log2(max_bits) levels where a scan over k
+    is max_bits in series (measured on part_trigger_rtl_nonorm's pair features: depth 58.9 ->
+    30.6 of alkaid's delay units, the same values)."""
     t = layer.log_table
     index_t = Fx(t.bits, t.bits, False, "AP_TRN", "AP_WRAP")
-    idx = e = None
-    for k in range(0, max_bits):
-        # raw in [2**k, 2**(k+1)): the bits below the leading one, truncated
-        idx_k = cast(x * 2.0 ** (frac + t.bits - k), index_t)
-        if k == 0:
-            idx = idx_k
-            continue
-        above = x >= 2.0 ** (k - frac)
-        idx = where(above, idx_k, idx)
-        e = above if e is None else e + above
+    # raw in [2**k, 2**(k+1)): the bits below the leading one, truncated
+    idx_k = [cast(x * 2.0 ** (frac + t.bits - k), index_t) for k in range(max_bits)]
+    above = [None] + [x >= 2.0 ** (k - frac) for k in range(1, max_bits)]
+
+    def leading(lo, hi):
+        if lo == hi:
+            return idx_k[lo]
+        mid = (lo + hi + 1) // 2
+        return where(above[mid], leading(mid, hi), leading(lo, mid - 1))
+
+    idx = leading(0, max_bits - 1)
+    e = np.sum(np.stack(above[1:]), axis=0)
     # (e - frac) * ln2 as a table on e (a constant product per element would be an adder
     # graph each; the values are the same exact float64 products)
     e_term = _table(e, (np.arange(max_bits) - frac) * t.ln2)
