@@ -23,6 +23,8 @@ from hls.layers.clone import hardware as clone_hw
 
 MASK_TYPE = "ap_uint<1>"
 ATTENTION = ("ParticleAttention", "ClassAttention")
+# layers whose last input is the particle mask, read as it is (uint<1>)
+MASK_READERS = ("PairFeatures", "FxSumPool", *ATTENTION)
 RESHAPES = ("Flatten", "Reshape")
 RESERVED_NAMES = ("perm", "input")  # hls4ml attribute / variable names
 
@@ -112,12 +114,12 @@ def _result_types(layers) -> dict:
                 cls = other["class_name"]
                 if cls == "FxQuant":
                     wanted.add(other["config"]["result_t"])
-                elif cls in ("PairFeatures", *ATTENTION) and slot == len(other["inputs"]) - 1:
+                elif cls in MASK_READERS and slot == len(other["inputs"]) - 1:
                     wanted.add(MASK_TYPE)
                 else:
                     raise QpartHLSError(
                         f"input {name} feeds {other['config']['name']} ({cls}) directly; cast it "
-                        "with an FxQuant layer first (masks may go straight to attention)"
+                        "with an FxQuant layer first (masks may go straight to the layers that read them)"
                     )
         if len(wanted) != 1:
             raise QpartHLSError(

@@ -6,6 +6,7 @@ The same builder makes the full-size float reference and the FPGA-sized quantize
     num_blocks x [ h += ParticleAttention(h, bias, mask); h += FFN(LayerNorm(h)) ]
     cls = ClassToken
     num_cls_blocks x [ cls += ClassAttention(cls, h, mask); cls += FFN(LayerNorm(cls)) ]
+        (model.pooling: sum: cls = FxSumPool(h, mask) instead, no class blocks)
     logits = FxDense(LayerNorm(cls))
 as weaver-core's ParticleTransformer, with ReLU for GELU, pre-norm blocks, a power-of-two
 attention scale and no dropout (firmware-friendly choices; see docs/model.md).
@@ -26,6 +27,8 @@ from model import learned
 from model.fixed import Fx, FxError, as_fx
 
 CONFIG_DIR = Path(__file__).parent / "configs"
+
+POOLINGS = ("class_token", "sum")
 
 SCHEMA = {
     "data": (
@@ -54,6 +57,9 @@ SCHEMA = {
             "head_norm": (bool, True),
             # the pre-norm inside each attention (ParticleAttention, ClassAttention)
             "attn_norm": (bool, True),
+            # what the head reads: class_token (ParT's: a class token and num_cls_blocks class
+            # attentions) or sum (FxSumPool: the particles summed, num_cls_blocks 0)
+            "pooling": (str, "class_token"),
         },
         REQUIRED,
     ),
@@ -214,6 +220,15 @@ def load_config(name_or_path) -> dict:
         pairmode.pair_mode(cfg)
     except pairmode.PairModeError as err:
         raise ConfigError(f"{where}: {err}") from None
+    if m["pooling"] not in POOLINGS:
+        raise ConfigError(
+            f"{where}: model.pooling must be one of {', '.join(POOLINGS)}, got {m['pooling']!r}"
+        )
+    if m["pooling"] == "sum" and m["num_cls_blocks"]:
+        raise ConfigError(
+            f"{where}: model.pooling: sum has no class token for model.num_cls_blocks="
+            f"{m['num_cls_blocks']} class attentions to read (give 0)"
+        )
     if m["embed_dims"][-1] % m["num_heads"]:
         raise ConfigError(
             f"{where}: model.embed_dims[-1]={m['embed_dims'][-1]} is not divisible "
@@ -238,13 +253,12 @@ def architecture_hash(cfg: dict, quantized: bool) -> str:
     it only when they are used, so that models trained before they existed keep theirs."""
     key = {k: dict(cfg[k]) for k in ("data", "model")}
     mode = pairmode.pair_mode(key["model"].pop("pair_features", pairmode.DEFAULT))
-    for k in (
-        "ffn_norm",
-        "head_norm",
-        "attn_norm",
-    ):  # on (the only architecture before): the hash of before
+    # at the only architecture before the keys, the hash of before
+    for k in ("ffn_norm", "head_norm", "attn_norm"):
         if key["model"].get(k, True):
             key["model"].pop(k, None)
+    if key["model"].get("pooling", "class_token") == "class_token":
+        key["model"].pop("pooling", None)
     if mode.hash_name:
         key["model"]["pair_features"] = mode.name
     key["quantized"] = bool(quantized)
@@ -382,7 +396,10 @@ def build_model(cfg: dict, quantized: bool | None = None):
         h = L.FxAdd(result_t=act, name=f"block{b}_attn_add", **common)([h, a])
         h = ffn(h, f"block{b}_ffn")
 
-    cls = L.ClassToken(result_t=act, name="cls_token", **common)(h)
+    if m["pooling"] == "sum":
+        cls = L.FxSumPool(result_t=act, name="pool", **common)([h, mask])
+    else:
+        cls = L.ClassToken(result_t=act, name="cls_token", **common)(h)
     for b in range(m["num_cls_blocks"]):
         a = L.ClassAttention(name=f"cls{b}_attn", **attn, **lw("attn"))([cls, h, mask])
         cls = L.FxAdd(result_t=act, name=f"cls{b}_attn_add", **common)([cls, a])

@@ -834,6 +834,43 @@ class ClassToken(_FxLayer):
         return tf.tile(token, (tf.shape(x)[0], 1, 1))
 
 
+class FxSumPool(_FxLayer):
+    """Pooling over the particles: (x (B, N, E), mask (B, N)) -> (B, 1, E) for the head, in
+    place of the class token and its attention blocks (model.pooling: sum).
+
+      y = cast_result(sum_{real j} x_j * 2**-shift),   shift = ceil(log2 N)
+
+    the sum exact, the scale a rewiring (a mean over the N slots, not over the real particles,
+    which would need a division). One adder tree per feature: log2(N) adders deep, where a
+    class attention is a softmax and two projections deep.
+    """
+
+    _TYPE_ARGS = ("result_t",)
+
+    def __init__(self, result_t=None, **kwargs):
+        super().__init__(**kwargs)
+        self.result_t = as_fx(result_t)
+
+    def build(self, input_shape):
+        self.shift = pool_shift(int(input_shape[0][1]))
+        super().build(input_shape)
+
+    def macs(self) -> tuple[int, int]:
+        """A masked sum: no products."""
+        return 0, 0
+
+    def call(self, inputs):
+        x, mask = inputs
+        keep = tf.cast(mask, self.dtype)[:, :, None] > 0
+        total = tf.reduce_sum(tf.where(keep, x, 0.0), axis=1, keepdims=True)
+        return self.q(total * (2.0**-self.shift), self.result_t)
+
+
+def pool_shift(n: int) -> int:
+    """FxSumPool's sum is scaled by 2**-shift, the power of two at or above the N slots."""
+    return max(0, math.ceil(math.log2(n)))
+
+
 CUSTOM_OBJECTS = {
     cls.__name__: cls
     for cls in (
@@ -846,5 +883,6 @@ CUSTOM_OBJECTS = {
         ParticleAttention,
         ClassAttention,
         ClassToken,
+        FxSumPool,
     )
 }

@@ -171,6 +171,40 @@ def test_the_norms_outside_the_attentions_can_be_dropped():
     assert not [w.name for w in model.weights if "norm" in w.name]
 
 
+def test_pooling_keys(tmp_path):
+    """model.pooling: sum reads the particles summed (FxSumPool) and has no class blocks;
+    a bad value, or class blocks with it, is refused naming the file and the key; the default
+    keeps the fingerprint of before."""
+    import copy
+
+    from infra.yamlconfig import ConfigError
+
+    cfg = builder.load_config("part_trigger_rtl_pool")
+    assert cfg["model"]["pooling"] == "sum" and cfg["model"]["num_cls_blocks"] == 0
+    model = builder.build_model(cfg)
+    assert model.get_layer("head").input.node.layer.name == "pool"  # the head reads the sum
+    assert not [x.name for x in model.layers if x.name.startswith("cls")]
+    base = builder.load_config("part_trigger_rtl")
+    old = copy.deepcopy(base)
+    del old["model"]["pooling"]
+    assert builder.architecture_hash(base, True) == builder.architecture_hash(old, True)
+    text = builder.config_path("part_trigger_rtl_pool").read_text()
+    for bad, message in (
+        (
+            text.replace("pooling: sum", "pooling: max"),
+            r"model.pooling must be one of class_token, sum, got 'max'",
+        ),
+        (
+            text.replace("num_cls_blocks: 0", "num_cls_blocks: 1"),
+            r"model.pooling: sum has no class token for model.num_cls_blocks=1",
+        ),
+    ):
+        path = tmp_path / "pool.yml"
+        path.write_text(bad)
+        with pytest.raises(ConfigError, match=r"pool.yml: " + message):
+            builder.load_config(path)
+
+
 def test_a_type_without_fractional_bits_is_refused(tmp_path):
     """ap_fixed<4,9> (a step of 32) once trained to chance and C-simulated "bit-exact"; the
     config is refused naming the file, the key and why (issue 21, item 4)."""

@@ -46,6 +46,7 @@ LAYERS = {
     "class_attn": "ClassAttention, token and particles of different types, q/k/v narrower "
     "than the activations (qkv_t)",
     "cls_token": "ClassToken",
+    "sum_pool": "FxSumPool over the real particles, saturating",
 }
 
 
@@ -98,6 +99,9 @@ def build_model():
         [q["c"], q["e"], inp["m"]]
     )
     out["cls_token"] = L.ClassToken(result_t=ACT, name="cls_token")(q["e"])
+    out["sum_pool"] = L.FxSumPool(result_t="ap_fixed<9,2,AP_RND_CONV,AP_SAT>", name="sum_pool")(
+        [q["e"], inp["m"]]
+    )
     assert list(out) == list(LAYERS)
     return tf.keras.Model(list(inp.values()), list(out.values()))
 
@@ -172,7 +176,7 @@ def test_layer_bit_exact(case, csim, layer):
 def test_inputs_exercise_the_edges(case):
     """The test data reaches saturation and masked rows (else bit-exactness proves little)."""
     model, _, out = case
-    for name in ("requant", "pair_embed", "particle_attn", "class_attn"):
+    for name in ("requant", "pair_embed", "particle_attn", "class_attn", "sum_pool"):
         t = model.get_layer(name).result_t
         assert np.isclose(np.abs(out[name]).max(), max(-t.min, t.max), atol=t.lsb), name
     assert np.all(out["pair_embed_sym"] == out["pair_embed_sym"].transpose(0, 1, 3, 2))

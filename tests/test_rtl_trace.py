@@ -175,3 +175,30 @@ def test_attentions_without_their_pre_norm(tmp_path):
     assert depth < trace_model(normed).comb.latency[1] - 2 * 20  # two attention norms, and more
     with pytest.raises(QpartHLSError, match=r"block0_attn: an attention without its pre-norm"):
         convert(bare, str(tmp_path / "hls"))
+
+
+def test_sum_pooling_in_place_of_the_class_token():
+    """model.pooling: sum (FxSumPool, no class token, no class attention): the layer and the
+    whole model bit-exact, and the trace shallower than with the class attention."""
+
+    def model(pooling, seed=7):
+        cfg = builder.load_config("part_tiny")
+        cfg["data"]["n_particles"] = N
+        cfg["quantization"].update(NARROW)
+        cfg["model"].update(pooling=pooling, num_cls_blocks=0 if pooling == "sum" else 1)
+        tf.keras.utils.set_random_seed(seed)
+        return builder.build_model(cfg, quantized=True)
+
+    pooled = model("sum")
+    names = [x.name for x in pooled.layers]
+    assert "pool" in names and "cls_token" not in names
+    assert not [n for n in names if n.startswith("cls")]
+    jets = _jets(pooled, seed=8)
+    result = layer_mismatches(pooled, jets)
+    assert result["pool"]["words"] > 0
+    assert {k: v["differ"] for k, v in result.items()} == {k: 0 for k in result}
+    traced = trace_model(pooled)
+    ref = pooled.predict(jets, verbose=0)
+    assert np.array_equal(traced.interpret(jets), ref) and len(np.unique(ref)) > 10
+    with_cls = trace_model(model("class_token")).comb.latency[1]
+    assert traced.comb.latency[1] < with_cls - 20  # a class attention is > 20 units deep

@@ -184,6 +184,35 @@ Token:
     }
 }
 
+struct sum_pool_config {
+    static const unsigned n_tokens = 1;
+    static const unsigned dim = 1;
+    static const unsigned reuse_factor = 1;
+    typedef ap_fixed<20, 10> accum_t; // the exact sum of n_tokens inputs
+    typedef ap_fixed<20, 6> scaled_t; // accum_t * 2**-shift: the same bits (hls/fxtypes.py)
+};
+
+// FxSumPool: (x (N, E), mask (N)) -> (1, E), the real particles' rows summed per feature,
+// scaled by a power of two (wiring) and cast; in place of a class token and its attentions.
+template <class data_T, class mask_T, class res_T, typename CONFIG_T>
+void sum_pool(data_T x[CONFIG_T::n_tokens * CONFIG_T::dim], mask_T mask[CONFIG_T::n_tokens], res_T res[CONFIG_T::dim]) {
+#pragma HLS INLINE off
+#pragma HLS PIPELINE II = CONFIG_T::reuse_factor
+Features:
+    for (unsigned i = 0; i < CONFIG_T::dim; i++) {
+#pragma HLS UNROLL
+        typename CONFIG_T::accum_t acc = 0;
+    Tokens:
+        for (unsigned t = 0; t < CONFIG_T::n_tokens; t++) {
+#pragma HLS UNROLL
+            if (mask[t] > 0) {
+                acc += x[t * CONFIG_T::dim + i];
+            }
+        }
+        res[i] = (res_T)rescale_bits<typename CONFIG_T::scaled_t>(acc);
+    }
+}
+
 } // namespace qpart
 } // namespace nnet
 
