@@ -119,7 +119,8 @@ def _result_types(layers) -> dict:
                 else:
                     raise QpartHLSError(
                         f"input {name} feeds {other['config']['name']} ({cls}) directly; cast it "
-                        "with an FxQuant layer first (masks may go straight to the layers that read them)"
+                        "with an FxQuant layer first (masks may go straight to the layers that "
+                        "read them)"
                     )
         if len(wanted) != 1:
             raise QpartHLSError(

@@ -45,6 +45,8 @@ LAYERS = {
     "particle_attn": "ParticleAttention with bias and mask",
     "class_attn": "ClassAttention, token and particles of different types, q/k/v narrower "
     "than the activations (qkv_t)",
+    "particle_attn_bare": "ParticleAttention without its pre-norm (model.attn_norm: false)",
+    "class_attn_bare": "ClassAttention without its pre-norm: token and particles of two types",
     "cls_token": "ClassToken",
     "sum_pool": "FxSumPool over the real particles, saturating",
 }
@@ -97,6 +99,13 @@ def build_model():
     narrow_qkv = dict(ATTN, qkv_t="ap_fixed<10,6,AP_RND_CONV,AP_SAT>")
     out["class_attn"] = L.ClassAttention(name="class_attn", **narrow_qkv)(
         [q["c"], q["e"], inp["m"]]
+    )
+    bare = dict(ATTN, norm=False, qkv_t="ap_fixed<10,6,AP_RND_CONV,AP_SAT>")
+    out["particle_attn_bare"] = L.ParticleAttention(name="particle_attn_bare", **bare)(
+        [q["e2"], q["b"], inp["m"]]
+    )
+    out["class_attn_bare"] = L.ClassAttention(name="class_attn_bare", **bare)(
+        [q["c"], q["e2"], inp["m"]]
     )
     out["cls_token"] = L.ClassToken(result_t=ACT, name="cls_token")(q["e"])
     out["sum_pool"] = L.FxSumPool(result_t="ap_fixed<9,2,AP_RND_CONV,AP_SAT>", name="sum_pool")(

@@ -96,6 +96,40 @@ template <typename CONFIG_T> struct biased_logit<CONFIG_T, no_bias> {
     }
 };
 
+// An attention without its pre-norm (model.attn_norm: false): the projections read x itself
+// (norm_t is x's type, or one holding x and the class token). The norm arrays of the signature
+// are one-bit placeholders the extension writes and this layer never reads.
+struct no_norm {
+    static const bool enabled = false;
+    static const unsigned dim = 1;
+    static const unsigned table_size = 1;
+    typedef ap_ufixed<1, 1> gamma_t;
+    typedef ap_ufixed<1, 1> beta_t;
+    typedef ap_ufixed<1, 1> table_t;
+};
+
+// The token row's pre-norm: layernorm_row (a layernorm_config), or a copy (no_norm).
+template <class data_T, class res_T, typename NORM_T, bool enabled> struct pre_norm {
+    static void run(const data_T x[NORM_T::dim], res_T h[NORM_T::dim], const typename NORM_T::gamma_t gamma[NORM_T::dim],
+                    const typename NORM_T::beta_t beta[NORM_T::dim],
+                    const typename NORM_T::table_t table[NORM_T::table_size]) {
+#pragma HLS INLINE
+        layernorm_row<data_T, res_T, NORM_T>(x, h, gamma, beta, table);
+    }
+};
+
+template <class data_T, class res_T, typename NORM_T> struct pre_norm<data_T, res_T, NORM_T, false> {
+    static void run(const data_T x[NORM_T::dim], res_T h[NORM_T::dim], const typename NORM_T::gamma_t[NORM_T::dim],
+                    const typename NORM_T::beta_t[NORM_T::dim], const typename NORM_T::table_t[NORM_T::table_size]) {
+#pragma HLS INLINE
+    Copy:
+        for (unsigned i = 0; i < NORM_T::dim; i++) {
+#pragma HLS UNROLL
+            h[i] = x[i];
+        }
+    }
+};
+
 // One token row: norm, then the projections (q only where `with_q`).
 template <class data_T, typename CONFIG_T, bool with_q>
 inline void token_row(const data_T x[CONFIG_T::dim], typename CONFIG_T::qkv_t q[CONFIG_T::dim],
@@ -104,8 +138,8 @@ inline void token_row(const data_T x[CONFIG_T::dim], typename CONFIG_T::qkv_t q[
 #pragma HLS INLINE
     typename CONFIG_T::norm_t h[CONFIG_T::dim];
 #pragma HLS ARRAY_PARTITION variable = h complete
-    layernorm_row<data_T, typename CONFIG_T::norm_t, typename CONFIG_T::norm_config>(x, h, norm_gamma, norm_beta,
-                                                                                     norm_table);
+    pre_norm<data_T, typename CONFIG_T::norm_t, typename CONFIG_T::norm_config, CONFIG_T::norm_config::enabled>::run(
+        x, h, norm_gamma, norm_beta, norm_table);
     if (with_q) {
         dense_row<typename CONFIG_T::norm_t, typename CONFIG_T::qkv_t, typename CONFIG_T::q_config>(h, q, wq, bq);
     }

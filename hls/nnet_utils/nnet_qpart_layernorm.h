@@ -18,6 +18,7 @@ namespace nnet {
 namespace qpart {
 
 struct layernorm_config {
+    static const bool enabled = true; // an attention's pre-norm (nnet::qpart::no_norm: none)
     static const unsigned n_rows = 1;
     static const unsigned dim = 16;
     static const unsigned table_size = 1024;

@@ -1,12 +1,13 @@
 """ParticleAttention -> QpartParticleAttention, ClassAttention -> QpartClassAttention.
 
 C++: nnet::qpart::particle_attention / class_attention (hls/nnet_utils/nnet_qpart_attention.h):
-pre-norm, q/k/v projections (exact dense_rows), logits scaled by 2**-shift (a rewiring) plus
-the pair bias (particle attention of a model with pair features; without them, (x, mask) only),
-masked softmax through the exp and 1/x tables of model.tables (constant arrays, one copy per
-ROM), context, output projection. Two row loops (tokens, queries), each folded by
-the layer's parallelization and reuse factors; their regions, multiplier limits and ROM copies
-are hls/layers/attention/hardware.py's.
+pre-norm (or none: model.attn_norm false, nnet::qpart::no_norm), q/k/v projections (exact
+dense_rows), logits scaled by 2**-shift (a rewiring) plus the pair bias (particle attention
+of a model with pair features; without them, (x, mask) only), masked softmax through the exp
+and 1/x tables of model.tables (constant arrays, one copy per ROM), context, output
+projection. Two row loops (tokens, queries), each folded by the layer's parallelization and
+reuse factors; their regions, multiplier limits and ROM copies are
+hls/layers/attention/hardware.py's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from hls.fxtypes import (
     sub_type,
     sum_type,
     typedefs,
-    union_type,
 )
 from hls.layers.attention import hardware as hw
 from hls.layers.extension import (
@@ -42,6 +42,7 @@ from hls.layers.extension import (
 )
 from hls.layers.layernorm.extension import layernorm_config
 from model import tables
+from model.fixed import Fx
 from model.layers import _Attention
 
 _TYPES = _Attention._TYPE_ARGS  # the Keras layer's named casts
@@ -58,11 +59,6 @@ def _parse_attention(
     layer, cfg = parse_base(keras_layer, input_names, class_name, n_inputs)
     twin = keras_twin(keras_layer)
     name = layer["name"]
-    if not cfg.get("norm", True):
-        raise QpartHLSError(
-            f"{name}: an attention without its pre-norm (model.attn_norm: false) is not built "
-            "by the HLS route yet; the RTL route builds it (make rtl)"
-        )
     x_shape = list(input_shapes[x_index])
     if len(x_shape) != 3:
         raise QpartHLSError(f"{name}: expected x of shape (batch, N, E), got {x_shape}")
@@ -82,6 +78,7 @@ def _parse_attention(
         shift=attention_shift(dim // heads),
         n_keys=n_tokens + n_keys_extra,
         pair_bias=n_inputs == 3 and class_name == "QpartParticleAttention",
+        norm=bool(cfg.get("norm", True)),
         norm_table_size=int(cfg["norm_table_size"]),
         norm_var_range=int(cfg["norm_var_range"]),
         exp_table_size=int(cfg["exp_table_size"]),
@@ -91,9 +88,9 @@ def _parse_attention(
         bias_fx=str(twin.bias_t),
         **{k.replace("_t", "_fx"): cfg[k] for k in _TYPES},
     )
-    # the pre-norm's gamma takes the bias quantizer (model.layers.LayerNormFx)
-    layer["norm_gamma_data"] = quantized(twin, read_weight(data_reader, name, "norm_gamma"), "bias")
-    layer["norm_beta_data"] = quantized(twin, read_weight(data_reader, name, "norm_beta"), "bias")
+    if layer["norm"]:  # the pre-norm's gamma takes the bias quantizer (model.layers.LayerNormFx)
+        for w in ("norm_gamma", "norm_beta"):
+            layer[f"{w}_data"] = quantized(twin, read_weight(data_reader, name, w), "bias")
     layer.update({f"{w}_data": k for w, k in zip(kernel_names, kernels)})
     for w in _WEIGHTS:
         if w[0] != "w":
@@ -142,7 +139,7 @@ def attention_spec(node) -> hw.Spec:
         norm_table=norm_table,
         bias_t=f("bias_fx"),
         weight_bits=f("weight_fx").width,
-        norm_t=f("norm_fx"),
+        norm_t=norm_t(node),
         qkv_t=f("qkv_fx"),
         logit_t=f("logit_fx"),
         exp_t=f("exp_fx"),
@@ -153,7 +150,16 @@ def attention_spec(node) -> hw.Spec:
         shift=node.get_attr("shift"),
         exp_table_size=node.get_attr("exp_table_size"),
         inv_table_size=node.get_attr("inv_table_size"),
+        norm=node.get_attr("norm"),
     )
+
+
+def norm_t(node):
+    """The type the q/k/v projections read: the pre-norm's result, or without it the input's."""
+    if node.get_attr("norm"):
+        return node.fx("norm_fx")
+    particle = isinstance(node, QpartParticleAttention)
+    return hw.norm_input(particle, node.input_fx(0 if particle else 1), node.input_fx(0))
 
 
 def attention_folding(node) -> dict:
@@ -171,6 +177,7 @@ class _QpartAttention(QpartLayer):
         Attribute("shift"),
         Attribute("n_keys"),
         Attribute("pair_bias", value_type=bool),
+        Attribute("norm", value_type=bool),
         Attribute("norm_table_size"),
         Attribute("norm_var_range"),
         Attribute("exp_table_size"),
@@ -206,14 +213,19 @@ class _QpartAttention(QpartLayer):
         norm_table, exp_table, inv_table = self.tables()
         fold = attention_folding(self)
         w_fx, b_fx = self.fx("weight_fx"), self.fx("bias_fx")
-        self.add_fx_weight("norm_gamma", self.get_attr("norm_gamma_data"), b_fx, "bias{index}_t")
-        self.add_fx_weight("norm_beta", self.get_attr("norm_beta_data"), b_fx, "bias{index}_t")
-        self.add_fx_weight(
-            "norm_table",
-            np.tile(norm_table.values, fold["norm_copies"]),
-            norm_table.value_t,
-            "rsqrt_table{index}_t",
-        )
+        if self.get_attr("norm"):
+            for w in ("norm_gamma", "norm_beta"):
+                self.add_fx_weight(w, self.get_attr(f"{w}_data"), b_fx, "bias{index}_t")
+            self.add_fx_weight(
+                "norm_table",
+                np.tile(norm_table.values, fold["norm_copies"]),
+                norm_table.value_t,
+                "rsqrt_table{index}_t",
+            )
+        else:  # the C++ signature's norm arrays, one bit each, never read (nnet::qpart::no_norm)
+            bit = Fx.parse("ap_ufixed<1,1>")
+            for w, size in (("norm_gamma", dim), ("norm_beta", dim), ("norm_table", 1)):
+                self.add_fx_weight(w, np.zeros(size), bit, "no_norm{index}_t")
         for w in _WEIGHTS:
             kernel = w[0] == "w"
             self.add_fx_weight(
@@ -269,7 +281,7 @@ def attention_types(node) -> tuple[dict, dict]:
         ctx_acc_t=dot_accum(attn, qkv, n_keys),
     )
     casts = {
-        "norm_t": f("norm_fx"),
+        "norm_t": norm_t(node),
         "qkv_t": qkv,
         "logit_t": logit,
         "attn_t": attn,
@@ -293,25 +305,34 @@ class AttentionConfigTemplate(QpartConfigTemplate):
         w_fx, b_fx = node.fx("weight_fx"), node.fx("bias_fx")
         w_t, b_t = weight_type_name(node, "wq"), weight_type_name(node, "bq")
         # x (and the class token) are normalised with one config: a type holding both exactly
-        norm_in = node.input_fx(0) if particle else union_type(node.input_fx(0), node.input_fx(1))
+        norm_in = hw.norm_input(particle, node.input_fx(0 if particle else 1), node.input_fx(0))
         exact, casts = attention_types(node)
         check_float64(node.name, exact)
-        nested = layernorm_config(
-            "norm_config",
-            "nnet::qpart::layernorm_config",
-            n,
-            dim,
-            norm_in,
-            norm_table,
-            b_fx,
-            b_fx,
-            b_t,
-            b_t,
-            weight_type_name(node, "norm_table"),
-            None,
-            node.name,
-            "    ",
-        )
+        if node.get_attr("norm"):
+            nested = layernorm_config(
+                "norm_config",
+                "nnet::qpart::layernorm_config",
+                n,
+                dim,
+                norm_in,
+                norm_table,
+                b_fx,
+                b_fx,
+                b_t,
+                b_t,
+                weight_type_name(node, "norm_table"),
+                None,
+                node.name,
+                "    ",
+            )
+        else:
+            bit_t = weight_type_name(node, "norm_gamma")
+            nested = (
+                "    struct norm_config : nnet::qpart::no_norm {\n"
+                f"        static const unsigned dim = {dim};\n"
+                + typedefs({"gamma_t": bit_t, "beta_t": bit_t, "table_t": bit_t}, "        ")
+                + "    };\n"
+            )
         accums = {}
         for c, in_fx in (
             ("q", casts["norm_t"]),

@@ -1,4 +1,4 @@
-"""ParticleAttention, ClassAttention: a token loop (pre-norm, q/k/v projections of each
+"""ParticleAttention, ClassAttention: a token loop ((pre-norm,) q/k/v projections of each
 particle) and a query loop (per query: logits against every key, masked table softmax,
 context, output projection). Class attention adds the class token's own row (its q, k, v)
 and has one query. C++: nnet::qpart::particle_attention / class_attention."""
@@ -43,6 +43,7 @@ class Spec:
     shift: int
     exp_table_size: int
     inv_table_size: int
+    norm: bool = True  # the pre-norm (model.attn_norm); without it norm_t is the input's type
 
 
 def foldings(s: Spec, tokens: Folding) -> tuple[Folding, Folding]:
@@ -55,12 +56,13 @@ def regions(s: Spec, tokens: Folding) -> dict:
     """{"class_token_row" (class attention only), "token_rows", "query_rows": Region}."""
     tok, qry = foldings(s, tokens)
     dim, heads, n_kv, hd = s.dim, s.heads, s.n_kv, s.dim // s.heads
-    norm_in = s.x_t if s.particle else union_type(s.x_t, s.cls_t)
+    norm_in = norm_input(s.particle, s.x_t, s.cls_t)
     qkv, w = s.qkv_t, s.weight_bits
 
     def token_region(name, trips, lanes, with_q, in_t):
         r = Region(name, trips, tok.reuse_factor)
-        layernorm_row(r, norm_in, dim, s.norm_table, s.bias_t, lanes)
+        if s.norm:
+            layernorm_row(r, norm_in, dim, s.norm_table, s.bias_t, lanes)
         r.const_macs.append((lanes * (3 if with_q else 2) * dim * dim, w, sbits(s.norm_t)))
         r.adds.append((lanes * (3 if with_q else 2) * dim, qkv.width))
         r.muxes.append((lanes * dim * in_t.width, trips))
@@ -109,7 +111,8 @@ def template_params(s: Spec, tokens: Folding) -> dict:
     """The config struct's folding constants, read off the regions the estimate prices."""
     tok, qry = foldings(s, tokens)
     regs = regions(s, tokens)
-    (norm_copies,) = regs["token_rows"].rom_copies()
+    # the 1/sqrt table's copies (the one-entry placeholder without the pre-norm: 1)
+    norm_copies = regs["token_rows"].rom_copies()[0] if s.norm else 1
     exp_copies, inv_copies = regs["query_rows"].rom_copies()
     return dict(
         tokens=tok,
@@ -122,9 +125,16 @@ def template_params(s: Spec, tokens: Folding) -> dict:
     )
 
 
+def norm_input(particle: bool, x_t, cls_t):
+    """What the pre-norm reads, or the projections without it: x, and for the class attention
+    the class token too (one type holding both exactly)."""
+    return x_t if particle else union_type(x_t, cls_t)
+
+
 def spec(layer, ctx) -> Spec:
     particle = type(layer).__name__ == "ParticleAttention"
     x_i = 0 if particle else 1
+    cls_t = None if particle else ctx.in_t(layer, 0)
     return Spec(
         particle=particle,
         n=int(layer.input_shape[x_i][1]),
@@ -132,14 +142,16 @@ def spec(layer, ctx) -> Spec:
         heads=layer.num_heads,
         n_kv=layer.n_keys,
         x_t=ctx.in_t(layer, x_i),
-        cls_t=None if particle else ctx.in_t(layer, 0),
+        cls_t=cls_t,
         bias_in_t=ctx.in_t(layer, 1) if particle and layer.pair_bias else None,
         norm_table=tables.RsqrtTable(
             layer.norm_table_size, layer.norm_var_range, layer.norm_rsqrt_t
         ),
         bias_t=layer.bias_t,
         weight_bits=layer.product_bits,
-        norm_t=layer.norm_t,
+        norm_t=layer.norm_t
+        if layer.use_norm
+        else norm_input(particle, ctx.in_t(layer, x_i), cls_t),
         qkv_t=layer.qkv_t,
         logit_t=layer.logit_t,
         exp_t=layer.exp_t,
@@ -150,6 +162,7 @@ def spec(layer, ctx) -> Spec:
         shift=layer.shift,
         exp_table_size=layer.exp_table_size,
         inv_table_size=layer.inv_table_size,
+        norm=layer.use_norm,
     )
 
 
