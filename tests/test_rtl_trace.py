@@ -3,6 +3,8 @@ graph, run by alkaid's own interpreter, equals the Keras layer bit for bit, at t
 widths (the narrow one with learned per-weight widths); the whole model too; a layer without a
 trace stops with its name."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -169,3 +171,22 @@ def test_no_norm_and_sum_pooling_bit_exact():
     traced = trace_model(model)
     ref = model.predict(jets, verbose=0)
     assert np.array_equal(traced.interpret(jets), ref) and len(np.unique(ref)) > 10
+
+
+def test_dense_of_a_constant_row_among_variable_rows_is_exact():
+    """A class attention's keys are the (constant) class token's row over the particles'
+    (variable) rows. On part_trigger_rtl_nonorm's trained cls0_attn (its token, wv and bv:
+    tests/fixtures/class_token_value_projection.npz), alkaid 0.8.2 computed the token's row
+    at too few fractional bits (truncated; random weights did not show it), and 18 of 200
+    held-out jets came out an LSB off. rtl_ops.dense computes constant rows itself: every row
+    equals numpy's."""
+    case = np.load(Path(__file__).parent / "fixtures" / "class_token_value_projection.npz")
+    token, kernel, bias = case["token"], case["kernel"], case["bias"]
+    fx = Fx.parse("ap_fixed<8,4,AP_RND_CONV,AP_SAT>")  # act_t: the particles' rows
+    x = inputs((3, token.shape[1]), fx)
+    rows = np.concatenate([const(token, x), x], axis=0)
+    comb = alkaid_trace(np.asarray(x).ravel(), np.asarray(dense(rows, kernel, bias)).ravel())
+    vals = quantize_np(np.random.default_rng(11).normal(0, 3, (50, 3, token.shape[1])), fx)
+    got = comb.predict(vals.reshape(50, -1)).reshape(50, 4, -1)
+    want = np.concatenate([np.broadcast_to(token[None], (50, *token.shape)), vals], axis=1)
+    assert np.array_equal(got, want @ kernel + bias)
