@@ -80,9 +80,9 @@ def dense(x: FVArray, kernel: np.ndarray, bias: np.ndarray) -> FVArray:
 
     Rows that are constants (the class token's, in a class attention's keys) are computed here
     in float64 (exact: the values are fixed-point and max_bits <= 53 holds them): alkaid 0.8.2
-    gives a constant row inside a matrix of variable rows its result at the variable rows'
-    precision, truncated (measured: -0.109375 came out -0.0625 in part_trigger_rtl_nonorm's
-    class attention, 18 of 200 held-out jets off by an LSB in the logits)."""
+    computed a constant row inside a matrix of variable rows at too few fractional bits,
+    truncated (measured: -0.109375 came out -0.0625 in part_trigger_rtl_nonorm's class
+    attention, 18 of 200 held-out jets off by an LSB in the logits)."""
     shape = x.shape
     kernel, bias = np.asarray(kernel, np.float64), np.asarray(bias, np.float64)
     rows = np.asarray(x.reshape(-1, shape[-1]))
