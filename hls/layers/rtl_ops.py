@@ -87,19 +87,14 @@ def dense(x: FVArray, kernel: np.ndarray, bias: np.ndarray) -> FVArray:
     kernel, bias = np.asarray(kernel, np.float64), np.asarray(bias, np.float64)
     rows = np.asarray(x.reshape(-1, shape[-1]))
     fixed = np.array([all(v.low == v.high for v in row) for row in rows], bool)
-    out_shape = (*shape[:-1], kernel.shape[1])
-    if fixed.all():
-        values = np.array([[v.low for v in row] for row in rows], np.float64)
-        return const(values @ kernel + bias, x).reshape(*out_shape)
-    flat = _without_signed_bit_luts(x.reshape(-1, shape[-1]))
-    if not fixed.any():
-        return ((flat @ kernel) + bias).reshape(*out_shape)
-    variable = _without_signed_bit_luts(wrap(rows[~fixed], x))
     y = np.empty((len(rows), kernel.shape[1]), dtype=object)
-    y[~fixed] = np.asarray((variable @ kernel) + bias)
-    values = np.array([[v.low for v in row] for row in rows[fixed]], np.float64)
-    y[fixed] = np.asarray(const(values @ kernel + bias, x))
-    return wrap(y, x).reshape(*out_shape)
+    if not fixed.all():
+        variable = _without_signed_bit_luts(wrap(rows[~fixed], x))
+        y[~fixed] = np.asarray((variable @ kernel) + bias)
+    if fixed.any():
+        values = np.array([[v.low for v in row] for row in rows[fixed]], np.float64)
+        y[fixed] = np.asarray(const(values @ kernel + bias, x))
+    return wrap(y, x).reshape(*shape[:-1], kernel.shape[1])
 
 
 def as_np(t) -> np.ndarray:

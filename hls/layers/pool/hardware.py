@@ -10,8 +10,8 @@ from hls.fxtypes import sum_type
 KERAS_CLASSES = ("FxSumPool",)
 
 
-def regions(n, dim, x_t, reuse_factor=1):
-    r = Region("pool", 1, reuse_factor)
+def regions(n, dim, x_t):
+    r = Region("pool")
     r.selects.append((n * dim, x_t.width))
     r.adds.append(((n - 1) * dim, sum_type(x_t, n).width))
     r.mac_terms = n
